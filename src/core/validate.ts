@@ -73,9 +73,9 @@ export function checkNumber(
   return value;
 }
 
-export function checkFunction<F extends Function>(name: string, value: unknown): F {
+export function checkFunction<F extends Function>(name: string, value: F): F {
   if (typeof value !== 'function') throw invalidType(name, 'a function', value);
-  return value as F;
+  return value;
 }
 
 export function checkBoolean(name: string, value: unknown): boolean {

@@ -1,0 +1,56 @@
+/**
+ * Per-call deadlines delivered as an AbortSignal. The caller's promise settles at the deadline
+ * even when the function ignores its signal, so a call that never settles cannot hang a run.
+ */
+import type { Clock } from './clock.js';
+import { abortReason, TimeoutError } from './errors.js';
+
+/**
+ * Runs `fn` with a signal that aborts when `parent` aborts or `ms` pass, whichever comes first.
+ * Rejects with a coded TimeoutError at the deadline. Clears its timer and listener either way.
+ */
+export function withDeadline<T>(
+  fn: (signal: AbortSignal) => T | Promise<T>,
+  ms: number,
+  clock: Clock,
+  parent?: AbortSignal,
+): Promise<T> {
+  if (parent?.aborted) return Promise.reject(abortReason(parent));
+  const controller = new AbortController();
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    const finish = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      clock.clearTimeout(timer);
+      parent?.removeEventListener('abort', onParentAbort);
+      return true;
+    };
+    const onParentAbort = (): void => {
+      const reason = abortReason(parent as AbortSignal);
+      controller.abort(reason);
+      if (finish()) reject(reason);
+    };
+    const timer = clock.setTimeout(() => {
+      const error = new TimeoutError(`Timed out after ${ms} ms`);
+      controller.abort(error);
+      if (finish()) reject(error);
+    }, ms);
+    parent?.addEventListener('abort', onParentAbort, { once: true });
+    let result: T | Promise<T>;
+    try {
+      result = fn(controller.signal);
+    } catch (error) {
+      if (finish()) reject(error);
+      return;
+    }
+    Promise.resolve(result).then(
+      (value) => {
+        if (finish()) resolve(value);
+      },
+      (error: unknown) => {
+        if (finish()) reject(error);
+      },
+    );
+  });
+}

@@ -1,0 +1,151 @@
+/**
+ * Retry with exponential backoff and full jitter: the wait before attempt n+1 is a random value
+ * between 0 and min(maxDelayMs, baseDelayMs * 2^(n-1)). Full jitter spreads retries from many
+ * callers over time instead of sending them back in synchronized waves. When the error carries a
+ * server's Retry-After, that wait is used instead, because the server knows better.
+ */
+import { type Clock, sleep, systemClock } from './clock.js';
+import { isSluiceError } from './errors.js';
+import { checkBoolean, checkFunction, checkInteger, checkNumber, checkOptions } from './validate.js';
+
+export interface RetryOptions {
+  /**
+   * Attempts in all, the first one included. 1 means no retry.
+   * @default 3
+   */
+  attempts?: number;
+  /**
+   * Cap of the first backoff window, doubled for every further attempt.
+   * @default 100
+   */
+  baseDelayMs?: number;
+  /**
+   * The largest backoff window. A Retry-After from the server is honoured even when longer.
+   * @default 10_000
+   */
+  maxDelayMs?: number;
+  /**
+   * Draw the wait uniformly from the window (true) or wait the whole window (false).
+   * @default true
+   */
+  jitter?: boolean;
+  /**
+   * Decides whether an error is worth another attempt. Aborts are never retried.
+   * @default () => true
+   * @example retryable: (error) => error.statusCode === undefined || error.statusCode >= 500
+   */
+  retryable?: (error: unknown, attempt: number) => boolean;
+  /** Called before each wait, for logging or metrics. */
+  onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
+}
+
+export interface NormalizedRetry {
+  readonly attempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly jitter: boolean;
+  readonly retryable: (error: unknown, attempt: number) => boolean;
+  readonly onRetry: ((error: unknown, attempt: number, delayMs: number) => void) | undefined;
+}
+
+const retryKeys = ['attempts', 'baseDelayMs', 'maxDelayMs', 'jitter', 'retryable', 'onRetry'] as const;
+
+/** Validates retry options (a number is shorthand for `{ attempts }`) and fills in the defaults. */
+export function normalizeRetry(name: string, options: RetryOptions | number): NormalizedRetry {
+  const given: RetryOptions = typeof options === 'number' ? { attempts: options } : options;
+  checkOptions(name, given, retryKeys);
+  return {
+    attempts: checkInteger(`${name}.attempts`, given.attempts ?? 3, { min: 1 }),
+    baseDelayMs: checkNumber(`${name}.baseDelayMs`, given.baseDelayMs ?? 100),
+    maxDelayMs: checkNumber(`${name}.maxDelayMs`, given.maxDelayMs ?? 10_000),
+    jitter: checkBoolean(`${name}.jitter`, given.jitter ?? true),
+    retryable:
+      given.retryable === undefined ? () => true : checkFunction(`${name}.retryable`, given.retryable),
+    onRetry: given.onRetry === undefined ? undefined : checkFunction(`${name}.onRetry`, given.onRetry),
+  };
+}
+
+/** The wait before the attempt after `attempt` (counted from 1), without Retry-After. */
+export function backoffDelay(policy: NormalizedRetry, attempt: number, random: () => number = Math.random): number {
+  const window = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  return policy.jitter ? random() * window : window;
+}
+
+/**
+ * The wait a server asked for, in ms, when the error carries one: a numeric `retryAfterMs`, a
+ * `retryAfter` in seconds or as an HTTP header value, or a `retry-after` header on `headers` or
+ * `response.headers` (a plain object or a Headers instance), as HTTP clients attach them.
+ */
+export function retryAfterMs(error: unknown, now: number = Date.now()): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const e = error as Record<string, unknown>;
+  if (typeof e.retryAfterMs === 'number' && Number.isFinite(e.retryAfterMs)) return Math.max(0, e.retryAfterMs);
+  if (e.retryAfter !== undefined) return parseRetryAfter(e.retryAfter, now);
+  const header = headerOf(e.headers) ?? headerOf((e.response as Record<string, unknown> | undefined)?.headers);
+  return header === undefined ? undefined : parseRetryAfter(header, now);
+}
+
+function headerOf(headers: unknown): unknown {
+  if (typeof headers !== 'object' || headers === null) return undefined;
+  if (typeof (headers as Headers).get === 'function') return (headers as Headers).get('retry-after') ?? undefined;
+  const record = headers as Record<string, unknown>;
+  return record['retry-after'] ?? record['Retry-After'];
+}
+
+/** Parses a Retry-After value: delta-seconds or an HTTP date. */
+export function parseRetryAfter(value: unknown, now: number = Date.now()): number | undefined {
+  if (Array.isArray(value)) return parseRetryAfter(value[0], now);
+  if (typeof value === 'number') return Number.isFinite(value) ? Math.max(0, value * 1000) : undefined;
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** True when the error is an abort, which no retry policy should retry. */
+export function isAbort(error: unknown): boolean {
+  return (
+    isSluiceError(error, 'SLUICE_ERR_ABORTED') ||
+    (error instanceof Error && error.name === 'AbortError' && !isSluiceError(error))
+  );
+}
+
+/** Decides the wait before the next attempt, or undefined when the error ends the retries. */
+export function nextDelay(
+  policy: NormalizedRetry,
+  error: unknown,
+  attempt: number,
+  random: () => number = Math.random,
+): number | undefined {
+  if (attempt >= policy.attempts || isAbort(error) || !policy.retryable(error, attempt)) return undefined;
+  return retryAfterMs(error) ?? backoffDelay(policy, attempt, random);
+}
+
+export interface RetryCallOptions extends RetryOptions {
+  signal?: AbortSignal;
+  clock?: Clock;
+}
+
+/**
+ * Calls `fn` until it succeeds or the policy gives up, then rejects with the last error.
+ * @example
+ * const body = await retry((attempt, signal) => fetchJson(url, { signal }), { attempts: 5 });
+ */
+export async function retry<T>(
+  fn: (attempt: number, signal: AbortSignal | undefined) => T | Promise<T>,
+  options: RetryCallOptions = {},
+): Promise<T> {
+  const { signal, clock = systemClock, ...rest } = options;
+  const policy = normalizeRetry('retry', rest);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn(attempt, signal);
+    } catch (error) {
+      const delay = nextDelay(policy, error, attempt);
+      if (delay === undefined || signal?.aborted) throw error;
+      policy.onRetry?.(error, attempt, delay);
+      await sleep(clock, delay, signal);
+    }
+  }
+}

@@ -1,0 +1,299 @@
+/**
+ * The engine of map, filter, flatMap, tap and forEach: `concurrency` async lanes, each taking the
+ * next item, running it through the stage's invoker and handing the result on. A lane takes an
+ * item only when it is free, and hands a result on only when the output has room, so the stage
+ * never holds more than its lanes, its reorder window and its output buffer.
+ *
+ * Ordered stages number items as they are taken. The lane holding the lowest unfinished number
+ * (the head) emits, then flushes the finished items parked behind it; other lanes park their
+ * results. A lane may not take an item more than `window` places past the head, which bounds the
+ * parked results when one item is slow.
+ */
+import { type Channel, EMPTY } from '../core/channel.js';
+import { DeadLetterError, StageError } from '../core/errors.js';
+import type { Inlet } from './inlet.js';
+import { type Invoker, ItemFailure } from './invoke.js';
+import type { StageStats } from './report.js';
+import type { RunControl } from './run-control.js';
+import type { LaneSpec } from './stage-spec.js';
+
+/** A settled item that passes nothing on; its counter was bumped when it settled. */
+const NOTHING: unique symbol = Symbol('nothing');
+
+/** An ordered flatMap item still being iterated while not at the head: its outputs wait here. */
+class PendingOutputs {
+  readonly queue: unknown[] = [];
+  finished = false;
+  /** False when the item failed midway: its settled count was bumped by the error policy. */
+  succeeded = true;
+  atHead = false;
+  /** Wakes the lane when its queue is full and it became the head. */
+  wake: (() => void) | undefined = undefined;
+}
+
+export class LaneStage {
+  readonly #spec: LaneSpec;
+  readonly #input: Inlet<unknown>;
+  readonly #output: Channel<unknown> | undefined;
+  readonly #stats: StageStats;
+  readonly #run: RunControl;
+  readonly #invoke: Invoker;
+  readonly #window: number;
+  /** Numbers handed to items as lanes take them. */
+  #taken = 0;
+  /** The number of the next item to emit (ordered stages). */
+  #head = 0;
+  /** Finished items waiting for their turn, by number (ordered stages). */
+  readonly #parked = new Map<number, unknown>();
+  /** Lanes waiting for the reorder window to move. */
+  #windowWaiters: (() => void)[] = [];
+  /** Lanes waiting for input; one watcher wakes as many as there are items. */
+  #idle: ((more: boolean) => void)[] = [];
+  #watching = false;
+
+  constructor(spec: LaneSpec, input: Inlet<unknown>, output: Channel<unknown> | undefined, stats: StageStats, run: RunControl) {
+    this.#spec = spec;
+    this.#input = input;
+    this.#output = output;
+    this.#stats = stats;
+    this.#run = run;
+    this.#invoke = run.invoker(spec, stats);
+    this.#window = Math.max(16, spec.concurrency * 2);
+  }
+
+  /** Runs every lane; resolves when the input is exhausted and every result is out. */
+  async start(): Promise<void> {
+    const lanes: Promise<void>[] = [];
+    for (let i = 0; i < this.#spec.concurrency; i++) lanes.push(this.#lane());
+    await Promise.all(lanes);
+    this.#output?.close();
+  }
+
+  async #lane(): Promise<void> {
+    const input = this.#input;
+    const run = this.#run;
+    const ordered = this.#spec.ordered;
+    const kind = this.#spec.kind;
+    while (!run.stopped) {
+      if (ordered && this.#taken - this.#head >= this.#window) {
+        await new Promise<void>((resolve) => this.#windowWaiters.push(resolve));
+        continue;
+      }
+      const item = input.tryPull();
+      if (item === EMPTY) {
+        if (input.done || !(await this.#waitForInput())) return;
+        continue;
+      }
+      const index = this.#taken++;
+      this.#stats.entered++;
+      let result: unknown;
+      try {
+        result = this.#invoke(item, index);
+        if (isThenable(result)) result = await result;
+      } catch (error) {
+        if (run.stopped) return;
+        result = await this.#settleFailure(item, index, error);
+        if (run.stopped) return;
+        if (ordered) await this.#complete(index, NOTHING);
+        continue;
+      }
+      if (run.stopped) return;
+      switch (kind) {
+        case 'map':
+          break;
+        case 'filter':
+          if (!result) {
+            this.#stats.filtered++;
+            result = NOTHING;
+          } else result = item;
+          break;
+        case 'tap':
+          result = item;
+          break;
+        case 'forEach':
+          this.#stats.emitted++;
+          result = NOTHING;
+          break;
+        case 'flatMap':
+          await this.#flatten(item, index, result);
+          continue;
+      }
+      if (ordered) await this.#complete(index, result);
+      else if (result !== NOTHING) await this.#emit(result);
+    }
+  }
+
+  /** Parks a lane until input arrives (true) or the input ends (false). */
+  #waitForInput(): Promise<boolean> {
+    return new Promise((resolve) => {
+      this.#idle.push(resolve);
+      if (!this.#watching) void this.#watch();
+    });
+  }
+
+  /**
+   * One watcher per stage waits on the input and wakes one idle lane per item that arrived, so a
+   * trickle of input into a stage of 5,000 lanes wakes one lane, not 5,000.
+   */
+  async #watch(): Promise<void> {
+    this.#watching = true;
+    try {
+      while (this.#idle.length > 0 && !this.#run.stopped) {
+        const more = await this.#input.readable();
+        if (!more) break;
+        for (let n = this.#input.size; n > 0 && this.#idle.length > 0; n--) this.#idle.shift()?.(true);
+      }
+    } catch {
+      // The input failed: the run is being torn down, and the lanes are released below.
+    } finally {
+      this.#watching = false;
+      for (const wake of this.#idle.splice(0)) wake(false);
+    }
+  }
+
+  /** Applies the stage's error policy to an item that failed for good. */
+  async #settleFailure(item: unknown, index: number, thrown: unknown): Promise<typeof NOTHING> {
+    const { error, attempts } = thrown instanceof ItemFailure ? thrown : new ItemFailure(thrown, 1);
+    const { name, onError } = this.#spec;
+    if (onError === 'skip') {
+      this.#stats.skipped++;
+      return NOTHING;
+    }
+    if (onError === 'fail') {
+      this.#stats.failed++;
+      const after = attempts > 1 ? ` after ${attempts} attempts` : '';
+      this.#run.fail(
+        new StageError(`Stage "${name}" failed on item ${index}${after}: ${messageOf(error)}`, {
+          cause: error,
+          stage: name,
+          index,
+          item,
+          attempts,
+        }),
+      );
+      return NOTHING;
+    }
+    try {
+      await onError(item, error, { stage: name, index });
+      this.#stats.deadLettered++;
+    } catch (handlerError) {
+      this.#stats.failed++;
+      this.#run.fail(
+        new DeadLetterError(`The dead-letter handler of stage "${name}" threw on item ${index}: ${messageOf(handlerError)}`, {
+          cause: handlerError,
+          stage: name,
+          index,
+          item,
+        }),
+      );
+    }
+    return NOTHING;
+  }
+
+  /** Passes one value downstream, waiting for room. */
+  async #emit(value: unknown): Promise<void> {
+    const output = this.#output as Channel<unknown>;
+    if (!output.tryPush(value)) await output.push(value);
+    this.#stats.emitted++;
+    this.#stats.outputs++;
+  }
+
+  /** Ordered stages: emits the item if it is the head, else parks it. */
+  async #complete(index: number, result: unknown): Promise<void> {
+    if (index !== this.#head) {
+      this.#parked.set(index, result);
+      return;
+    }
+    if (result !== NOTHING) await this.#emit(result);
+    await this.#advance();
+  }
+
+  /** Moves the head past the item just finished, flushing what was parked behind it. */
+  async #advance(): Promise<void> {
+    for (;;) {
+      this.#head++;
+      const parked = this.#parked.get(this.#head);
+      if (parked === undefined && !this.#parked.has(this.#head)) break;
+      if (parked instanceof PendingOutputs) {
+        while (parked.queue.length > 0) await this.#push(parked.queue.shift());
+        if (!parked.finished) {
+          // Its lane is still iterating: from now on it emits directly, and advances when done.
+          this.#parked.delete(this.#head);
+          parked.atHead = true;
+          parked.wake?.();
+          break;
+        }
+        if (parked.succeeded) this.#stats.emitted++;
+      } else if (parked !== NOTHING) {
+        await this.#emit(parked);
+      }
+      this.#parked.delete(this.#head);
+    }
+    if (this.#windowWaiters.length > 0) for (const wake of this.#windowWaiters.splice(0)) wake();
+  }
+
+  /** Passes one of several outputs of an item downstream. */
+  async #push(value: unknown): Promise<void> {
+    const output = this.#output as Channel<unknown>;
+    if (!output.tryPush(value)) await output.push(value);
+    this.#stats.outputs++;
+  }
+
+  /** flatMap: passes on every value of the iterable `fn` returned, in order within the item. */
+  async #flatten(item: unknown, index: number, iterable: unknown): Promise<void> {
+    const ordered = this.#spec.ordered;
+    const pending = ordered && index !== this.#head ? new PendingOutputs() : undefined;
+    if (pending !== undefined) this.#parked.set(index, pending);
+    try {
+      for await (const value of toIterable(iterable)) {
+        if (this.#run.stopped) return;
+        if (pending === undefined || pending.atHead) {
+          await this.#push(value);
+          continue;
+        }
+        pending.queue.push(value);
+        if (pending.queue.length >= this.#spec.buffer) {
+          await new Promise<void>((resolve) => {
+            pending.wake = resolve;
+          });
+          pending.wake = undefined;
+        }
+      }
+    } catch (error) {
+      if (this.#run.stopped) return;
+      await this.#settleFailure(item, index, error);
+      if (pending !== undefined && !pending.atHead) {
+        // Outputs already queued still go out: they came before the failure, like those emitted.
+        pending.succeeded = false;
+        pending.finished = true;
+      } else if (ordered) await this.#advance();
+      return;
+    }
+    if (pending !== undefined && !pending.atHead) {
+      pending.finished = true;
+      return;
+    }
+    this.#stats.emitted++;
+    if (ordered) await this.#advance();
+  }
+}
+
+function toIterable(value: unknown): Iterable<unknown> | AsyncIterable<unknown> {
+  if (
+    value !== null &&
+    typeof value === 'object' &&
+    (Symbol.iterator in value || Symbol.asyncIterator in value) &&
+    typeof value !== 'string'
+  ) {
+    return value as Iterable<unknown>;
+  }
+  throw new TypeError(`flatMap's function must return an Iterable or AsyncIterable; it returned ${typeof value}`);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,90 @@
+/**
+ * The run report: what happened to every item, per stage. It is plain data, JSON-serialisable,
+ * and its counts add up: for every stage,
+ * entered = emitted + filtered + skipped + deadLettered + failed + cancelled.
+ */
+import type { StageKind } from './stage-spec.js';
+
+export type RunStatus = 'completed' | 'failed' | 'aborted' | 'cancelled';
+
+export interface StageReport {
+  readonly name: string;
+  readonly kind: StageKind;
+  readonly concurrency: number;
+  /** Items that entered the stage's input. */
+  readonly entered: number;
+  /** Items processed and passed on (for forEach: processed). */
+  readonly emitted: number;
+  /** Items a filter dropped. */
+  readonly filtered: number;
+  /** Items that failed for good and were skipped by `onError: 'skip'`. */
+  readonly skipped: number;
+  /** Items handed to the dead-letter handler. */
+  readonly deadLettered: number;
+  /** Items whose failure failed the run. */
+  readonly failed: number;
+  /** Items in flight or buffered when the run stopped early. */
+  readonly cancelled: number;
+  /** Items passed downstream: one per emitted item for map, many for flatMap, one per batch. */
+  readonly outputs: number;
+  /** Attempts retried. */
+  readonly retries: number;
+  /** Attempts that passed their deadline. */
+  readonly timeouts: number;
+}
+
+export interface RunReport {
+  readonly status: RunStatus;
+  /** ISO timestamp of the start. */
+  readonly startedAt: string;
+  readonly durationMs: number;
+  /** Items read from the source. */
+  readonly source: { readonly items: number };
+  readonly stages: readonly StageReport[];
+  /** Why the run did not complete. */
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+/** The live counters of one stage. Plain fields: they sit on the hot path. */
+export class StageStats {
+  entered = 0;
+  emitted = 0;
+  filtered = 0;
+  skipped = 0;
+  deadLettered = 0;
+  failed = 0;
+  /** Items dropped from the stage's input buffer at teardown: entered, never taken. */
+  dropped = 0;
+  outputs = 0;
+  retries = 0;
+  timeouts = 0;
+
+  constructor(
+    readonly name: string,
+    readonly kind: StageKind,
+    readonly concurrency: number,
+  ) {}
+
+  /** Items taken and not yet settled: in flight, or finished and waiting for their turn to be emitted. */
+  get unsettled(): number {
+    return this.entered - this.dropped - this.emitted - this.filtered - this.skipped - this.deadLettered - this.failed;
+  }
+
+  toReport(): StageReport {
+    return {
+      name: this.name,
+      kind: this.kind,
+      concurrency: this.concurrency,
+      entered: this.entered,
+      emitted: this.emitted,
+      filtered: this.filtered,
+      skipped: this.skipped,
+      deadLettered: this.deadLettered,
+      failed: this.failed,
+      cancelled: this.unsettled + this.dropped,
+      outputs: this.outputs,
+      retries: this.retries,
+      timeouts: this.timeouts,
+    };
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * One execution of a flow: wires the source, the stages and the bounded channels between them,
+ * and owns the teardown. The first failure wins: it aborts the run's signal (which reaches every
+ * function in flight, every deadline, backoff and rate-limit wait), fails every channel (which
+ * wakes every lane, the source pump and the terminal), releases the source, and rejects at once,
+ * without waiting for functions that ignore their signal.
+ */
+import { Channel, EMPTY } from '../core/channel.js';
+import { type Clock, systemClock } from '../core/clock.js';
+import { AbortError, isSluiceError, TerminalError } from '../core/errors.js';
+import { checkOptions, checkSignal, invalidType } from '../core/validate.js';
+import { BatchStage } from './batch-stage.js';
+import type { Inlet } from './inlet.js';
+import { type Invoker, makeInvoker } from './invoke.js';
+import { LaneStage } from './lane-stage.js';
+import { type RunReport, type RunStatus, StageStats } from './report.js';
+import type { RunControl } from './run-control.js';
+import { openSource, type Source, type SourceInlet } from './source.js';
+import type { LaneSpec, StageSpec } from './stage-spec.js';
+
+export interface RunOptions {
+  /** Aborting it stops the run: the run rejects with a SLUICE_ERR_ABORTED error whose cause is the reason. */
+  signal?: AbortSignal;
+  /**
+   * The clock for deadlines, backoff, rate limits and batch waits.
+   * @default the system clock
+   */
+  clock?: Clock;
+}
+
+const runKeys = ['signal', 'clock'] as const;
+
+export function checkRunOptions(options: unknown): RunOptions {
+  checkOptions('run options', options, runKeys);
+  const o = (options ?? {}) as RunOptions;
+  checkSignal('signal', o.signal);
+  if (o.clock !== undefined && (typeof o.clock !== 'object' || typeof o.clock.setTimeout !== 'function')) {
+    throw invalidType('clock', 'a Clock (now, setTimeout, clearTimeout)', o.clock);
+  }
+  return o;
+}
+
+export class Run<T> implements RunControl {
+  readonly #controller = new AbortController();
+  readonly signal: AbortSignal = this.#controller.signal;
+  readonly clock: Clock;
+  readonly #external: AbortSignal | undefined;
+  readonly #onExternalAbort = (): void => {
+    this.#stop('aborted', new AbortError('The run was aborted', { cause: this.#external?.reason }));
+  };
+  readonly #source: SourceInlet<unknown>;
+  readonly #channels: Channel<unknown>[] = [];
+  readonly #stats: StageStats[] = [];
+  readonly #work: Promise<unknown>;
+  readonly #failure: Promise<never>;
+  #rejectFailure: (error: unknown) => void = () => undefined;
+  #status: RunStatus | undefined;
+  #error: unknown;
+  #report: RunReport | undefined;
+  readonly #startedAt = new Date();
+  readonly #startedMs: number;
+  /** Where the last stage's output comes out: the terminal reads here. */
+  readonly output: Inlet<T>;
+
+  constructor(source: Source<unknown>, specs: readonly StageSpec[], options: RunOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.#startedMs = this.clock.now();
+    this.#failure = new Promise<never>((_, reject) => {
+      this.#rejectFailure = reject;
+    });
+    // Nobody may be listening when the run fails before its terminal awaits; the error is rethrown there.
+    this.#failure.catch(() => undefined);
+
+    const first = specs[0];
+    this.#source = openSource(source, first === undefined ? 16 : Math.max(16, first.kind === 'batch' ? first.size : first.concurrency));
+    let input: Inlet<unknown> = this.#source;
+    const starts: Promise<unknown>[] = [this.#source.start()];
+    for (const [i, spec] of specs.entries()) {
+      const stats = new StageStats(spec.name, spec.kind, spec.kind === 'batch' ? 1 : spec.concurrency);
+      this.#stats.push(stats);
+      const last = i === specs.length - 1;
+      const output = spec.kind === 'forEach' && last ? undefined : new Channel<unknown>(spec.buffer);
+      if (output !== undefined) this.#channels.push(output);
+      const stage =
+        spec.kind === 'batch'
+          ? new BatchStage(spec, input, output as Channel<unknown[]>, stats, this)
+          : new LaneStage(spec, input, output, stats, this);
+      starts.push(stage.start());
+      input = output ?? closedInlet;
+    }
+    this.output = input as Inlet<T>;
+    for (const start of starts) start.catch((error: unknown) => this.fail(error));
+    this.#work = Promise.all(starts);
+
+    this.#external = options.signal;
+    if (this.#external?.aborted) this.#onExternalAbort();
+    else this.#external?.addEventListener('abort', this.#onExternalAbort, { once: true });
+  }
+
+  get stopped(): boolean {
+    return this.#status !== undefined;
+  }
+
+  invoker(spec: LaneSpec, stats: StageStats): Invoker {
+    return makeInvoker(spec, stats, this.signal, this.clock);
+  }
+
+  fail(error: unknown): void {
+    this.#stop('failed', error);
+  }
+
+  /** Stops a run whose consumer left early (a `break` out of `for await`). Not an error. */
+  cancel(): void {
+    this.#stop('cancelled', undefined);
+  }
+
+  /** Resolves once every stage has finished; rejects as soon as the run fails. */
+  async finished(): Promise<RunReport> {
+    await Promise.race([this.#work, this.#failure]);
+    return this.#finish('completed');
+  }
+
+  /** Reads every output, calling `each` for each; resolves with the report once the run completed. */
+  async drain(each?: (value: T) => void): Promise<RunReport> {
+    const output = this.output;
+    try {
+      for (;;) {
+        const value = output.tryPull();
+        if (value === EMPTY) {
+          if (output.done || !(await output.readable())) break;
+          continue;
+        }
+        if (each !== undefined) {
+          try {
+            each(value);
+          } catch (error) {
+            throw this.#terminalError(error);
+          }
+        }
+      }
+    } catch (error) {
+      this.fail(error);
+      await this.#failure;
+    }
+    return this.finished();
+  }
+
+  #terminalError(error: unknown): Error {
+    return new TerminalError(`The terminal's function threw: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
+  }
+
+  #stop(status: RunStatus, error: unknown): void {
+    if (this.#status !== undefined) return;
+    this.#status = status;
+    this.#error = error;
+    this.#controller.abort(error ?? new AbortError('The run was cancelled'));
+    const first = this.#stats[0];
+    const dropped = this.#source.stop(error);
+    if (first !== undefined) {
+      first.dropped += dropped;
+      first.entered += dropped;
+    }
+    const teardown = error ?? new AbortError('The run was cancelled');
+    for (const [i, channel] of this.#channels.entries()) {
+      const n = channel.fail(teardown);
+      const next = this.#stats[i + 1];
+      if (next !== undefined) {
+        next.dropped += n;
+        next.entered += n;
+      }
+    }
+    this.#external?.removeEventListener('abort', this.#onExternalAbort);
+    const report = this.report();
+    if (error !== null && typeof error === 'object' && Object.isExtensible(error) && isSluiceError(error)) {
+      Object.defineProperty(error, 'report', { value: report, configurable: true });
+    }
+    this.#rejectFailure(error);
+  }
+
+  #finish(status: RunStatus): RunReport {
+    if (this.#status === undefined) {
+      this.#status = status;
+      this.#external?.removeEventListener('abort', this.#onExternalAbort);
+    }
+    return this.report();
+  }
+
+  /** A snapshot of the counts; frozen once the run has ended. */
+  report(): RunReport {
+    if (this.#report !== undefined) return this.#report;
+    const error = this.#error;
+    const report: RunReport = {
+      status: this.#status ?? 'completed',
+      startedAt: this.#startedAt.toISOString(),
+      durationMs: this.clock.now() - this.#startedMs,
+      source: { items: this.#source.items },
+      stages: this.#stats.map((s) => s.toReport()),
+      ...(error === undefined
+        ? {}
+        : {
+            error: {
+              code: isSluiceError(error) ? (error as { code: string }).code : 'SLUICE_ERR_UNKNOWN',
+              message: error instanceof Error ? error.message : String(error),
+            },
+          }),
+    };
+    if (this.#status !== undefined) this.#report = report;
+    return report;
+  }
+}
+
+/** The output of a flow that ends in forEach: nothing comes out. */
+const closedInlet: Inlet<never> = {
+  tryPull: () => EMPTY,
+  readable: () => Promise.resolve(false),
+  done: true,
+  size: 0,
+};

@@ -1,0 +1,188 @@
+/**
+ * Source adapters. A synchronous iterable is read directly by the first stage, one `next()` per
+ * item and no buffer in between; anything asynchronous (AsyncIterable, Node Readable, web
+ * ReadableStream) is pumped into a bounded channel, read only while the channel has room.
+ */
+import { Channel, EMPTY } from '../core/channel.js';
+import { InvalidSourceError, SourceConsumedError, SourceError } from '../core/errors.js';
+import { describe } from '../core/validate.js';
+import type { Inlet } from './inlet.js';
+
+/** Everything `flow()` accepts. Node Readables and web ReadableStreams are AsyncIterables. */
+export type Source<T> = Iterable<T> | AsyncIterable<T>;
+
+/** Sources that can be read once only: iterators, generators, streams. */
+const consumed = new WeakSet<object>();
+
+export function checkSource(source: unknown): void {
+  if (typeof source === 'string') {
+    throw new InvalidSourceError('A string is not a flow source: wrap it in an array to make it one item');
+  }
+  if (
+    source === null ||
+    typeof source !== 'object' ||
+    (typeof (source as Iterable<unknown>)[Symbol.iterator] !== 'function' &&
+      typeof (source as AsyncIterable<unknown>)[Symbol.asyncIterator] !== 'function')
+  ) {
+    throw new InvalidSourceError(
+      `The source must be an Iterable, an AsyncIterable, a Node Readable or a web ReadableStream. Received ${describe(source)}`,
+    );
+  }
+}
+
+/** A live source inside one run. */
+export interface SourceInlet<T> extends Inlet<T> {
+  /** Items read from the source. */
+  readonly items: number;
+  /** Starts reading; resolves when the source is exhausted, rejects with a SourceError. */
+  start(): Promise<void>;
+  /** Stops reading and releases the source (closes the iterator, destroys the stream). */
+  stop(error: unknown): number;
+}
+
+export function openSource<T>(source: Source<T>, capacity: number): SourceInlet<T> {
+  const once = isOneShot(source);
+  if (once) {
+    if (consumed.has(source)) {
+      throw new SourceConsumedError('The source was already read by an earlier run; iterators and streams can be read once');
+    }
+    consumed.add(source);
+  }
+  if (typeof (source as AsyncIterable<T>)[Symbol.asyncIterator] === 'function') {
+    return new AsyncSourceInlet((source as AsyncIterable<T>)[Symbol.asyncIterator](), capacity);
+  }
+  return new SyncSourceInlet((source as Iterable<T>)[Symbol.iterator]());
+}
+
+function isOneShot(source: object): boolean {
+  const asyncIterate = (source as AsyncIterable<unknown>)[Symbol.asyncIterator];
+  if (typeof asyncIterate === 'function') {
+    // Streams and async generators hand out themselves, or a reader over themselves.
+    return typeof (source as { next?: unknown }).next === 'function' || !isReiterable(source);
+  }
+  return typeof (source as { next?: unknown }).next === 'function';
+}
+
+function isReiterable(source: object): boolean {
+  // Web ReadableStreams and Node Readables can be iterated once; a plain object implementing
+  // Symbol.asyncIterator is assumed to make a fresh iterator each time.
+  return !('getReader' in source) && !('readableEnded' in source);
+}
+
+function sourceError(error: unknown): Error {
+  return new SourceError(`The source failed: ${error instanceof Error ? error.message : String(error)}`, {
+    cause: error,
+  });
+}
+
+class SyncSourceInlet<T> implements SourceInlet<T> {
+  readonly #iterator: Iterator<T>;
+  #done = false;
+  items = 0;
+
+  constructor(iterator: Iterator<T>) {
+    this.#iterator = iterator;
+  }
+
+  get done(): boolean {
+    return this.#done;
+  }
+
+  get size(): number {
+    return this.#done ? 0 : 1;
+  }
+
+  tryPull(): T | typeof EMPTY {
+    if (this.#done) return EMPTY;
+    let result: IteratorResult<T>;
+    try {
+      result = this.#iterator.next();
+    } catch (error) {
+      this.#done = true;
+      throw sourceError(error);
+    }
+    if (result.done) {
+      this.#done = true;
+      return EMPTY;
+    }
+    this.items++;
+    return result.value;
+  }
+
+  readable(): Promise<boolean> {
+    return Promise.resolve(!this.#done);
+  }
+
+  start(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  stop(): number {
+    if (!this.#done) {
+      this.#done = true;
+      try {
+        this.#iterator.return?.();
+      } catch {
+        // The run is already failing; a second error from the source's cleanup adds nothing.
+      }
+    }
+    return 0;
+  }
+}
+
+class AsyncSourceInlet<T> implements SourceInlet<T> {
+  readonly #iterator: AsyncIterator<T>;
+  readonly #channel: Channel<T>;
+  #stopped = false;
+  items = 0;
+
+  constructor(iterator: AsyncIterator<T>, capacity: number) {
+    this.#iterator = iterator;
+    this.#channel = new Channel<T>(capacity);
+  }
+
+  get done(): boolean {
+    return this.#channel.done;
+  }
+
+  get size(): number {
+    return this.#channel.size;
+  }
+
+  tryPull(): T | typeof EMPTY {
+    return this.#channel.tryPull();
+  }
+
+  readable(): Promise<boolean> {
+    return this.#channel.readable();
+  }
+
+  async start(): Promise<void> {
+    const channel = this.#channel;
+    for (;;) {
+      if (channel.size >= channel.capacity) await channel.writable();
+      let result: IteratorResult<T>;
+      try {
+        result = await this.#iterator.next();
+      } catch (error) {
+        if (this.#stopped) return;
+        throw sourceError(error);
+      }
+      if (this.#stopped) return;
+      if (result.done) break;
+      this.items++;
+      if (!channel.tryPush(result.value)) await channel.push(result.value);
+    }
+    channel.close();
+  }
+
+  stop(error: unknown): number {
+    if (this.#stopped) return 0;
+    this.#stopped = true;
+    const dropped = this.#channel.fail(error);
+    // Not awaited: an iterator stuck in next() would hold the teardown hostage. Async generators
+    // queue the return behind the pending next; streams are destroyed at once.
+    this.#iterator.return?.().catch(() => undefined);
+    return dropped;
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * A stage as the user described it, validated at the door: every option is checked when the flow
+ * is built, so a typo fails at `.map(...)`, not halfway through a run.
+ */
+import { RateLimiter } from '../core/rate-limiter.js';
+import { type NormalizedRetry, normalizeRetry } from '../core/retry.js';
+import { checkBoolean, checkFunction, checkInteger, checkNumber, checkOptions, invalidType } from '../core/validate.js';
+import type { BatchOptions, DeadLetterHandler, StageOptions, StageRateLimit } from './types.js';
+
+/** The kinds of stage the lane engine runs. `forEach` consumes items and passes nothing on. */
+export type LaneKind = 'map' | 'filter' | 'flatMap' | 'tap' | 'forEach';
+export type StageKind = LaneKind | 'batch';
+
+export interface LaneSpec {
+  readonly kind: LaneKind;
+  readonly name: string;
+  readonly fn: (item: unknown, ctx: import('./types.js').StageContext) => unknown;
+  readonly concurrency: number;
+  readonly ordered: boolean;
+  readonly buffer: number;
+  readonly retry: NormalizedRetry | undefined;
+  readonly timeout: number | undefined;
+  readonly rateLimit: StageRateLimit<unknown> | RateLimiter | undefined;
+  readonly onError: 'fail' | 'skip' | DeadLetterHandler<unknown>;
+}
+
+export interface BatchSpec {
+  readonly kind: 'batch';
+  readonly name: string;
+  readonly size: number;
+  readonly maxWaitMs: number | undefined;
+  readonly buffer: number;
+}
+
+export type StageSpec = LaneSpec | BatchSpec;
+
+const stageKeys = ['name', 'concurrency', 'ordered', 'buffer', 'retry', 'timeout', 'rateLimit', 'onError'] as const;
+const rateLimitKeys = ['perSecond', 'limit', 'intervalMs', 'burst', 'key'] as const;
+const batchKeys = ['size', 'maxWaitMs', 'name', 'buffer'] as const;
+
+export function laneSpec(kind: LaneKind, position: number, fn: unknown, options: unknown): LaneSpec {
+  checkFunction(`${kind}(fn)`, fn as Function);
+  checkOptions(`${kind} options`, options, stageKeys);
+  const o = (options ?? {}) as StageOptions<unknown>;
+  const name = stageName(kind, position, o.name, (fn as Function).name);
+  const concurrency = checkInteger(`${name}.concurrency`, o.concurrency ?? 1, { min: 1 });
+  const ordered = checkBoolean(`${name}.ordered`, o.ordered ?? true);
+  return {
+    kind,
+    name,
+    fn: fn as LaneSpec['fn'],
+    concurrency,
+    // One lane cannot reorder anything; the unordered path is the cheaper one.
+    ordered: ordered && concurrency > 1,
+    buffer: checkInteger(`${name}.buffer`, o.buffer ?? Math.max(16, concurrency), { min: 1 }),
+    retry: o.retry === undefined ? undefined : normalizeRetry(`${name}.retry`, o.retry),
+    timeout: o.timeout === undefined ? undefined : checkNumber(`${name}.timeout`, o.timeout, { exclusive: true }),
+    rateLimit: o.rateLimit === undefined ? undefined : checkRateLimit(`${name}.rateLimit`, o.rateLimit),
+    onError: checkErrorPolicy(`${name}.onError`, o.onError ?? 'fail'),
+  };
+}
+
+export function batchSpec(position: number, options: unknown): BatchSpec {
+  if (options === undefined) throw invalidType('batch options', 'an object with a "size"', options);
+  checkOptions('batch options', options, batchKeys);
+  const o = options as BatchOptions;
+  const name = stageName('batch', position, o.name, '');
+  return {
+    kind: 'batch',
+    name,
+    size: checkInteger(`${name}.size`, o.size, { min: 1 }),
+    maxWaitMs: o.maxWaitMs === undefined ? undefined : checkNumber(`${name}.maxWaitMs`, o.maxWaitMs),
+    buffer: checkInteger(`${name}.buffer`, o.buffer ?? 16, { min: 1 }),
+  };
+}
+
+function stageName(kind: StageKind, position: number, given: unknown, fnName: string): string {
+  if (given !== undefined) {
+    if (typeof given !== 'string' || given === '') throw invalidType(`${kind}.name`, 'a non-empty string', given);
+    return given;
+  }
+  // Arrow functions assigned inline get an empty name; bound ones "bound x".
+  return fnName && !fnName.startsWith('bound ') ? fnName : `${kind}#${position}`;
+}
+
+function checkRateLimit(name: string, value: unknown): StageRateLimit<unknown> | RateLimiter {
+  if (value instanceof RateLimiter) return value;
+  checkOptions(name, value, rateLimitKeys);
+  const { key, ...bucket } = value as StageRateLimit<unknown>;
+  if (key !== undefined) checkFunction(`${name}.key`, key);
+  // Built once here so bad numbers fail at the door; each run builds its own on the run's clock.
+  new RateLimiter(bucket);
+  return value as StageRateLimit<unknown>;
+}
+
+function checkErrorPolicy(name: string, value: unknown): LaneSpec['onError'] {
+  if (value === 'fail' || value === 'skip' || typeof value === 'function') return value as LaneSpec['onError'];
+  throw invalidType(name, `'fail', 'skip' or a dead-letter function`, value);
+}

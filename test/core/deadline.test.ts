@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { withDeadline } from '../../src/core/deadline.js';
+import { FakeClock, flushMicrotasks } from '../../src/core/fake-clock.js';
+
+test('withDeadline() - resolves with the value and clears its timer', async () => {
+  const clock = new FakeClock();
+  assert.equal(await withDeadline(async () => 42, 1_000, clock), 42);
+  assert.equal(clock.pending, 0);
+});
+
+test('withDeadline() - a call that never settles rejects with SLUICE_ERR_TIMEOUT and its signal aborts', async () => {
+  const clock = new FakeClock();
+  let seen: AbortSignal | undefined;
+  const result = withDeadline(
+    (signal) => {
+      seen = signal;
+      return new Promise<never>(() => undefined);
+    },
+    500,
+    clock,
+  );
+  result.catch(() => undefined);
+  await clock.advance(499);
+  assert.equal(seen?.aborted, false);
+  await clock.advance(1);
+  await assert.rejects(result, { code: 'SLUICE_ERR_TIMEOUT' });
+  assert.equal(seen?.aborted, true);
+  assert.equal(clock.pending, 0);
+});
+
+test('withDeadline() - a synchronous throw rejects, and the timer is cleared', async () => {
+  const clock = new FakeClock();
+  await assert.rejects(
+    withDeadline(
+      () => {
+        throw new Error('sync');
+      },
+      100,
+      clock,
+    ),
+    /sync/,
+  );
+  assert.equal(clock.pending, 0);
+});
+
+test('withDeadline() - the parent signal aborting rejects at once with a coded abort', async () => {
+  const clock = new FakeClock();
+  const parent = new AbortController();
+  const result = withDeadline(() => new Promise<never>(() => undefined), 10_000, clock, parent.signal);
+  await flushMicrotasks();
+  parent.abort(new Error('shutdown'));
+  await assert.rejects(result, { code: 'SLUICE_ERR_ABORTED' });
+  assert.equal(clock.pending, 0);
+});
