@@ -14,6 +14,7 @@ export {
   InvalidArgValueError,
   InvalidSourceError,
   isSluiceError,
+  SinkStartedError,
   SluiceError,
   SourceConsumedError,
   SourceError,

@@ -87,9 +87,8 @@ export class Channel<T> implements AsyncIterable<T> {
   /** Buffers `value` when there is room, or hands it to a waiting consumer. False when full. */
   tryPush(value: T): boolean {
     if (this.#closed) throw this.#closedError();
-    const pullWaiter = this.#pullWaiters.shift();
-    if (pullWaiter !== undefined) {
-      pullWaiter.resolve({ value, done: false });
+    if (this.#pullWaiters.length > 0) {
+      (this.#pullWaiters.shift() as Waiter<IteratorResult<T>>).resolve({ value, done: false });
       return true;
     }
     if (this.#count >= this.#capacity) return false;
@@ -119,7 +118,7 @@ export class Channel<T> implements AsyncIterable<T> {
     this.#ring[this.#head] = undefined;
     if (++this.#head === this.#capacity) this.#head = 0;
     this.#count--;
-    this.#afterPull();
+    if (this.#pushWaiters.length > 0 || this.#writableWaiters.length > 0 || this.#closed) this.#afterPull();
     return value;
   }
 

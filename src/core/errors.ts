@@ -71,6 +71,7 @@ const table = {
   TimeoutError: { code: 'SLUICE_ERR_TIMEOUT', base: 'Error' },
   AbortError: { code: 'SLUICE_ERR_ABORTED', base: 'Error' },
   ChannelClosedError: { code: 'SLUICE_ERR_CHANNEL_CLOSED', base: 'Error' },
+  SinkStartedError: { code: 'SLUICE_ERR_SINK_STARTED', base: 'Error' },
 } as const satisfies Record<string, { code: `SLUICE_ERR_${string}`; base: Base }>;
 
 type Table = typeof table;
@@ -137,6 +138,8 @@ export const AbortError = generate('AbortError');
 export type AbortError = SluiceErrorOf<'AbortError'>;
 export const ChannelClosedError = generate('ChannelClosedError');
 export type ChannelClosedError = SluiceErrorOf<'ChannelClosedError'>;
+export const SinkStartedError = generate('SinkStartedError');
+export type SinkStartedError = SluiceErrorOf<'SinkStartedError'>;
 
 /** True when `value` is a sluice error, optionally with the given code. */
 export function isSluiceError<C extends ErrorCode>(value: unknown, code?: C): value is SluiceError & { code: C } {

@@ -6,6 +6,7 @@
  */
 import { Readable } from 'node:stream';
 import { EMPTY } from '../core/channel.js';
+import { SinkStartedError } from '../core/errors.js';
 import { checkFunction } from '../core/validate.js';
 import type { RunReport } from './report.js';
 import { checkRunOptions, Run, type RunOptions } from './run.js';
@@ -165,7 +166,10 @@ export class Flow<T> implements AsyncIterable<T> {
   }
 }
 
-/** A flow that ends in `forEach`: await it, or `run()` it with options. */
+/**
+ * A flow that ends in `forEach`. It starts like a promise does, on its own: await it for the
+ * report. To pass run options, call `.run(options)` in the same expression, before it starts.
+ */
 export class Sink implements PromiseLike<RunReport> {
   readonly #flow: Flow<never>;
   #started: Promise<RunReport> | undefined;
@@ -173,15 +177,28 @@ export class Sink implements PromiseLike<RunReport> {
   /** @internal */
   constructor(flow: Flow<never>) {
     this.#flow = flow;
+    queueMicrotask(() => {
+      this.#started ??= this.#flow.run();
+    });
   }
 
-  /** Runs the flow and resolves with the report. */
+  /**
+   * Runs the flow with options and resolves with the report.
+   * @example await flow(batches).forEach(save).run({ signal });
+   */
   run(options?: RunOptions): Promise<RunReport> {
-    this.#started ??= this.#flow.run(options);
+    if (this.#started !== undefined) {
+      return options === undefined
+        ? this.#started
+        : Promise.reject(
+            new SinkStartedError('This forEach has already started: call .run(options) right after .forEach(...)'),
+          );
+    }
+    this.#started = this.#flow.run(options);
     return this.#started;
   }
 
-  // biome-ignore lint/suspicious/noThenProperty: a Sink is awaitable by design, like a query builder.
+  // biome-ignore lint/suspicious/noThenProperty: a Sink is awaitable by design, like a promise.
   then<A = RunReport, B = never>(
     onFulfilled?: ((report: RunReport) => A | PromiseLike<A>) | null,
     onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,

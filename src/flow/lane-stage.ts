@@ -50,6 +50,8 @@ export class LaneStage {
   /** Lanes waiting for input; one watcher wakes as many as there are items. */
   #idle: ((more: boolean) => void)[] = [];
   #watching = false;
+  /** True while #flush waits for room in the output. */
+  #flushWaiting = false;
 
   constructor(spec: LaneSpec, input: Inlet<unknown>, output: Channel<unknown> | undefined, stats: StageStats, run: RunControl) {
     this.#spec = spec;
@@ -66,6 +68,12 @@ export class LaneStage {
     const lanes: Promise<void>[] = [];
     for (let i = 0; i < this.#spec.concurrency; i++) lanes.push(this.#lane());
     await Promise.all(lanes);
+    // Ordered results may still be parked behind a full output.
+    while (this.#parked.size > 0 && !this.#run.stopped) {
+      await this.#output?.writable();
+      this.#flushWaiting = false;
+      this.#flush();
+    }
     this.#output?.close();
   }
 
@@ -92,9 +100,15 @@ export class LaneStage {
         if (isThenable(result)) result = await result;
       } catch (error) {
         if (run.stopped) return;
-        result = await this.#settleFailure(item, index, error);
+        await this.#settleFailure(item, index, error);
         if (run.stopped) return;
-        if (ordered) await this.#complete(index, NOTHING);
+        if (ordered) {
+          if (kind === 'flatMap') await this.#complete(index, NOTHING);
+          else {
+            this.#parked.set(index, NOTHING);
+            if (index === this.#head) this.#flush();
+          }
+        }
         continue;
       }
       if (run.stopped) return;
@@ -118,9 +132,59 @@ export class LaneStage {
           await this.#flatten(item, index, result);
           continue;
       }
-      if (ordered) await this.#complete(index, result);
-      else if (result !== NOTHING) await this.#emit(result);
+      // The common cases inline, so an item costs one await (the function's own) and no more.
+      if (!ordered) {
+        if (result !== NOTHING) {
+          if (this.#output?.tryPush(result)) {
+            this.#stats.emitted++;
+            this.#stats.outputs++;
+          } else await this.#emit(result);
+        }
+      } else if (index === this.#head && this.#parked.size === 0 && (result === NOTHING || this.#output?.tryPush(result))) {
+        if (result !== NOTHING) {
+          this.#stats.emitted++;
+          this.#stats.outputs++;
+        }
+        this.#head = index + 1;
+        if (this.#windowWaiters.length > 0) for (const wake of this.#windowWaiters.splice(0)) wake();
+      } else {
+        this.#parked.set(index, result);
+        if (index === this.#head) this.#flush();
+      }
     }
+  }
+
+  /**
+   * Ordered single-value stages: emits parked results from the head on, for as long as the
+   * output takes them without waiting. When it is full, one wake-up is registered and the lanes
+   * carry on until the window fills, so a busy consumer costs a promise per burst, not per item.
+   */
+  #flush(): void {
+    const parked = this.#parked;
+    const output = this.#output as Channel<unknown>;
+    while (parked.size > 0 && !this.#flushWaiting) {
+      const head = this.#head;
+      const value = parked.get(head);
+      if (value === undefined && !parked.has(head)) break;
+      if (value !== NOTHING) {
+        if (!output.tryPush(value)) {
+          this.#flushWaiting = true;
+          output.writable().then(
+            () => {
+              this.#flushWaiting = false;
+              this.#flush();
+            },
+            () => undefined, // the run is being torn down
+          );
+          break;
+        }
+        this.#stats.emitted++;
+        this.#stats.outputs++;
+      }
+      parked.delete(head);
+      this.#head = head + 1;
+    }
+    if (this.#windowWaiters.length > 0) for (const wake of this.#windowWaiters.splice(0)) wake();
   }
 
   /** Parks a lane until input arrives (true) or the input ends (false). */

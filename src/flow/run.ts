@@ -71,30 +71,34 @@ export class Run<T> implements RunControl {
     // Nobody may be listening when the run fails before its terminal awaits; the error is rethrown there.
     this.#failure.catch(() => undefined);
 
+    this.#external = options.signal;
     const first = specs[0];
     this.#source = openSource(source, first === undefined ? 16 : Math.max(16, first.kind === 'batch' ? first.size : first.concurrency));
     let input: Inlet<unknown> = this.#source;
-    const starts: Promise<unknown>[] = [this.#source.start()];
+    const stages: { start(): Promise<void> }[] = [this.#source];
     for (const [i, spec] of specs.entries()) {
       const stats = new StageStats(spec.name, spec.kind, spec.kind === 'batch' ? 1 : spec.concurrency);
       this.#stats.push(stats);
       const last = i === specs.length - 1;
       const output = spec.kind === 'forEach' && last ? undefined : new Channel<unknown>(spec.buffer);
       if (output !== undefined) this.#channels.push(output);
-      const stage =
+      stages.push(
         spec.kind === 'batch'
           ? new BatchStage(spec, input, output as Channel<unknown[]>, stats, this)
-          : new LaneStage(spec, input, output, stats, this);
-      starts.push(stage.start());
+          : new LaneStage(spec, input, output, stats, this),
+      );
       input = output ?? closedInlet;
     }
     this.output = input as Inlet<T>;
-    for (const start of starts) start.catch((error: unknown) => this.fail(error));
-    this.#work = Promise.all(starts);
 
-    this.#external = options.signal;
+    // Checked before anything starts: lanes call functions synchronously as they start.
     if (this.#external?.aborted) this.#onExternalAbort();
     else this.#external?.addEventListener('abort', this.#onExternalAbort, { once: true });
+    const starts = this.stopped ? [] : stages.map((stage) => stage.start());
+    for (const start of starts) start.catch((error: unknown) => this.fail(error));
+    this.#work = Promise.all(starts);
+    // Failures reach the caller through #failure; this copy of them must not surface as unhandled.
+    this.#work.catch(() => undefined);
   }
 
   get stopped(): boolean {

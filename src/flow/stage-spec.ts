@@ -51,7 +51,7 @@ export function laneSpec(kind: LaneKind, position: number, fn: unknown, options:
     fn: fn as LaneSpec['fn'],
     concurrency,
     // One lane cannot reorder anything; the unordered path is the cheaper one.
-    ordered: ordered && concurrency > 1,
+    ordered: ordered && concurrency > 1 && kind !== 'forEach',
     buffer: checkInteger(`${name}.buffer`, o.buffer ?? Math.max(16, concurrency), { min: 1 }),
     retry: o.retry === undefined ? undefined : normalizeRetry(`${name}.retry`, o.retry),
     timeout: o.timeout === undefined ? undefined : checkNumber(`${name}.timeout`, o.timeout, { exclusive: true }),

@@ -1,0 +1,128 @@
+/**
+ * Runs every benchmark side by side with the peers, each contender in a fresh process, rounds
+ * interleaved so that a noisy neighbour hurts every contender alike, and prints Markdown tables of
+ * medians and ratios (absolute figures mean little on a shared machine; ratios travel).
+ *
+ *   npm run bench                    # everything
+ *   npm run bench -- noop            # one group: noop | memory | http
+ *   npm run bench -- noop --rounds 5
+ */
+import { execFileSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+interface Result {
+  contender: string;
+  items: number;
+  seconds: number;
+  itemsPerSecond: number;
+  peakRssMb: number;
+  [key: string]: unknown;
+}
+
+const args = process.argv.slice(2);
+const roundsFlag = args.indexOf('--rounds');
+const rounds = roundsFlag === -1 ? 3 : Number(args[roundsFlag + 1]);
+const groups = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--rounds');
+const wanted = (group: string): boolean => groups.length === 0 || groups.includes(group);
+
+function scenario(file: string, ...scenarioArgs: string[]): Result {
+  const path = fileURLToPath(new URL(`./scenarios/${file}`, import.meta.url));
+  const out = execFileSync(process.execPath, ['--import', 'tsx', path, ...scenarioArgs], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 20,
+  });
+  return JSON.parse(out.trim().split('\n').at(-1) as string) as Result;
+}
+
+/** Runs each contender `rounds` times, interleaved, and keeps the run with the median throughput. */
+function compare(file: string, contenders: string[], extra: string[]): Map<string, Result> {
+  const runs = new Map<string, Result[]>(contenders.map((c) => [c, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const contender of contenders) {
+      const result = scenario(file, contender, ...extra);
+      runs.get(contender)?.push(result);
+      process.stderr.write(`  ${file} ${contender} round ${round + 1}: ${fmt(result.itemsPerSecond)} items/s\n`);
+    }
+  }
+  return new Map(
+    [...runs].map(([contender, results]) => {
+      const sorted = [...results].sort((a, b) => a.itemsPerSecond - b.itemsPerSecond);
+      return [contender, sorted[Math.floor(sorted.length / 2)] as Result];
+    }),
+  );
+}
+
+function fmt(n: number): string {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : n.toFixed(1);
+}
+
+const lines: string[] = [
+  `Node ${process.version}, ${availableParallelism()} cores; median of ${rounds} interleaved rounds, each contender in its own process.`,
+  '',
+];
+
+if (wanted('noop')) {
+  const contenders = ['bare-loop', 'sluice-flow', 'sluice-flow-unordered', 'sluice-map', 'p-map', 'p-limit', 'Readable.map'];
+  const results = compare('noop.ts', contenders, ['1000000', '64']);
+  const pmap = results.get('p-map') as Result;
+  const bare = results.get('bare-loop') as Result;
+  lines.push(
+    '### 1,000,000 async no-op items, one map step, concurrency 64',
+    '',
+    '`npm run bench -- noop`',
+    '',
+    '| contender | items/s | vs p-map | vs bare loop | peak RSS |',
+    '| --- | ---: | ---: | ---: | ---: |',
+  );
+  for (const [name, r] of results) {
+    lines.push(
+      `| ${name} | ${fmt(r.itemsPerSecond)} | ${(r.itemsPerSecond / pmap.itemsPerSecond).toFixed(2)}x | ${(
+        (100 * r.itemsPerSecond) / bare.itemsPerSecond
+      ).toFixed(0)}% | ${r.peakRssMb.toFixed(0)} MB |`,
+    );
+  }
+  lines.push('');
+}
+
+if (wanted('memory')) {
+  const small = compare('memory.ts', ['three-stage'], ['1000000']).get('three-stage') as Result;
+  const large = compare('memory.ts', ['three-stage'], ['10000000']).get('three-stage') as Result;
+  lines.push(
+    '### Memory stays flat: a three-stage flow (map, filter, batch) over 1 M and 10 M generated items',
+    '',
+    '`npm run bench -- memory`',
+    '',
+    '| items | items/s | peak RSS |',
+    '| ---: | ---: | ---: |',
+    `| 1,000,000 | ${fmt(small.itemsPerSecond)} | ${small.peakRssMb.toFixed(0)} MB |`,
+    `| 10,000,000 | ${fmt(large.itemsPerSecond)} | ${large.peakRssMb.toFixed(0)} MB |`,
+    '',
+    `Peak RSS at 10 M is ${(large.peakRssMb / small.peakRssMb).toFixed(2)}x the peak at 1 M.`,
+    '',
+  );
+}
+
+if (wanted('http')) {
+  const results = compare('http.ts', ['sluice-flow', 'p-map'], ['100000', '5000']);
+  const pmap = results.get('p-map') as Result;
+  lines.push(
+    '### 100,000 requests to a local HTTP server (separate process), concurrency 5,000',
+    '',
+    '`npm run bench -- http`',
+    '',
+    '| contender | requests/s | vs p-map | ok | errors | all accounted for | peak RSS |',
+    '| --- | ---: | ---: | ---: | --- | --- | ---: |',
+  );
+  for (const [name, r] of results) {
+    lines.push(
+      `| ${name} | ${fmt(r.itemsPerSecond)} | ${(r.itemsPerSecond / pmap.itemsPerSecond).toFixed(2)}x | ${r.ok} | ${JSON.stringify(
+        r.errors,
+      )} | ${r.accounted ? 'yes' : 'NO'} | ${r.peakRssMb.toFixed(0)} MB |`,
+    );
+  }
+  lines.push('');
+}
+
+console.log(lines.join('\n'));

@@ -1,0 +1,72 @@
+/**
+ * One contender of the no-op benchmark, in a process of its own so peak RSS is its own:
+ * N async no-op items through one map step at concurrency C.
+ *   node --import tsx bench/scenarios/noop.ts <contender> [items] [concurrency]
+ * Prints one JSON line: { contender, items, seconds, itemsPerSecond, peakRssMb }.
+ */
+import { Readable } from 'node:stream';
+import pLimit from 'p-limit';
+import pMap from 'p-map';
+import { flow, map } from '../../src/index.js';
+
+const [contender = 'sluice-flow', itemsArg = '1000000', concurrencyArg = '64'] = process.argv.slice(2);
+const items = Number(itemsArg);
+const concurrency = Number(concurrencyArg);
+const noop = async (x: number): Promise<number> => x;
+
+function* range(n: number): Generator<number> {
+  for (let i = 0; i < n; i++) yield i;
+}
+
+const contenders: Record<string, () => Promise<number>> = {
+  /** The floor: C async lanes pulling from one shared iterator, no bookkeeping at all. */
+  'bare-loop': async () => {
+    const iterator = range(items);
+    let done = 0;
+    const lane = async (): Promise<void> => {
+      for (let next = iterator.next(); !next.done; next = iterator.next()) {
+        await noop(next.value);
+        done++;
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, lane));
+    return done;
+  },
+  'sluice-flow': async () => {
+    const report = await flow(range(items)).map(noop, { concurrency }).run();
+    return report.stages[0]?.emitted ?? 0;
+  },
+  'sluice-flow-unordered': async () => {
+    const report = await flow(range(items)).map(noop, { concurrency, ordered: false }).run();
+    return report.stages[0]?.emitted ?? 0;
+  },
+  'sluice-map': async () => (await map(range(items), noop, { concurrency })).length,
+  'p-map': async () => (await pMap(range(items), noop, { concurrency })).length,
+  'p-limit': async () => {
+    const limit = pLimit(concurrency);
+    const all: Promise<number>[] = [];
+    for (const i of range(items)) all.push(limit(() => noop(i)));
+    return (await Promise.all(all)).length;
+  },
+  'Readable.map': async () => {
+    let done = 0;
+    for await (const _ of Readable.from(range(items)).map(noop, { concurrency })) done++;
+    return done;
+  },
+};
+
+const run = contenders[contender];
+if (run === undefined) throw new Error(`unknown contender ${contender}; one of ${Object.keys(contenders).join(', ')}`);
+const started = performance.now();
+const count = await run();
+const seconds = (performance.now() - started) / 1000;
+if (count !== items) throw new Error(`${contender} processed ${count} of ${items} items`);
+console.log(
+  JSON.stringify({
+    contender,
+    items,
+    seconds,
+    itemsPerSecond: items / seconds,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+  }),
+);

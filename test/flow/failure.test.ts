@@ -1,0 +1,314 @@
+import assert from 'node:assert/strict';
+import { setImmediate as tick } from 'node:timers/promises';
+import { test } from 'node:test';
+import { flow, type RunReport, type StageReport } from '../../src/index.js';
+import { FakeClock } from '../../src/testing.js';
+
+const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+const addsUp = (s: StageReport): boolean =>
+  s.emitted + s.filtered + s.skipped + s.deadLettered + s.failed + s.cancelled === s.entered;
+const reportOf = (error: unknown): RunReport => (error as { report: RunReport }).report;
+
+test('a function that rejects fails the run with SLUICE_ERR_STAGE naming the stage and the item', async () => {
+  const cause = new Error('boom');
+  const error = await flow(range(10))
+    .map(
+      async function parse(x) {
+        if (x === 4) throw cause;
+        return x;
+      },
+      { concurrency: 2 },
+    )
+    .run()
+    .catch((e: unknown) => e);
+  assert.equal((error as { code: string }).code, 'SLUICE_ERR_STAGE');
+  assert.equal((error as Error).cause, cause);
+  assert.equal((error as { stage: string }).stage, 'parse');
+  assert.equal((error as { index: number }).index, 4);
+  assert.equal((error as { item: number }).item, 4);
+  const report = reportOf(error);
+  assert.equal(report.status, 'failed');
+  assert.equal(report.error?.code, 'SLUICE_ERR_STAGE');
+  assert.equal(report.stages[0]?.failed, 1);
+  assert.ok(report.stages.every(addsUp));
+});
+
+test('a function that throws synchronously is handled like a rejection', async () => {
+  await assert.rejects(
+    flow([1, 2, 3])
+      .map((x) => {
+        if (x === 2) throw new TypeError('sync');
+        return x;
+      })
+      .collect(),
+    { code: 'SLUICE_ERR_STAGE', message: /item 1: sync/ },
+  );
+});
+
+test("onError: 'skip' drops failed items, counts them and keeps going", async () => {
+  const f = flow(range(10)).map(
+    (x) => {
+      if (x % 3 === 0) throw new Error('bad');
+      return x;
+    },
+    { onError: 'skip', concurrency: 3 },
+  );
+  assert.deepEqual(await f.collect(), [1, 2, 4, 5, 7, 8]);
+  const report = await f.run();
+  assert.equal(report.stages[0]?.skipped, 4);
+  assert.ok(addsUp(report.stages[0] as StageReport));
+});
+
+test('a dead-letter handler receives each failed item with its error', async () => {
+  const dead: [number, string, string, number][] = [];
+  const report = await flow(range(6))
+    .map(
+      (x) => {
+        if (x % 2) throw new Error(`odd ${x}`);
+        return x;
+      },
+      {
+        name: 'evens-only',
+        onError: (item, error, info) => {
+          dead.push([item, (error as Error).message, info.stage, info.index]);
+        },
+      },
+    )
+    .run();
+  assert.deepEqual(dead, [
+    [1, 'odd 1', 'evens-only', 1],
+    [3, 'odd 3', 'evens-only', 3],
+    [5, 'odd 5', 'evens-only', 5],
+  ]);
+  assert.equal(report.stages[0]?.deadLettered, 3);
+  assert.equal(report.stages[0]?.emitted, 3);
+});
+
+test('a dead-letter handler that throws fails the run with SLUICE_ERR_DEAD_LETTER', async () => {
+  await assert.rejects(
+    flow([1])
+      .map(
+        () => {
+          throw new Error('first');
+        },
+        {
+          onError: () => {
+            throw new Error('handler broke');
+          },
+        },
+      )
+      .run(),
+    { code: 'SLUICE_ERR_DEAD_LETTER', message: /handler broke/ },
+  );
+});
+
+test('a source that throws midway fails the run with SLUICE_ERR_SOURCE', async () => {
+  function* broken(): Generator<number> {
+    yield 1;
+    yield 2;
+    throw new Error('disk gone');
+  }
+  const error = await flow(broken())
+    .map((x) => x)
+    .run()
+    .catch((e: unknown) => e);
+  assert.equal((error as { code: string }).code, 'SLUICE_ERR_SOURCE');
+  assert.match((error as Error).message, /disk gone/);
+  assert.equal(reportOf(error).source.items, 2);
+
+  async function* brokenAsync(): AsyncGenerator<number> {
+    yield 1;
+    throw new Error('socket reset');
+  }
+  await assert.rejects(flow(brokenAsync()).collect(), { code: 'SLUICE_ERR_SOURCE', message: /socket reset/ });
+});
+
+test('a terminal whose function throws fails the run with SLUICE_ERR_TERMINAL', async () => {
+  await assert.rejects(
+    flow([1, 2, 3]).reduce((_acc, x) => {
+      if (x === 2) throw new Error('reducer broke');
+      return x;
+    }, 0),
+    { code: 'SLUICE_ERR_TERMINAL', message: /reducer broke/ },
+  );
+});
+
+test('timeout: a call that never settles times out, its signal aborts, and the run fails', async () => {
+  const clock = new FakeClock();
+  let signal: AbortSignal | undefined;
+  const running = flow([1])
+    .map(
+      (_x, ctx) => {
+        signal = ctx.signal;
+        return new Promise<never>(() => undefined);
+      },
+      { timeout: 1_000 },
+    )
+    .run({ clock });
+  running.catch(() => undefined);
+  await clock.advance(999);
+  assert.equal(signal?.aborted, false);
+  await clock.advance(1);
+  const error = await running.catch((e: unknown) => e);
+  assert.equal((error as { code: string }).code, 'SLUICE_ERR_STAGE');
+  assert.equal(((error as Error).cause as { code: string }).code, 'SLUICE_ERR_TIMEOUT');
+  assert.equal(signal?.aborted, true);
+  assert.equal(reportOf(error).stages[0]?.timeouts, 1);
+  assert.equal(clock.pending, 0, 'no timer left behind');
+});
+
+test('retry: transient failures are retried with backoff on the run clock', async () => {
+  const clock = new FakeClock();
+  const attempts = new Map<number, number>();
+  const running = flow([1, 2, 3])
+    .map(
+      (x, ctx) => {
+        attempts.set(x, ctx.attempt);
+        if (ctx.attempt < 3) throw new Error('flaky');
+        return x * 10;
+      },
+      { retry: { attempts: 3, baseDelayMs: 100, jitter: false }, concurrency: 3 },
+    )
+    .collect({ clock });
+  await clock.advance(100);
+  await clock.advance(200);
+  assert.deepEqual(await running, [10, 20, 30]);
+  assert.deepEqual([...attempts.values()], [3, 3, 3]);
+});
+
+test('retry: exhausted attempts fail the item with the attempts in the error', async () => {
+  const clock = new FakeClock();
+  const running = flow([1])
+    .map(
+      () => {
+        throw new Error('always');
+      },
+      { retry: { attempts: 2, baseDelayMs: 10 } },
+    )
+    .run({ clock });
+  running.catch(() => undefined);
+  await clock.runAll();
+  const error = await running.catch((e: unknown) => e);
+  assert.equal((error as { attempts: number }).attempts, 2);
+  assert.match((error as Error).message, /after 2 attempts: always/);
+  assert.equal(reportOf(error).stages[0]?.retries, 1);
+});
+
+test('rateLimit: calls start no faster than the bucket allows, measured on the fake clock', async () => {
+  const clock = new FakeClock();
+  const startedAt: number[] = [];
+  const running = flow(range(6))
+    .map(
+      (x) => {
+        startedAt.push(clock.now());
+        return x;
+      },
+      { rateLimit: { perSecond: 2, burst: 2 }, concurrency: 6 },
+    )
+    .run({ clock });
+  await clock.advance(2_000);
+  await running;
+  assert.deepEqual(startedAt, [0, 0, 500, 1000, 1500, 2000]);
+});
+
+test('an AbortSignal stops the run promptly with SLUICE_ERR_ABORTED, even if a call ignores it', async () => {
+  const controller = new AbortController();
+  let started = 0;
+  const running = flow(range(100))
+    .map(
+      () => {
+        started++;
+        return new Promise<never>(() => undefined);
+      },
+      { concurrency: 4 },
+    )
+    .run({ signal: controller.signal });
+  while (started < 4) await tick();
+  controller.abort(new Error('user pressed ctrl-c'));
+  const error = await running.catch((e: unknown) => e);
+  assert.equal((error as { code: string }).code, 'SLUICE_ERR_ABORTED');
+  assert.match(String(((error as Error).cause as Error).message), /ctrl-c/);
+  const report = reportOf(error);
+  assert.equal(report.status, 'aborted');
+  assert.equal(report.stages[0]?.cancelled, 4);
+  assert.ok(addsUp(report.stages[0] as StageReport));
+});
+
+test('an already-aborted signal rejects without calling the function', async () => {
+  let calls = 0;
+  await assert.rejects(
+    flow([1]).map(() => calls++).run({ signal: AbortSignal.abort() }),
+    { code: 'SLUICE_ERR_ABORTED' },
+  );
+  assert.equal(calls, 0);
+});
+
+test('a failure in a later stage stops the earlier ones and closes the source', async () => {
+  let read = 0;
+  let closed = false;
+  function* source(): Generator<number> {
+    try {
+      for (;;) yield read++;
+    } finally {
+      closed = true;
+    }
+  }
+  await assert.rejects(
+    flow(source())
+      .map(async (x) => x, { concurrency: 4 })
+      .map((x) => {
+        if (x === 50) throw new Error('late failure');
+        return x;
+      })
+      .run(),
+    { code: 'SLUICE_ERR_STAGE' },
+  );
+  assert.equal(closed, true);
+  const after = read;
+  await tick();
+  assert.equal(read, after);
+});
+
+test('backpressure: a fast source never runs ahead of a slow stage by more than the buffers', async () => {
+  let read = 0;
+  function* source(): Generator<number> {
+    for (let i = 0; i < 10_000; i++) {
+      read++;
+      yield i;
+    }
+  }
+  let consumed = 0;
+  let maxAhead = 0;
+  await flow(source())
+    .map((x) => x, { buffer: 16 })
+    .forEach(async () => {
+      consumed++;
+      maxAhead = Math.max(maxAhead, read - consumed);
+      await tick();
+    });
+  assert.equal(consumed, 10_000);
+  // map's one lane + its 16-slot output buffer + forEach's one lane, and nothing more.
+  assert.ok(maxAhead <= 18, `read ran ${maxAhead} items ahead`);
+});
+
+test('an ordered stage holds back no more than its window behind a slow item', async () => {
+  let read = 0;
+  function* source(): Generator<number> {
+    for (let i = 0; i < 1_000; i++) {
+      read++;
+      yield i;
+    }
+  }
+  let releaseFirst: () => void = () => undefined;
+  const running = flow(source())
+    .map(
+      (x) => (x === 0 ? new Promise<number>((resolve) => (releaseFirst = () => resolve(0))) : x),
+      { concurrency: 4 },
+    )
+    .run();
+  for (let i = 0; i < 20; i++) await tick();
+  assert.ok(read <= 16 + 1, `read ${read} items while the head was stuck`);
+  releaseFirst();
+  const report = await running;
+  assert.equal(report.stages[0]?.emitted, 1000);
+});

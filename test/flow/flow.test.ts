@@ -1,0 +1,215 @@
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { setImmediate as tick } from 'node:timers/promises';
+import { test } from 'node:test';
+import { flow, type StageReport } from '../../src/index.js';
+
+const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+const settledCount = (s: StageReport): number =>
+  s.emitted + s.filtered + s.skipped + s.deadLettered + s.failed + s.cancelled;
+
+test('.map() - transforms every item and keeps input order by default', async () => {
+  const out = await flow(range(100))
+    .map(async (x) => {
+      await new Promise((resolve) => setTimeout(resolve, (x * 7) % 5));
+      return x * 2;
+    }, { concurrency: 8 })
+    .collect();
+  assert.deepEqual(out, range(100).map((x) => x * 2));
+});
+
+test('.map() - never runs more than `concurrency` calls at once', async () => {
+  let inFlight = 0;
+  let peak = 0;
+  await flow(range(200))
+    .map(async (x) => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      await tick();
+      inFlight--;
+      return x;
+    }, { concurrency: 7 })
+    .run();
+  assert.equal(peak, 7);
+});
+
+test('.map() - unordered emits as items finish', async () => {
+  const release = new Map<number, () => void>();
+  const out: number[] = [];
+  const done = flow([0, 1, 2])
+    .map((x) => new Promise<number>((resolve) => release.set(x, () => resolve(x))), {
+      concurrency: 3,
+      ordered: false,
+    })
+    .forEach((x) => {
+      out.push(x);
+    });
+  while (release.size < 3) await tick();
+  release.get(2)?.();
+  await tick();
+  release.get(0)?.();
+  await tick();
+  release.get(1)?.();
+  await done;
+  assert.deepEqual(out, [2, 0, 1]);
+});
+
+test('.map() - the function receives the index and a signal', async () => {
+  const seen: [string, number, boolean][] = [];
+  await flow(['a', 'b', 'c'])
+    .map((x, ctx) => {
+      seen.push([x, ctx.index, ctx.signal instanceof AbortSignal]);
+      return x;
+    })
+    .run();
+  assert.deepEqual(seen, [
+    ['a', 0, true],
+    ['b', 1, true],
+    ['c', 2, true],
+  ]);
+});
+
+test('.filter() - drops items and counts them as filtered', async () => {
+  const f = flow(range(10)).filter((x) => x % 2 === 0, { name: 'evens' });
+  assert.deepEqual(await f.collect(), [0, 2, 4, 6, 8]);
+  const report = await f.run();
+  assert.equal(report.stages[0]?.filtered, 5);
+  assert.equal(report.stages[0]?.emitted, 5);
+  assert.equal(report.stages[0]?.name, 'evens');
+});
+
+test('.flatMap() - ordered output keeps each item’s values together, in input order', async () => {
+  const out = await flow([3, 1, 2])
+    .flatMap(
+      async function* (n) {
+        for (let i = 0; i < n; i++) {
+          await new Promise((resolve) => setTimeout(resolve, n === 3 ? 3 : 0));
+          yield `${n}.${i}`;
+        }
+      },
+      { concurrency: 3 },
+    )
+    .collect();
+  assert.deepEqual(out, ['3.0', '3.1', '3.2', '1.0', '2.0', '2.1']);
+});
+
+test('.flatMap() - arrays work, and the report counts inputs and outputs apart', async () => {
+  const report = await flow([1, 2, 3])
+    .flatMap((n) => range(n))
+    .run();
+  assert.equal(report.stages[0]?.entered, 3);
+  assert.equal(report.stages[0]?.emitted, 3);
+  assert.equal(report.stages[0]?.outputs, 6);
+});
+
+test('.tap() - sees every item and passes it on unchanged', async () => {
+  const seen: number[] = [];
+  const out = await flow([1, 2, 3])
+    .tap((x) => {
+      seen.push(x);
+    })
+    .collect();
+  assert.deepEqual(out, [1, 2, 3]);
+  assert.deepEqual(seen, [1, 2, 3]);
+});
+
+test('.batch() - groups items by size with a partial last batch', async () => {
+  const out = await flow(range(7)).batch({ size: 3 }).collect();
+  assert.deepEqual(out, [
+    [0, 1, 2],
+    [3, 4, 5],
+    [6],
+  ]);
+});
+
+test('.forEach() - awaitable, and its report counts consumed items as emitted', async () => {
+  const seen: number[] = [];
+  const report = await flow(range(5)).forEach(
+    async (x) => {
+      seen.push(x);
+    },
+    { concurrency: 2 },
+  );
+  assert.deepEqual(seen.sort(), range(5));
+  assert.equal(report.status, 'completed');
+  assert.equal(report.stages[0]?.emitted, 5);
+  assert.equal(report.stages[0]?.outputs, 0);
+});
+
+test('.reduce() - folds the outputs', async () => {
+  assert.equal(await flow(range(101)).reduce((sum, x) => sum + x, 0), 5050);
+});
+
+test('a Flow is an AsyncIterable, and leaving the loop early stops the source', async () => {
+  let produced = 0;
+  function* endless(): Generator<number> {
+    for (;;) yield produced++;
+  }
+  const seen: number[] = [];
+  for await (const x of flow(endless()).map(async (x) => x * 10, { concurrency: 4 })) {
+    seen.push(x);
+    if (seen.length === 5) break;
+  }
+  assert.deepEqual(seen, [0, 10, 20, 30, 40]);
+  const before = produced;
+  await tick();
+  assert.equal(produced, before, 'nothing is read once the consumer left');
+});
+
+test('.toReadable() - converts to a Node object-mode Readable', async () => {
+  const readable = flow([1, 2, 3]).map((x) => x + 1).toReadable();
+  const out: number[] = [];
+  for await (const x of readable) out.push(x as number);
+  assert.deepEqual(out, [2, 3, 4]);
+});
+
+test('sources: async iterables, Node Readables and web ReadableStreams', async () => {
+  async function* gen(): AsyncGenerator<number> {
+    yield 1;
+    yield 2;
+  }
+  assert.deepEqual(await flow(gen()).collect(), [1, 2]);
+  assert.deepEqual(await flow(Readable.from([3, 4])).collect(), [3, 4]);
+  const web = new ReadableStream<number>({
+    start(controller) {
+      controller.enqueue(5);
+      controller.enqueue(6);
+      controller.close();
+    },
+  });
+  assert.deepEqual(await flow(web).collect(), [5, 6]);
+});
+
+test('a flow over an array can run twice; one over a generator cannot', async () => {
+  const overArray = flow([1, 2]).map((x) => x);
+  assert.deepEqual(await overArray.collect(), [1, 2]);
+  assert.deepEqual(await overArray.collect(), [1, 2]);
+  const overGenerator = flow((function* () {
+    yield 1;
+  })());
+  await overGenerator.collect();
+  await assert.rejects(overGenerator.collect(), { code: 'SLUICE_ERR_SOURCE_CONSUMED' });
+});
+
+test('the report adds up for every stage of a multi-stage flow', async () => {
+  const report = await flow(range(1000))
+    .map(async (x) => x + 1, { concurrency: 16 })
+    .filter((x) => x % 3 !== 0)
+    .flatMap((x) => [x, x])
+    .batch({ size: 64 })
+    .forEach(() => undefined)
+    .run();
+  assert.equal(report.status, 'completed');
+  assert.equal(report.source.items, 1000);
+  for (const stage of report.stages) {
+    assert.equal(settledCount(stage), stage.entered, `${stage.name} adds up`);
+    assert.equal(stage.cancelled, 0);
+  }
+  const [map, filter, flat, batch] = report.stages;
+  assert.equal(map?.entered, 1000);
+  assert.equal(filter?.entered, 1000);
+  assert.equal(flat?.entered, filter?.emitted);
+  assert.equal(batch?.entered, flat?.outputs);
+  assert.equal(batch?.outputs, Math.ceil((flat?.outputs ?? 0) / 64));
+  assert.doesNotThrow(() => JSON.parse(JSON.stringify(report)));
+});
