@@ -105,7 +105,7 @@ export class Flow<T> implements AsyncIterable<T> {
    * coded SluiceError (carrying `.report`) when the run fails or is aborted.
    */
   async run(options?: RunOptions): Promise<RunReport> {
-    return this.#start(options).drain();
+    return this.#start(options, true).drain();
   }
 
   /** Runs the flow and resolves with every output, in order. */
@@ -161,8 +161,8 @@ export class Flow<T> implements AsyncIterable<T> {
     return Readable.from(this, { objectMode: true, ...options });
   }
 
-  #start(options: RunOptions | undefined): Run<T> {
-    return new Run<T>(this.#source, this.#stages, checkRunOptions(options));
+  #start(options: RunOptions | undefined, discard = false): Run<T> {
+    return new Run<T>(this.#source, this.#stages, checkRunOptions(options), discard);
   }
 }
 

@@ -39,8 +39,8 @@ export class LaneStage {
   readonly #run: RunControl;
   readonly #invoke: Invoker;
   readonly #window: number;
-  /** Numbers handed to items as lanes take them. */
-  #taken = 0;
+  /** Ordered output only matters when there is an output: a stage whose output is discarded runs unordered. */
+  readonly #ordered: boolean;
   /** The number of the next item to emit (ordered stages). */
   #head = 0;
   /** Finished items waiting for their turn, by number (ordered stages). */
@@ -61,6 +61,7 @@ export class LaneStage {
     this.#run = run;
     this.#invoke = run.invoker(spec, stats);
     this.#window = Math.max(16, spec.concurrency * 2);
+    this.#ordered = spec.ordered && output !== undefined;
   }
 
   /** Runs every lane; resolves when the input is exhausted and every result is out. */
@@ -80,10 +81,12 @@ export class LaneStage {
   async #lane(): Promise<void> {
     const input = this.#input;
     const run = this.#run;
-    const ordered = this.#spec.ordered;
+    const ordered = this.#ordered;
     const kind = this.#spec.kind;
+    const output = this.#output;
+    const stats = this.#stats;
     while (!run.stopped) {
-      if (ordered && this.#taken - this.#head >= this.#window) {
+      if (ordered && this.#stats.entered - this.#head >= this.#window) {
         await new Promise<void>((resolve) => this.#windowWaiters.push(resolve));
         continue;
       }
@@ -92,8 +95,8 @@ export class LaneStage {
         if (input.done || !(await this.#waitForInput())) return;
         continue;
       }
-      const index = this.#taken++;
-      this.#stats.entered++;
+      // Items are numbered as they enter; until teardown, `entered` is exactly that count.
+      const index = this.#stats.entered++;
       let result: unknown;
       try {
         result = this.#invoke(item, index);
@@ -135,15 +138,15 @@ export class LaneStage {
       // The common cases inline, so an item costs one await (the function's own) and no more.
       if (!ordered) {
         if (result !== NOTHING) {
-          if (this.#output?.tryPush(result)) {
-            this.#stats.emitted++;
-            this.#stats.outputs++;
+          if (output === undefined || output.tryPush(result)) {
+            stats.emitted++;
+            stats.outputs++;
           } else await this.#emit(result);
         }
-      } else if (index === this.#head && this.#parked.size === 0 && (result === NOTHING || this.#output?.tryPush(result))) {
+      } else if (index === this.#head && this.#parked.size === 0 && (result === NOTHING || output?.tryPush(result))) {
         if (result !== NOTHING) {
-          this.#stats.emitted++;
-          this.#stats.outputs++;
+          stats.emitted++;
+          stats.outputs++;
         }
         this.#head = index + 1;
         if (this.#windowWaiters.length > 0) for (const wake of this.#windowWaiters.splice(0)) wake();
@@ -256,8 +259,8 @@ export class LaneStage {
 
   /** Passes one value downstream, waiting for room. */
   async #emit(value: unknown): Promise<void> {
-    const output = this.#output as Channel<unknown>;
-    if (!output.tryPush(value)) await output.push(value);
+    const output = this.#output;
+    if (output !== undefined && !output.tryPush(value)) await output.push(value);
     this.#stats.emitted++;
     this.#stats.outputs++;
   }
@@ -298,14 +301,14 @@ export class LaneStage {
 
   /** Passes one of several outputs of an item downstream. */
   async #push(value: unknown): Promise<void> {
-    const output = this.#output as Channel<unknown>;
-    if (!output.tryPush(value)) await output.push(value);
+    const output = this.#output;
+    if (output !== undefined && !output.tryPush(value)) await output.push(value);
     this.#stats.outputs++;
   }
 
   /** flatMap: passes on every value of the iterable `fn` returned, in order within the item. */
   async #flatten(item: unknown, index: number, iterable: unknown): Promise<void> {
-    const ordered = this.#spec.ordered;
+    const ordered = this.#ordered;
     const pending = ordered && index !== this.#head ? new PendingOutputs() : undefined;
     if (pending !== undefined) this.#parked.set(index, pending);
     try {

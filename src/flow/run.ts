@@ -55,6 +55,8 @@ export class Run<T> implements RunControl {
   readonly #failure: Promise<never>;
   #rejectFailure: (error: unknown) => void = () => undefined;
   #status: RunStatus | undefined;
+  /** Read by every lane for every item: a plain field, set once with #status. */
+  stopped = false;
   #error: unknown;
   #report: RunReport | undefined;
   readonly #startedAt = new Date();
@@ -62,7 +64,11 @@ export class Run<T> implements RunControl {
   /** Where the last stage's output comes out: the terminal reads here. */
   readonly output: Inlet<T>;
 
-  constructor(source: Source<unknown>, specs: readonly StageSpec[], options: RunOptions) {
+  /**
+   * @param discard the terminal throws the output away (`run()`): the last lane stage then needs
+   * no output buffer, and no ordering, since nothing comes out of it.
+   */
+  constructor(source: Source<unknown>, specs: readonly StageSpec[], options: RunOptions, discard = false) {
     this.clock = options.clock ?? systemClock;
     this.#startedMs = this.clock.now();
     this.#failure = new Promise<never>((_, reject) => {
@@ -80,7 +86,8 @@ export class Run<T> implements RunControl {
       const stats = new StageStats(spec.name, spec.kind, spec.kind === 'batch' ? 1 : spec.concurrency);
       this.#stats.push(stats);
       const last = i === specs.length - 1;
-      const output = spec.kind === 'forEach' && last ? undefined : new Channel<unknown>(spec.buffer);
+      const output =
+        last && (spec.kind === 'forEach' || (discard && spec.kind !== 'batch')) ? undefined : new Channel<unknown>(spec.buffer);
       if (output !== undefined) this.#channels.push(output);
       stages.push(
         spec.kind === 'batch'
@@ -101,10 +108,6 @@ export class Run<T> implements RunControl {
     this.#work.catch(() => undefined);
   }
 
-  get stopped(): boolean {
-    return this.#status !== undefined;
-  }
-
   invoker(spec: LaneSpec, stats: StageStats): Invoker {
     return makeInvoker(spec, stats, this.signal, this.clock);
   }
@@ -121,6 +124,8 @@ export class Run<T> implements RunControl {
   /** Resolves once every stage has finished; rejects as soon as the run fails. */
   async finished(): Promise<RunReport> {
     await Promise.race([this.#work, this.#failure]);
+    // A run stopped before it started has no work to wait for, and must still reject.
+    if (this.#status === 'failed' || this.#status === 'aborted') throw this.#error;
     return this.#finish('completed');
   }
 
@@ -158,6 +163,7 @@ export class Run<T> implements RunControl {
   #stop(status: RunStatus, error: unknown): void {
     if (this.#status !== undefined) return;
     this.#status = status;
+    this.stopped = true;
     this.#error = error;
     this.#controller.abort(error ?? new AbortError('The run was cancelled'));
     const first = this.#stats[0];
@@ -186,6 +192,7 @@ export class Run<T> implements RunControl {
   #finish(status: RunStatus): RunReport {
     if (this.#status === undefined) {
       this.#status = status;
+      this.stopped = true;
       this.#external?.removeEventListener('abort', this.#onExternalAbort);
     }
     return this.report();
