@@ -43,7 +43,9 @@ function compare(file: string, contenders: string[], extra: string[]): Map<strin
     for (const contender of contenders) {
       const result = scenario(file, contender, ...extra);
       runs.get(contender)?.push(result);
-      process.stderr.write(`  ${file} ${contender} round ${round + 1}: ${fmt(result.itemsPerSecond)} items/s\n`);
+      process.stderr.write(
+        `  ${file} ${contender} round ${round + 1}: ${fmt(result.itemsPerSecond)} items/s\n`,
+      );
     }
   }
   return new Map(
@@ -64,7 +66,15 @@ const lines: string[] = [
 ];
 
 if (wanted('noop')) {
-  const contenders = ['bare-loop', 'sluice-flow', 'sluice-flow-unordered', 'sluice-map', 'p-map', 'p-limit', 'Readable.map'];
+  const contenders = [
+    'bare-loop',
+    'sluice-flow',
+    'sluice-flow-unordered',
+    'sluice-map',
+    'p-map',
+    'p-limit',
+    'Readable.map',
+  ];
   const results = compare('noop.ts', contenders, ['1000000', '64']);
   const pmap = results.get('p-map') as Result;
   const bare = results.get('bare-loop') as Result;

@@ -40,7 +40,10 @@ class HttpError extends Error {
   }
 }
 
-async function fetchRecord(id: number, { signal }: { signal: AbortSignal }): Promise<{ id: number; square: number }> {
+async function fetchRecord(
+  id: number,
+  { signal }: { signal: AbortSignal },
+): Promise<{ id: number; square: number }> {
   const response = await fetch(`${base}/${id}`, { signal });
   if (!response.ok) throw new HttpError(response.status, response.headers);
   return (await response.json()) as { id: number; square: number };

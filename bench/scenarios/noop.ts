@@ -56,7 +56,8 @@ const contenders: Record<string, () => Promise<number>> = {
 };
 
 const run = contenders[contender];
-if (run === undefined) throw new Error(`unknown contender ${contender}; one of ${Object.keys(contenders).join(', ')}`);
+if (run === undefined)
+  throw new Error(`unknown contender ${contender}; one of ${Object.keys(contenders).join(', ')}`);
 const started = performance.now();
 const count = await run();
 const seconds = (performance.now() - started) / 1000;

@@ -37,7 +37,10 @@ export class SluiceError extends Error {
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {
+    // `this` is the class on the right of instanceof: the base checks the brand, subclasses the prototype.
+    // biome-ignore lint/complexity/noThisInStatic: the receiver is the point here.
     if (this === SluiceError) return isBranded(value);
+    // biome-ignore lint/complexity/noThisInStatic: as above.
     return Function.prototype[Symbol.hasInstance].call(this, value);
   }
 }
@@ -51,7 +54,12 @@ function brandError(error: Error, details: ErrorDetails): void {
   for (const [key, value] of Object.entries(details)) {
     if (key === 'cause' || value === undefined) continue;
     // The item can be large or sensitive: reachable, but kept out of JSON and console output.
-    Object.defineProperty(error, key, { value, enumerable: key !== 'item', writable: true, configurable: true });
+    Object.defineProperty(error, key, {
+      value,
+      enumerable: key !== 'item',
+      writable: true,
+      configurable: true,
+    });
   }
 }
 
@@ -142,7 +150,10 @@ export const SinkStartedError = generate('SinkStartedError');
 export type SinkStartedError = SluiceErrorOf<'SinkStartedError'>;
 
 /** True when `value` is a sluice error, optionally with the given code. */
-export function isSluiceError<C extends ErrorCode>(value: unknown, code?: C): value is SluiceError & { code: C } {
+export function isSluiceError<C extends ErrorCode>(
+  value: unknown,
+  code?: C,
+): value is SluiceError & { code: C } {
   return isBranded(value) && (code === undefined || (value as { code: unknown }).code === code);
 }
 

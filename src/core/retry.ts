@@ -66,7 +66,11 @@ export function normalizeRetry(name: string, options: RetryOptions | number): No
 }
 
 /** The wait before the attempt after `attempt` (counted from 1), without Retry-After. */
-export function backoffDelay(policy: NormalizedRetry, attempt: number, random: () => number = Math.random): number {
+export function backoffDelay(
+  policy: NormalizedRetry,
+  attempt: number,
+  random: () => number = Math.random,
+): number {
   const window = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
   return policy.jitter ? random() * window : window;
 }
@@ -79,15 +83,18 @@ export function backoffDelay(policy: NormalizedRetry, attempt: number, random: (
 export function retryAfterMs(error: unknown, now: number = Date.now()): number | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const e = error as Record<string, unknown>;
-  if (typeof e.retryAfterMs === 'number' && Number.isFinite(e.retryAfterMs)) return Math.max(0, e.retryAfterMs);
+  if (typeof e.retryAfterMs === 'number' && Number.isFinite(e.retryAfterMs))
+    return Math.max(0, e.retryAfterMs);
   if (e.retryAfter !== undefined) return parseRetryAfter(e.retryAfter, now);
-  const header = headerOf(e.headers) ?? headerOf((e.response as Record<string, unknown> | undefined)?.headers);
+  const header =
+    headerOf(e.headers) ?? headerOf((e.response as Record<string, unknown> | undefined)?.headers);
   return header === undefined ? undefined : parseRetryAfter(header, now);
 }
 
 function headerOf(headers: unknown): unknown {
   if (typeof headers !== 'object' || headers === null) return undefined;
-  if (typeof (headers as Headers).get === 'function') return (headers as Headers).get('retry-after') ?? undefined;
+  if (typeof (headers as Headers).get === 'function')
+    return (headers as Headers).get('retry-after') ?? undefined;
   const record = headers as Record<string, unknown>;
   return record['retry-after'] ?? record['Retry-After'];
 }

@@ -25,11 +25,19 @@ export function describe(value: unknown): string {
   }
 }
 
-export function invalidType(name: string, expected: string, received: unknown): InstanceType<typeof InvalidArgTypeError> {
+export function invalidType(
+  name: string,
+  expected: string,
+  received: unknown,
+): InstanceType<typeof InvalidArgTypeError> {
   return new InvalidArgTypeError(`The "${name}" option must be ${expected}. Received ${describe(received)}`);
 }
 
-export function invalidValue(name: string, expected: string, received: unknown): InstanceType<typeof InvalidArgValueError> {
+export function invalidValue(
+  name: string,
+  expected: string,
+  received: unknown,
+): InstanceType<typeof InvalidArgValueError> {
   return new InvalidArgValueError(`The "${name}" option must be ${expected}. Received ${describe(received)}`);
 }
 
@@ -69,7 +77,8 @@ export function checkNumber(
 ): number {
   const expected = `a finite number ${exclusive ? '>' : '>='} ${min}`;
   if (typeof value !== 'number') throw invalidType(name, expected, value);
-  if (!Number.isFinite(value) || (exclusive ? value <= min : value < min)) throw invalidValue(name, expected, value);
+  if (!Number.isFinite(value) || (exclusive ? value <= min : value < min))
+    throw invalidValue(name, expected, value);
   return value;
 }
 

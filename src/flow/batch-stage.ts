@@ -15,7 +15,13 @@ export class BatchStage {
   readonly #stats: StageStats;
   readonly #run: RunControl;
 
-  constructor(spec: BatchSpec, input: Inlet<unknown>, output: Channel<unknown[]>, stats: StageStats, run: RunControl) {
+  constructor(
+    spec: BatchSpec,
+    input: Inlet<unknown>,
+    output: Channel<unknown[]>,
+    stats: StageStats,
+    run: RunControl,
+  ) {
     this.#spec = spec;
     this.#input = input;
     this.#output = output;

@@ -70,7 +70,10 @@ export class Flow<T> implements AsyncIterable<T> {
    * @example flow(providers).flatMap(async function* (p) { yield* await listPages(p) }, { concurrency: 8 })
    */
   flatMap<U>(
-    fn: (item: T, ctx: StageContext) => Iterable<U> | AsyncIterable<U> | PromiseLike<Iterable<U> | AsyncIterable<U>>,
+    fn: (
+      item: T,
+      ctx: StageContext,
+    ) => Iterable<U> | AsyncIterable<U> | PromiseLike<Iterable<U> | AsyncIterable<U>>,
     options?: StageOptions<T>,
   ): Flow<U> {
     return this.#lane<U>('flatMap', fn, options);
@@ -191,7 +194,9 @@ export class Sink implements PromiseLike<RunReport> {
       return options === undefined
         ? this.#started
         : Promise.reject(
-            new SinkStartedError('This forEach has already started: call .run(options) right after .forEach(...)'),
+            new SinkStartedError(
+              'This forEach has already started: call .run(options) right after .forEach(...)',
+            ),
           );
     }
     this.#started = this.#flow.run(options);

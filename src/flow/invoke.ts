@@ -37,7 +37,12 @@ export function makeInvoker(spec: LaneSpec, stats: StageStats, signal: AbortSign
 
   const attemptOnce = (item: unknown, index: number, attempt: number): unknown => {
     if (timeout === undefined) return fn(item, { index, signal, attempt });
-    return withDeadline((deadline) => fn(item, { index, signal: deadline, attempt } satisfies StageContext), timeout, clock, signal);
+    return withDeadline(
+      (deadline) => fn(item, { index, signal: deadline, attempt } satisfies StageContext),
+      timeout,
+      clock,
+      signal,
+    );
   };
 
   return async (item, index) => {

@@ -53,7 +53,13 @@ export class LaneStage {
   /** True while #flush waits for room in the output. */
   #flushWaiting = false;
 
-  constructor(spec: LaneSpec, input: Inlet<unknown>, output: Channel<unknown> | undefined, stats: StageStats, run: RunControl) {
+  constructor(
+    spec: LaneSpec,
+    input: Inlet<unknown>,
+    output: Channel<unknown> | undefined,
+    stats: StageStats,
+    run: RunControl,
+  ) {
     this.#spec = spec;
     this.#input = input;
     this.#output = output;
@@ -143,7 +149,11 @@ export class LaneStage {
             stats.outputs++;
           } else await this.#emit(result);
         }
-      } else if (index === this.#head && this.#parked.size === 0 && (result === NOTHING || output?.tryPush(result))) {
+      } else if (
+        index === this.#head &&
+        this.#parked.size === 0 &&
+        (result === NOTHING || output?.tryPush(result))
+      ) {
         if (result !== NOTHING) {
           stats.emitted++;
           stats.outputs++;
@@ -246,12 +256,15 @@ export class LaneStage {
     } catch (handlerError) {
       this.#stats.failed++;
       this.#run.fail(
-        new DeadLetterError(`The dead-letter handler of stage "${name}" threw on item ${index}: ${messageOf(handlerError)}`, {
-          cause: handlerError,
-          stage: name,
-          index,
-          item,
-        }),
+        new DeadLetterError(
+          `The dead-letter handler of stage "${name}" threw on item ${index}: ${messageOf(handlerError)}`,
+          {
+            cause: handlerError,
+            stage: name,
+            index,
+            item,
+          },
+        ),
       );
     }
     return NOTHING;
@@ -354,11 +367,15 @@ function toIterable(value: unknown): Iterable<unknown> | AsyncIterable<unknown> 
   ) {
     return value as Iterable<unknown>;
   }
-  throw new TypeError(`flatMap's function must return an Iterable or AsyncIterable; it returned ${typeof value}`);
+  throw new TypeError(
+    `flatMap's function must return an Iterable or AsyncIterable; it returned ${typeof value}`,
+  );
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
+  return (
+    value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function'
+  );
 }
 
 function messageOf(error: unknown): string {

@@ -67,7 +67,15 @@ export class StageStats {
 
   /** Items taken and not yet settled: in flight, or finished and waiting for their turn to be emitted. */
   get unsettled(): number {
-    return this.entered - this.dropped - this.emitted - this.filtered - this.skipped - this.deadLettered - this.failed;
+    return (
+      this.entered -
+      this.dropped -
+      this.emitted -
+      this.filtered -
+      this.skipped -
+      this.deadLettered -
+      this.failed
+    );
   }
 
   toReport(): StageReport {

@@ -79,7 +79,10 @@ export class Run<T> implements RunControl {
 
     this.#external = options.signal;
     const first = specs[0];
-    this.#source = openSource(source, first === undefined ? 16 : Math.max(16, first.kind === 'batch' ? first.size : first.concurrency));
+    this.#source = openSource(
+      source,
+      first === undefined ? 16 : Math.max(16, first.kind === 'batch' ? first.size : first.concurrency),
+    );
     let input: Inlet<unknown> = this.#source;
     const stages: { start(): Promise<void> }[] = [this.#source];
     for (const [i, spec] of specs.entries()) {
@@ -87,7 +90,9 @@ export class Run<T> implements RunControl {
       this.#stats.push(stats);
       const last = i === specs.length - 1;
       const output =
-        last && (spec.kind === 'forEach' || (discard && spec.kind !== 'batch')) ? undefined : new Channel<unknown>(spec.buffer);
+        last && (spec.kind === 'forEach' || (discard && spec.kind !== 'batch'))
+          ? undefined
+          : new Channel<unknown>(spec.buffer);
       if (output !== undefined) this.#channels.push(output);
       stages.push(
         spec.kind === 'batch'
@@ -155,9 +160,12 @@ export class Run<T> implements RunControl {
   }
 
   #terminalError(error: unknown): Error {
-    return new TerminalError(`The terminal's function threw: ${error instanceof Error ? error.message : String(error)}`, {
-      cause: error,
-    });
+    return new TerminalError(
+      `The terminal's function threw: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
 
   #stop(status: RunStatus, error: unknown): void {

@@ -44,7 +44,9 @@ export function openSource<T>(source: Source<T>, capacity: number): SourceInlet<
   const once = isOneShot(source);
   if (once) {
     if (consumed.has(source)) {
-      throw new SourceConsumedError('The source was already read by an earlier run; iterators and streams can be read once');
+      throw new SourceConsumedError(
+        'The source was already read by an earlier run; iterators and streams can be read once',
+      );
     }
     consumed.add(source);
   }

@@ -4,7 +4,14 @@
  */
 import { RateLimiter } from '../core/rate-limiter.js';
 import { type NormalizedRetry, normalizeRetry } from '../core/retry.js';
-import { checkBoolean, checkFunction, checkInteger, checkNumber, checkOptions, invalidType } from '../core/validate.js';
+import {
+  checkBoolean,
+  checkFunction,
+  checkInteger,
+  checkNumber,
+  checkOptions,
+  invalidType,
+} from '../core/validate.js';
 import type { BatchOptions, DeadLetterHandler, StageOptions, StageRateLimit } from './types.js';
 
 /** The kinds of stage the lane engine runs. `forEach` consumes items and passes nothing on. */
@@ -34,7 +41,16 @@ export interface BatchSpec {
 
 export type StageSpec = LaneSpec | BatchSpec;
 
-const stageKeys = ['name', 'concurrency', 'ordered', 'buffer', 'retry', 'timeout', 'rateLimit', 'onError'] as const;
+const stageKeys = [
+  'name',
+  'concurrency',
+  'ordered',
+  'buffer',
+  'retry',
+  'timeout',
+  'rateLimit',
+  'onError',
+] as const;
 const rateLimitKeys = ['perSecond', 'limit', 'intervalMs', 'burst', 'key'] as const;
 const batchKeys = ['size', 'maxWaitMs', 'name', 'buffer'] as const;
 
@@ -54,7 +70,8 @@ export function laneSpec(kind: LaneKind, position: number, fn: unknown, options:
     ordered: ordered && concurrency > 1 && kind !== 'forEach',
     buffer: checkInteger(`${name}.buffer`, o.buffer ?? Math.max(16, concurrency), { min: 1 }),
     retry: o.retry === undefined ? undefined : normalizeRetry(`${name}.retry`, o.retry),
-    timeout: o.timeout === undefined ? undefined : checkNumber(`${name}.timeout`, o.timeout, { exclusive: true }),
+    timeout:
+      o.timeout === undefined ? undefined : checkNumber(`${name}.timeout`, o.timeout, { exclusive: true }),
     rateLimit: o.rateLimit === undefined ? undefined : checkRateLimit(`${name}.rateLimit`, o.rateLimit),
     onError: checkErrorPolicy(`${name}.onError`, o.onError ?? 'fail'),
   };
@@ -76,7 +93,8 @@ export function batchSpec(position: number, options: unknown): BatchSpec {
 
 function stageName(kind: StageKind, position: number, given: unknown, fnName: string): string {
   if (given !== undefined) {
-    if (typeof given !== 'string' || given === '') throw invalidType(`${kind}.name`, 'a non-empty string', given);
+    if (typeof given !== 'string' || given === '')
+      throw invalidType(`${kind}.name`, 'a non-empty string', given);
     return given;
   }
   // Arrow functions assigned inline get an empty name; bound ones "bound x".
@@ -94,6 +112,7 @@ function checkRateLimit(name: string, value: unknown): StageRateLimit<unknown> |
 }
 
 function checkErrorPolicy(name: string, value: unknown): LaneSpec['onError'] {
-  if (value === 'fail' || value === 'skip' || typeof value === 'function') return value as LaneSpec['onError'];
+  if (value === 'fail' || value === 'skip' || typeof value === 'function')
+    return value as LaneSpec['onError'];
   throw invalidType(name, `'fail', 'skip' or a dead-letter function`, value);
 }

@@ -15,7 +15,11 @@ export interface StageContext {
 }
 
 /** Receives an item whose processing failed for good, instead of failing the run. */
-export type DeadLetterHandler<T> = (item: T, error: unknown, info: { stage: string; index: number }) => unknown;
+export type DeadLetterHandler<T> = (
+  item: T,
+  error: unknown,
+  info: { stage: string; index: number },
+) => unknown;
 
 /** How a stage reacts to an item that failed for good (after its retries). */
 export type ErrorPolicy<T> = 'fail' | 'skip' | DeadLetterHandler<T>;

@@ -13,7 +13,13 @@ test('retry() - succeeds on a later attempt and reports each retry', async () =>
       if (calls < 3) throw new Error(`fail ${calls}`);
       return 'ok';
     },
-    { attempts: 5, baseDelayMs: 100, jitter: false, clock, onRetry: (_e, attempt, delay) => seen.push(attempt, delay) },
+    {
+      attempts: 5,
+      baseDelayMs: 100,
+      jitter: false,
+      clock,
+      onRetry: (_e, attempt, delay) => seen.push(attempt, delay),
+    },
   );
   await clock.runAll();
   assert.equal(await result, 'ok');
@@ -39,10 +45,22 @@ test('retry() - waits the exponential window on the clock before each attempt', 
 
 test('retry() - full jitter draws each wait within [0, window] and caps at maxDelayMs', () => {
   const policy = normalizeRetry('retry', { baseDelayMs: 100, maxDelayMs: 1000 });
-  assert.equal(backoffDelay(policy, 1, () => 0.5), 50);
-  assert.equal(backoffDelay(policy, 3, () => 0.5), 200);
-  assert.equal(backoffDelay(policy, 10, () => 0.999), 999);
-  assert.equal(backoffDelay(policy, 10, () => 0), 0);
+  assert.equal(
+    backoffDelay(policy, 1, () => 0.5),
+    50,
+  );
+  assert.equal(
+    backoffDelay(policy, 3, () => 0.5),
+    200,
+  );
+  assert.equal(
+    backoffDelay(policy, 10, () => 0.999),
+    999,
+  );
+  assert.equal(
+    backoffDelay(policy, 10, () => 0),
+    0,
+  );
 });
 
 test('retry() - stops when retryable says no', async () => {
@@ -95,14 +113,29 @@ test('retry() - an abort during the backoff rejects at once and clears the timer
 });
 
 test('retry() - invalid options are coded errors naming the option', async () => {
-  await assert.rejects(retry(() => 1, { attempts: 0 }), {
-    code: 'SLUICE_ERR_INVALID_ARG_VALUE',
-    message: /"retry.attempts".*Received 0/,
-  });
-  await assert.rejects(retry(() => 1, { attempts: Number.NaN }), { code: 'SLUICE_ERR_INVALID_ARG_VALUE' });
-  await assert.rejects(retry(() => 1, { baseDelayMs: -1 }), { code: 'SLUICE_ERR_INVALID_ARG_VALUE' });
-  await assert.rejects(retry(() => 1, { jitter: 'yes' as unknown as boolean }), { code: 'SLUICE_ERR_INVALID_ARG_TYPE' });
-  await assert.rejects(retry(() => 1, { attemps: 3 } as never), { code: 'SLUICE_ERR_UNKNOWN_OPTION' });
+  await assert.rejects(
+    retry(() => 1, { attempts: 0 }),
+    {
+      code: 'SLUICE_ERR_INVALID_ARG_VALUE',
+      message: /"retry.attempts".*Received 0/,
+    },
+  );
+  await assert.rejects(
+    retry(() => 1, { attempts: Number.NaN }),
+    { code: 'SLUICE_ERR_INVALID_ARG_VALUE' },
+  );
+  await assert.rejects(
+    retry(() => 1, { baseDelayMs: -1 }),
+    { code: 'SLUICE_ERR_INVALID_ARG_VALUE' },
+  );
+  await assert.rejects(
+    retry(() => 1, { jitter: 'yes' as unknown as boolean }),
+    { code: 'SLUICE_ERR_INVALID_ARG_TYPE' },
+  );
+  await assert.rejects(
+    retry(() => 1, { attemps: 3 } as never),
+    { code: 'SLUICE_ERR_UNKNOWN_OPTION' },
+  );
 });
 
 test('retryAfterMs() - reads the forms HTTP clients attach', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { setImmediate as tick } from 'node:timers/promises';
 import { test } from 'node:test';
+import { setImmediate as tick } from 'node:timers/promises';
 import { flow, type RunReport, type StageReport } from '../../src/index.js';
 import { FakeClock } from '../../src/testing.js';
 
@@ -237,7 +237,9 @@ test('an AbortSignal stops the run promptly with SLUICE_ERR_ABORTED, even if a c
 test('an already-aborted signal rejects without calling the function', async () => {
   let calls = 0;
   await assert.rejects(
-    flow([1]).map(() => calls++).run({ signal: AbortSignal.abort() }),
+    flow([1])
+      .map(() => calls++)
+      .run({ signal: AbortSignal.abort() }),
     { code: 'SLUICE_ERR_ABORTED' },
   );
   assert.equal(calls, 0);
@@ -301,10 +303,9 @@ test('an ordered stage holds back no more than its window behind a slow item', a
   }
   let releaseFirst: () => void = () => undefined;
   const running = flow(source())
-    .map(
-      (x) => (x === 0 ? new Promise<number>((resolve) => (releaseFirst = () => resolve(0))) : x),
-      { concurrency: 4 },
-    )
+    .map((x) => (x === 0 ? new Promise<number>((resolve) => (releaseFirst = () => resolve(0))) : x), {
+      concurrency: 4,
+    })
     .collect();
   for (let i = 0; i < 20; i++) await tick();
   assert.ok(read <= 16 + 1, `read ${read} items while the head was stuck`);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { setImmediate as tick } from 'node:timers/promises';
 import { test } from 'node:test';
+import { setImmediate as tick } from 'node:timers/promises';
 import { flow, type StageReport } from '../../src/index.js';
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
@@ -10,25 +10,34 @@ const settledCount = (s: StageReport): number =>
 
 test('.map() - transforms every item and keeps input order by default', async () => {
   const out = await flow(range(100))
-    .map(async (x) => {
-      await new Promise((resolve) => setTimeout(resolve, (x * 7) % 5));
-      return x * 2;
-    }, { concurrency: 8 })
+    .map(
+      async (x) => {
+        await new Promise((resolve) => setTimeout(resolve, (x * 7) % 5));
+        return x * 2;
+      },
+      { concurrency: 8 },
+    )
     .collect();
-  assert.deepEqual(out, range(100).map((x) => x * 2));
+  assert.deepEqual(
+    out,
+    range(100).map((x) => x * 2),
+  );
 });
 
 test('.map() - never runs more than `concurrency` calls at once', async () => {
   let inFlight = 0;
   let peak = 0;
   await flow(range(200))
-    .map(async (x) => {
-      inFlight++;
-      peak = Math.max(peak, inFlight);
-      await tick();
-      inFlight--;
-      return x;
-    }, { concurrency: 7 })
+    .map(
+      async (x) => {
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        await tick();
+        inFlight--;
+        return x;
+      },
+      { concurrency: 7 },
+    )
     .run();
   assert.equal(peak, 7);
 });
@@ -115,11 +124,7 @@ test('.tap() - sees every item and passes it on unchanged', async () => {
 
 test('.batch() - groups items by size with a partial last batch', async () => {
   const out = await flow(range(7)).batch({ size: 3 }).collect();
-  assert.deepEqual(out, [
-    [0, 1, 2],
-    [3, 4, 5],
-    [6],
-  ]);
+  assert.deepEqual(out, [[0, 1, 2], [3, 4, 5], [6]]);
 });
 
 test('.forEach() - awaitable, and its report counts consumed items as emitted', async () => {
@@ -157,7 +162,9 @@ test('a Flow is an AsyncIterable, and leaving the loop early stops the source', 
 });
 
 test('.toReadable() - converts to a Node object-mode Readable', async () => {
-  const readable = flow([1, 2, 3]).map((x) => x + 1).toReadable();
+  const readable = flow([1, 2, 3])
+    .map((x) => x + 1)
+    .toReadable();
   const out: number[] = [];
   for await (const x of readable) out.push(x as number);
   assert.deepEqual(out, [2, 3, 4]);
@@ -184,9 +191,11 @@ test('a flow over an array can run twice; one over a generator cannot', async ()
   const overArray = flow([1, 2]).map((x) => x);
   assert.deepEqual(await overArray.collect(), [1, 2]);
   assert.deepEqual(await overArray.collect(), [1, 2]);
-  const overGenerator = flow((function* () {
-    yield 1;
-  })());
+  const overGenerator = flow(
+    (function* () {
+      yield 1;
+    })(),
+  );
   await overGenerator.collect();
   await assert.rejects(overGenerator.collect(), { code: 'SLUICE_ERR_SOURCE_CONSUMED' });
 });
