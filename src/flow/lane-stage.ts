@@ -91,8 +91,10 @@ export class LaneStage {
     const kind = this.#spec.kind;
     const output = this.#output;
     const stats = this.#stats;
+    const invoke = this.#invoke;
+    const window = this.#window;
     while (!run.stopped) {
-      if (ordered && this.#stats.entered - this.#head >= this.#window) {
+      if (ordered && stats.entered - this.#head >= window) {
         await new Promise<void>((resolve) => this.#windowWaiters.push(resolve));
         continue;
       }
@@ -102,10 +104,10 @@ export class LaneStage {
         continue;
       }
       // Items are numbered as they enter; until teardown, `entered` is exactly that count.
-      const index = this.#stats.entered++;
+      const index = stats.entered++;
       let result: unknown;
       try {
-        result = this.#invoke(item, index);
+        result = invoke(item, index);
         if (isThenable(result)) result = await result;
       } catch (error) {
         if (run.stopped) return;

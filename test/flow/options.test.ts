@@ -10,7 +10,7 @@ test('concurrency: zero, negative, NaN, fractional or Infinity is a coded RangeE
       () => flow([1]).map(identity, { concurrency }),
       (error: unknown) => {
         assert.ok(error instanceof RangeError);
-        assert.equal((error as { code: string }).code, 'SLUICE_ERR_INVALID_ARG_VALUE');
+        assert.equal((error as unknown as { code: string }).code, 'SLUICE_ERR_INVALID_ARG_VALUE');
         assert.match(
           (error as Error).message,
           /"identity\.concurrency" option must be an integer >= 1\. Received/,
