@@ -8,6 +8,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Agent, request } from 'undici';
 import { flow } from '../src/index.js';
 
 const total = Number(process.argv[2] ?? 2_000);
@@ -31,22 +32,27 @@ const server = createServer((req, res) => {
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
+// An HttpError carries the response headers, so a Retry-After reaches sluice's retry policy.
 class HttpError extends Error {
   constructor(
     readonly status: number,
-    readonly headers: Headers,
+    readonly headers: Record<string, unknown>,
   ) {
     super(`HTTP ${status}`);
   }
 }
 
+const dispatcher = new Agent({ connections: 64 });
 async function fetchRecord(
   id: number,
   { signal }: { signal: AbortSignal },
 ): Promise<{ id: number; square: number }> {
-  const response = await fetch(`${base}/${id}`, { signal });
-  if (!response.ok) throw new HttpError(response.status, response.headers);
-  return (await response.json()) as { id: number; square: number };
+  const { statusCode, headers, body } = await request(`${base}/${id}`, { dispatcher, signal });
+  if (statusCode !== 200) {
+    await body.dump();
+    throw new HttpError(statusCode, headers);
+  }
+  return (await body.json()) as { id: number; square: number };
 }
 
 const ids = Array.from({ length: total }, (_, i) => i);
@@ -64,6 +70,7 @@ const report = await flow(ids)
   )
   .run();
 const seconds = (performance.now() - started) / 1000;
+await dispatcher.close();
 server.close();
 
 console.log(`fetched ${total} records in ${seconds.toFixed(2)} s (${Math.round(total / seconds)} items/s)`);

@@ -5,6 +5,7 @@
  * wakes every lane, the source pump and the terminal), releases the source, and rejects at once,
  * without waiting for functions that ignore their signal.
  */
+import { setMaxListeners } from 'node:events';
 import { Channel, EMPTY } from '../core/channel.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { AbortError, isSluiceError, TerminalError } from '../core/errors.js';
@@ -70,6 +71,9 @@ export class Run<T> implements RunControl {
    */
   constructor(source: Source<unknown>, specs: readonly StageSpec[], options: RunOptions, discard = false) {
     this.clock = options.clock ?? systemClock;
+    // Every call in flight with a deadline listens on the run's signal: as many as the stages'
+    // concurrency, which is bounded by design, so Node's leak warning at 11 would be a false alarm.
+    setMaxListeners(0, this.signal);
     this.#startedMs = this.clock.now();
     this.#failure = new Promise<never>((_, reject) => {
       this.#rejectFailure = reject;
