@@ -22,7 +22,7 @@ interface Result {
 
 const args = process.argv.slice(2);
 const roundsFlag = args.indexOf('--rounds');
-const rounds = roundsFlag === -1 ? 3 : Number(args[roundsFlag + 1]);
+const rounds = roundsFlag === -1 ? 5 : Number(args[roundsFlag + 1]);
 const groups = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--rounds');
 const wanted = (group: string): boolean => groups.length === 0 || groups.includes(group);
 

@@ -7,6 +7,7 @@
  * coded errors.
  */
 import { InvalidSourceError } from './core/errors.js';
+import { isThenable } from './core/thenable.js';
 import {
   checkBoolean,
   checkFunction,
@@ -170,12 +171,4 @@ export async function map<Element, NewElement>(
     }
     running.then(finish, stop);
   });
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as PromiseLike<unknown>).then === 'function'
-  );
 }

@@ -163,3 +163,8 @@ export function abortReason(signal: AbortSignal): Error {
   if (isBranded(reason)) return reason as Error;
   return new AbortError('The operation was aborted', { cause: reason });
 }
+
+/** The message of an error, or the thrown value as a string when it is not an Error. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

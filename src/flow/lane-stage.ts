@@ -10,7 +10,9 @@
  * parked results when one item is slow.
  */
 import { type Channel, EMPTY } from '../core/channel.js';
-import { DeadLetterError, StageError } from '../core/errors.js';
+import { DeadLetterError, errorMessage, InvalidArgTypeError, StageError } from '../core/errors.js';
+import { isThenable } from '../core/thenable.js';
+import { describe } from '../core/validate.js';
 import type { Inlet } from './inlet.js';
 import { type Invoker, ItemFailure } from './invoke.js';
 import type { StageStats } from './report.js';
@@ -268,7 +270,7 @@ export class LaneStage {
       this.#stats.failed++;
       const after = attempts > 1 ? ` after ${attempts} attempts` : '';
       this.#run.fail(
-        new StageError(`Stage "${name}" failed on item ${index}${after}: ${messageOf(error)}`, {
+        new StageError(`Stage "${name}" failed on item ${index}${after}: ${errorMessage(error)}`, {
           cause: error,
           stage: name,
           index,
@@ -285,7 +287,7 @@ export class LaneStage {
       this.#stats.failed++;
       this.#run.fail(
         new DeadLetterError(
-          `The dead-letter handler of stage "${name}" threw on item ${index}: ${messageOf(handlerError)}`,
+          `The dead-letter handler of stage "${name}" threw on item ${index}: ${errorMessage(handlerError)}`,
           {
             cause: handlerError,
             stage: name,
@@ -395,17 +397,7 @@ function toIterable(value: unknown): Iterable<unknown> | AsyncIterable<unknown> 
   ) {
     return value as Iterable<unknown>;
   }
-  throw new TypeError(
-    `flatMap's function must return an Iterable or AsyncIterable; it returned ${typeof value}`,
+  throw new InvalidArgTypeError(
+    `flatMap's function must return an Iterable or an AsyncIterable. Received ${describe(value)}`,
   );
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function'
-  );
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -8,7 +8,7 @@
 import { setMaxListeners } from 'node:events';
 import { Channel, EMPTY } from '../core/channel.js';
 import { type Clock, systemClock } from '../core/clock.js';
-import { AbortError, isSluiceError, TerminalError } from '../core/errors.js';
+import { AbortError, errorMessage, isSluiceError, TerminalError } from '../core/errors.js';
 import { checkOptions, checkSignal, invalidType } from '../core/validate.js';
 import { BatchStage } from './batch-stage.js';
 import type { Inlet } from './inlet.js';
@@ -164,12 +164,9 @@ export class Run<T> implements RunControl {
   }
 
   #terminalError(error: unknown): Error {
-    return new TerminalError(
-      `The terminal's function threw: ${error instanceof Error ? error.message : String(error)}`,
-      {
-        cause: error,
-      },
-    );
+    return new TerminalError(`The terminal's function threw: ${errorMessage(error)}`, {
+      cause: error,
+    });
   }
 
   #stop(status: RunStatus, error: unknown): void {
@@ -225,7 +222,7 @@ export class Run<T> implements RunControl {
         : {
             error: {
               code: isSluiceError(error) ? (error as { code: string }).code : 'SLUICE_ERR_UNKNOWN',
-              message: error instanceof Error ? error.message : String(error),
+              message: errorMessage(error),
             },
           }),
     };

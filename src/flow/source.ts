@@ -4,7 +4,7 @@
  * ReadableStream) is pumped into a bounded channel, read only while the channel has room.
  */
 import { Channel, EMPTY } from '../core/channel.js';
-import { InvalidSourceError, SourceConsumedError, SourceError } from '../core/errors.js';
+import { errorMessage, InvalidSourceError, SourceConsumedError, SourceError } from '../core/errors.js';
 import { describe } from '../core/validate.js';
 import type { Inlet } from './inlet.js';
 
@@ -72,7 +72,7 @@ function isReiterable(source: object): boolean {
 }
 
 function sourceError(error: unknown): Error {
-  return new SourceError(`The source failed: ${error instanceof Error ? error.message : String(error)}`, {
+  return new SourceError(`The source failed: ${errorMessage(error)}`, {
     cause: error,
   });
 }

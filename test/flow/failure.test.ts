@@ -123,6 +123,15 @@ test('a source that throws midway fails the run with SLUICE_ERR_SOURCE', async (
   await assert.rejects(flow(brokenAsync()).collect(), { code: 'SLUICE_ERR_SOURCE', message: /socket reset/ });
 });
 
+test('a flatMap function that returns no iterable fails the item with a coded cause', async () => {
+  const error = await flow([1])
+    .flatMap(() => 42 as never)
+    .run()
+    .catch((e: unknown) => e);
+  assert.equal((error as { code: string }).code, 'SLUICE_ERR_STAGE');
+  assert.equal(((error as Error).cause as { code: string }).code, 'SLUICE_ERR_INVALID_ARG_TYPE');
+});
+
 test('a terminal whose function throws fails the run with SLUICE_ERR_TERMINAL', async () => {
   await assert.rejects(
     flow([1, 2, 3]).reduce((_acc, x) => {
