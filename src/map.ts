@@ -130,8 +130,20 @@ export async function map<Element, NewElement>(
           exhausted = true;
           return;
         }
+        // settle() inlined: one async call less per element on the hot path.
         const index = nextIndex++;
-        await settle(value, index);
+        try {
+          let element = value;
+          if (isThenable(element)) element = await element;
+          let result: unknown = mapper(element as Element, index);
+          if (isThenable(result)) result = await result;
+          if (stopped) return;
+          if (result === mapSkip) skipped = true;
+          results[index] = result;
+        } catch (error) {
+          if (stopOnError) stop(error);
+          else errors.push(error);
+        }
       }
     };
 
