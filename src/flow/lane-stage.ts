@@ -23,6 +23,8 @@ import type { LaneSpec } from './stage-spec.js';
 const NOTHING: unique symbol = Symbol('nothing');
 const STOP: Promise<boolean> = Promise.resolve(false);
 const CARRY_ON = (): boolean => true;
+/** How long a stage may keep the event loop to itself (see #timeToYield). */
+const YIELD_AFTER_MS = 10;
 
 /** An ordered flatMap item still being iterated while not at the head: its outputs wait here. */
 class PendingOutputs {
@@ -56,6 +58,13 @@ export class LaneStage {
   #watching = false;
   /** True while #flush waits for room in the output. */
   #flushWaiting = false;
+  /** Takes so far, to read the clock only every 256 of them. */
+  #takes = 0;
+  /** When the event loop last had a turn, as far as this stage knows. */
+  #lastYield: number;
+  /** Set once the stage has run too long without the event loop getting a turn. */
+  #yieldDue = false;
+  #pause: Promise<void> | undefined;
 
   constructor(
     spec: LaneSpec,
@@ -72,6 +81,7 @@ export class LaneStage {
     this.#invoke = run.invoker(spec, stats);
     this.#window = Math.max(16, spec.concurrency * 2);
     this.#ordered = spec.ordered && output !== undefined;
+    this.#lastYield = run.clock.now();
   }
 
   /** Runs every lane; resolves when the input is exhausted and every result is out. */
@@ -117,20 +127,55 @@ export class LaneStage {
 
   /** The next item, or EMPTY when the lane must wait (or stop): see #waitToTake. */
   #take(): unknown {
-    if (this.#run.stopped || (this.#ordered && this.#stats.entered - this.#head >= this.#window))
+    if (
+      this.#run.stopped ||
+      this.#yieldDue ||
+      ((++this.#takes & 255) === 0 && this.#timeToYield()) ||
+      (this.#ordered && this.#stats.entered - this.#head >= this.#window)
+    ) {
       return EMPTY;
+    }
     return this.#input.tryPull();
   }
 
   /** Waits until the lane may take again: true to carry on, false to stop. */
   async #waitToTake(): Promise<boolean> {
     if (this.#run.stopped) return false;
+    if (this.#yieldDue) {
+      await this.#yieldToEventLoop();
+      return true;
+    }
     if (this.#ordered && this.#stats.entered - this.#head >= this.#window) {
       await new Promise<void>((resolve) => this.#windowWaiters.push(resolve));
       return true;
     }
     if (this.#input.done) return false;
     return this.#waitForInput();
+  }
+
+  /**
+   * Items whose functions finish synchronously, or with promises that are already resolved, keep
+   * the lanes going on microtasks alone, and microtasks run before any timer or socket gets a
+   * turn. Once the stage has run YIELD_AFTER_MS without the event loop getting one, every lane
+   * pauses for one macrotask, so a run over a large in-memory source cannot starve the rest of
+   * the process (an HTTP server, an abort timer). The clock is read once every 256 items.
+   */
+  #timeToYield(): boolean {
+    if (this.#run.clock.now() - this.#lastYield < YIELD_AFTER_MS) return false;
+    this.#yieldDue = true;
+    return true;
+  }
+
+  #yieldToEventLoop(): Promise<void> {
+    this.#pause ??= new Promise<void>((resolve) =>
+      setImmediate(() => {
+        this.#pause = undefined;
+        this.#yieldDue = false;
+        this.#lastYield = this.#run.clock.now();
+        resolve();
+      }),
+    );
+    return this.#pause;
   }
 
   /** An item failed for good: applies the policy. True to carry on, false to stop. */

@@ -222,3 +222,29 @@ test('the report adds up for every stage of a multi-stage flow', async () => {
   assert.equal(batch?.outputs, Math.ceil((flat?.outputs ?? 0) / 64));
   assert.doesNotThrow(() => JSON.parse(JSON.stringify(report)));
 });
+
+test('a run over a large in-memory source with synchronous functions does not starve the event loop', async () => {
+  // A clock on which every reading is a millisecond later: the stage sees it has kept the loop
+  // to itself for long, without the test depending on how fast this machine is.
+  let now = 0;
+  const clock = {
+    now: () => now++,
+    setTimeout,
+    clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout),
+  };
+  let processed = 0;
+  let processedWhenImmediateRan = -1;
+  setImmediate(() => {
+    processedWhenImmediateRan = processed;
+  });
+  await flow(range(100_000))
+    .map((x) => {
+      processed++;
+      return x;
+    })
+    .run({ clock });
+  assert.ok(
+    processedWhenImmediateRan >= 0 && processedWhenImmediateRan < 100_000,
+    `the macrotask ran after ${processedWhenImmediateRan} of 100000 items`,
+  );
+});
