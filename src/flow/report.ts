@@ -41,6 +41,11 @@ export interface RunReport {
   /** Items read from the source. */
   readonly source: { readonly items: number };
   readonly stages: readonly StageReport[];
+  /**
+   * Outputs of the last stage that were buffered for the terminal (collect, reduce, a for-await
+   * loop) and never read because the run stopped. Always 0 for a completed run.
+   */
+  readonly undelivered: number;
   /** Why the run did not complete. */
   readonly error?: { readonly code: string; readonly message: string };
 }

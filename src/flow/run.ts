@@ -60,6 +60,8 @@ export class Run<T> implements RunControl {
   stopped = false;
   #error: unknown;
   #report: RunReport | undefined;
+  /** Outputs of the last stage still buffered, never read by the terminal, when the run stopped. */
+  #undelivered = 0;
   readonly #startedAt = new Date();
   readonly #startedMs: number;
   /** Where the last stage's output comes out: the terminal reads here. */
@@ -188,7 +190,7 @@ export class Run<T> implements RunControl {
       if (next !== undefined) {
         next.dropped += n;
         next.entered += n;
-      }
+      } else this.#undelivered = n;
     }
     this.#external?.removeEventListener('abort', this.#onExternalAbort);
     const report = this.report();
@@ -217,6 +219,7 @@ export class Run<T> implements RunControl {
       durationMs: this.clock.now() - this.#startedMs,
       source: { items: this.#source.items },
       stages: this.#stats.map((s) => s.toReport()),
+      undelivered: this.#undelivered,
       ...(error === undefined
         ? {}
         : {

@@ -1,0 +1,172 @@
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { test } from 'node:test';
+import { setImmediate as tick } from 'node:timers/promises';
+import { flow, type RunReport } from '../../src/index.js';
+import { FakeClock } from '../../src/testing.js';
+
+const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
+test('.flatMap() - ordered: a later item’s values wait, bounded by the buffer, until it is the head', async () => {
+  let releaseFirst: () => void = () => undefined;
+  let yieldedBySecond = 0;
+  const running = flow([0, 1])
+    .flatMap(
+      async function* (n) {
+        if (n === 0) {
+          await new Promise<void>((resolve) => (releaseFirst = resolve));
+          yield 'first';
+          return;
+        }
+        for (let i = 0; i < 100; i++) {
+          yieldedBySecond++;
+          yield `second.${i}`;
+        }
+      },
+      { concurrency: 2, buffer: 4 },
+    )
+    .collect();
+  for (let i = 0; i < 20; i++) await tick();
+  assert.ok(yieldedBySecond <= 5, `the second item ran ${yieldedBySecond} values ahead of the head`);
+  releaseFirst();
+  const out = await running;
+  assert.deepEqual(out, ['first', ...range(100).map((i) => `second.${i}`)]);
+});
+
+test('.flatMap() - unordered: values of concurrent items interleave as they come', async () => {
+  const out = await flow([0, 1])
+    .flatMap(
+      async function* (n) {
+        for (let i = 0; i < 3; i++) {
+          await tick();
+          yield `${n}.${i}`;
+        }
+      },
+      { concurrency: 2, ordered: false },
+    )
+    .collect();
+  assert.deepEqual([...out].sort(), ['0.0', '0.1', '0.2', '1.0', '1.1', '1.2']);
+  assert.notDeepEqual(out, ['0.0', '0.1', '0.2', '1.0', '1.1', '1.2']);
+});
+
+test('.batch() - maxWaitMs sends a partial batch once its first item waited that long (fake clock)', async () => {
+  const clock = new FakeClock();
+  let finish: () => void = () => undefined;
+  async function* trickle(): AsyncGenerator<number> {
+    yield 1;
+    yield 2;
+    await new Promise<void>((resolve) => (finish = resolve));
+    yield 3;
+  }
+  const batches: number[][] = [];
+  const running = flow(trickle())
+    .batch({ size: 10, maxWaitMs: 200 })
+    .forEach((batch) => {
+      batches.push(batch);
+    })
+    .run({ clock });
+  await clock.advance(199);
+  assert.deepEqual(batches, []);
+  await clock.advance(1);
+  assert.deepEqual(batches, [[1, 2]]);
+  finish();
+  const report = await running;
+  assert.deepEqual(batches, [[1, 2], [3]]);
+  assert.equal(report.stages[0]?.outputs, 2);
+  assert.equal(clock.pending, 0);
+});
+
+test('rateLimit with a key: each key gets its own bucket', async () => {
+  const clock = new FakeClock();
+  const startedAt: string[] = [];
+  const running = flow(['a1', 'a2', 'b1', 'b2'])
+    .map(
+      (item) => {
+        startedAt.push(`${item}@${clock.now()}`);
+        return item;
+      },
+      { concurrency: 4, rateLimit: { perSecond: 1, burst: 1, key: (item) => item[0] } },
+    )
+    .run({ clock });
+  await clock.advance(1_000);
+  await running;
+  assert.deepEqual(startedAt.sort(), ['a1@0', 'a2@1000', 'b1@0', 'b2@1000']);
+});
+
+test('a Node Readable source is destroyed when the run fails', async () => {
+  const source = Readable.from(range(1_000));
+  await assert.rejects(
+    flow(source)
+      .map((x) => {
+        if (x === 3) throw new Error('stop');
+        return x;
+      })
+      .run(),
+    { code: 'SLUICE_ERR_STAGE' },
+  );
+  await tick();
+  assert.equal(source.destroyed, true);
+});
+
+test('a web ReadableStream source is cancelled when the run fails', async () => {
+  let cancelled = false;
+  let next = 0;
+  const source = new ReadableStream<number>({
+    pull(controller) {
+      controller.enqueue(next++);
+    },
+    cancel() {
+      cancelled = true;
+    },
+  });
+  await assert.rejects(
+    flow(source)
+      .map((x) => {
+        if (x === 3) throw new Error('stop');
+        return x;
+      })
+      .run(),
+    { code: 'SLUICE_ERR_STAGE' },
+  );
+  for (let i = 0; i < 5 && !cancelled; i++) await tick();
+  assert.equal(cancelled, true);
+});
+
+test('async iteration rethrows the run’s coded error, with its report', async () => {
+  const seen: number[] = [];
+  const error = await (async () => {
+    for await (const x of flow(range(10)).map((x) => {
+      if (x === 5) throw new Error('five');
+      return x;
+    })) {
+      seen.push(x);
+    }
+  })().catch((e: unknown) => e);
+  assert.equal((error as { code: string }).code, 'SLUICE_ERR_STAGE');
+  const report = (error as { report: RunReport }).report;
+  assert.equal(report.status, 'failed');
+  assert.equal(report.stages[0]?.failed, 1);
+  assert.equal(report.stages[0]?.emitted, 5);
+  // What the loop did not get before the failure was buffered for it, and is counted as such.
+  assert.deepEqual(seen, range(seen.length));
+  assert.equal(seen.length + report.undelivered, 5);
+});
+
+test('destroying the Readable from .toReadable() stops the run and closes the source', async () => {
+  let closed = false;
+  function* endless(): Generator<number> {
+    try {
+      for (let i = 0; ; i++) yield i;
+    } finally {
+      closed = true;
+    }
+  }
+  const readable = flow(endless())
+    .map(async (x) => x)
+    .toReadable();
+  const first = await new Promise((resolve) => readable.once('data', resolve));
+  assert.equal(first, 0);
+  readable.destroy();
+  for (let i = 0; i < 5 && !closed; i++) await tick();
+  assert.equal(closed, true);
+});
