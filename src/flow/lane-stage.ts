@@ -304,12 +304,12 @@ export class LaneStage {
   }
 
   /** Applies the stage's error policy to an item that failed for good. */
-  async #settleFailure(item: unknown, index: number, thrown: unknown): Promise<typeof NOTHING> {
+  async #settleFailure(item: unknown, index: number, thrown: unknown): Promise<void> {
     const { error, attempts } = thrown instanceof ItemFailure ? thrown : new ItemFailure(thrown, 1);
     const { name, onError } = this.#spec;
     if (onError === 'skip') {
       this.#stats.skipped++;
-      return NOTHING;
+      return;
     }
     if (onError === 'fail') {
       this.#stats.failed++;
@@ -323,7 +323,7 @@ export class LaneStage {
           attempts,
         }),
       );
-      return NOTHING;
+      return;
     }
     try {
       await onError(item, error, { stage: name, index });
@@ -342,15 +342,12 @@ export class LaneStage {
         ),
       );
     }
-    return NOTHING;
   }
 
-  /** Passes one value downstream, waiting for room. */
+  /** Passes an item's one value downstream, waiting for room. */
   async #emit(value: unknown): Promise<void> {
-    const output = this.#output;
-    if (output !== undefined && !output.tryPush(value)) await output.push(value);
+    await this.#push(value);
     this.#stats.emitted++;
-    this.#stats.outputs++;
   }
 
   /** Ordered stages: emits the item if it is the head, else parks it. */
