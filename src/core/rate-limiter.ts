@@ -6,8 +6,9 @@
  * a key whose callers are waiting, one per such key, set for when its oldest waiter can go.
  */
 import { type Clock, systemClock, type TimerHandle } from './clock.js';
-import { abortReason, InvalidArgTypeError } from './errors.js';
-import { checkInteger, checkNumber, checkOptions, checkSignal, invalidType } from './validate.js';
+import { InvalidArgTypeError } from './errors.js';
+import { checkInteger, checkNumber, checkOptions, invalidType } from './validate.js';
+import { WaiterQueue } from './waiter-queue.js';
 
 export interface RateLimiterOptions {
   /**
@@ -46,25 +47,14 @@ export interface RateLimiterOptions {
   maxIdleKeys?: number;
 }
 
-interface Waiter {
-  readonly resolve: () => void;
-  readonly signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-  prev: Waiter | undefined;
-  next: Waiter | undefined;
-}
-
 interface Bucket {
   /** Tokens as of `stamp`; may dip a hair below 0 from float rounding, never further. */
   tokens: number;
   stamp: number;
   /** No token is taken before this time, and until then the bucket holds at most one (see `penalize`). */
   pausedUntil: number;
-  /** Waiters in arrival order, doubly linked so an abort unlinks its waiter in O(1). */
-  head: Waiter | undefined;
-  tail: Waiter | undefined;
-  waiting: number;
-  /** Pending exactly while `head` is set: one timer per key with waiters, none otherwise. */
+  readonly waiters: WaiterQueue;
+  /** Pending exactly while `waiters` is not empty: one timer per key with waiters, none otherwise. */
   timer: TimerHandle;
 }
 
@@ -146,7 +136,7 @@ export class RateLimiter<K = unknown> {
     const now = this.#clock.now();
     const bucket = this.#buckets.get(key) ?? this.#create(key, now);
     // A token that turns up while others wait is theirs: taking it would jump the queue.
-    if (bucket.head !== undefined) return false;
+    if (bucket.waiters.size > 0) return false;
     return this.#take(bucket, now);
   }
 
@@ -160,33 +150,14 @@ export class RateLimiter<K = unknown> {
    * await limiter.acquire('api.example.com', AbortSignal.timeout(10_000));
    */
   acquire(key?: K, signal?: AbortSignal): Promise<void> {
-    if (signal !== undefined) {
-      try {
-        checkSignal('signal', signal);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      if (signal.aborted) return Promise.reject(abortReason(signal));
-    }
+    const refused = WaiterQueue.refuse(signal);
+    if (refused !== undefined) return refused;
     const now = this.#clock.now();
     const bucket = this.#buckets.get(key) ?? this.#create(key, now);
-    if (bucket.head === undefined && this.#take(bucket, now)) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { resolve, signal, onAbort: undefined, prev: bucket.tail, next: undefined };
-      if (signal !== undefined) {
-        waiter.onAbort = () => {
-          this.#unlink(bucket, waiter);
-          if (bucket.head === undefined) this.#clock.clearTimeout(bucket.timer);
-          reject(abortReason(signal));
-        };
-        signal.addEventListener('abort', waiter.onAbort, { once: true });
-      }
-      if (bucket.tail === undefined) bucket.head = waiter;
-      else bucket.tail.next = waiter;
-      bucket.tail = waiter;
-      bucket.waiting++;
-      if (bucket.waiting === 1) this.#schedule(bucket, now);
-    });
+    if (bucket.waiters.size === 0 && this.#take(bucket, now)) return Promise.resolve();
+    const turn = bucket.waiters.enqueue(signal);
+    if (bucket.waiters.size === 1) this.#schedule(bucket, now);
+    return turn;
   }
 
   /**
@@ -209,7 +180,7 @@ export class RateLimiter<K = unknown> {
     this.#refill(bucket, now);
     bucket.pausedUntil = Math.max(bucket.pausedUntil, now + ms);
     bucket.tokens = Math.min(bucket.tokens, 1);
-    if (bucket.head !== undefined) {
+    if (bucket.waiters.size > 0) {
       this.#clock.clearTimeout(bucket.timer);
       this.#schedule(bucket, now);
     }
@@ -221,7 +192,7 @@ export class RateLimiter<K = unknown> {
    * limiter.waiting('api.example.com'); // 0
    */
   waiting(key?: K): number {
-    return this.#buckets.get(key)?.waiting ?? 0;
+    return this.#buckets.get(key)?.waiters.size ?? 0;
   }
 
   /**
@@ -239,9 +210,8 @@ export class RateLimiter<K = unknown> {
       tokens: this.#burst,
       stamp: now,
       pausedUntil: Number.NEGATIVE_INFINITY,
-      head: undefined,
-      tail: undefined,
-      waiting: 0,
+      // With its last waiter aborted the key has nobody to serve: its timer must not outlive them.
+      waiters: new WaiterQueue(() => this.#clock.clearTimeout(bucket.timer)),
       timer: undefined,
     };
     this.#buckets.set(key, bucket);
@@ -280,36 +250,20 @@ export class RateLimiter<K = unknown> {
   }
 
   #serve(bucket: Bucket, due: number): void {
-    // The head takes its token as of when it was due, not when the timer got round to firing.
+    // The oldest waiter takes its token as of when it was due, not when the timer got round to firing.
     // Otherwise the lateness would be lost to the burst cap (whole of it when burst is 1), and
     // the rate would drift by up to a millisecond a call.
-    if (bucket.head !== undefined && this.#take(bucket, due)) this.#resolveHead(bucket);
+    const { waiters } = bucket;
+    if (waiters.size > 0 && this.#take(bucket, due)) waiters.serve();
     const now = this.#clock.now();
-    while (bucket.head !== undefined && this.#take(bucket, now)) this.#resolveHead(bucket);
-    if (bucket.head !== undefined) this.#schedule(bucket, now);
-  }
-
-  #resolveHead(bucket: Bucket): void {
-    const waiter = bucket.head as Waiter;
-    this.#unlink(bucket, waiter);
-    if (waiter.onAbort !== undefined) waiter.signal?.removeEventListener('abort', waiter.onAbort);
-    waiter.resolve();
-  }
-
-  #unlink(bucket: Bucket, waiter: Waiter): void {
-    if (waiter.prev === undefined) bucket.head = waiter.next;
-    else waiter.prev.next = waiter.next;
-    if (waiter.next === undefined) bucket.tail = waiter.prev;
-    else waiter.next.prev = waiter.prev;
-    waiter.prev = undefined;
-    waiter.next = undefined;
-    bucket.waiting--;
+    while (waiters.size > 0 && this.#take(bucket, now)) waiters.serve();
+    if (waiters.size > 0) this.#schedule(bucket, now);
   }
 
   /** Drops every bucket a fresh one would equal: full, not paused, nobody waiting. */
   #sweep(now: number): void {
     for (const [key, bucket] of this.#buckets) {
-      if (bucket.head !== undefined || now < bucket.pausedUntil) continue;
+      if (bucket.waiters.size > 0 || now < bucket.pausedUntil) continue;
       this.#refill(bucket, now);
       if (bucket.tokens >= this.#burst - EPSILON) this.#buckets.delete(key);
     }

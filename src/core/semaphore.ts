@@ -2,17 +2,9 @@
  * A counting semaphore with a first-come, first-served queue of waiters. A released permit goes
  * straight to the oldest waiter, so a caller arriving later can never overtake one already queued.
  */
-import { abortReason, InvalidArgValueError } from './errors.js';
-import { checkFunction, checkInteger, checkSignal } from './validate.js';
-
-interface Waiter {
-  readonly resolve: () => void;
-  readonly reject: (error: unknown) => void;
-  readonly signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-  prev: Waiter | undefined;
-  next: Waiter | undefined;
-}
+import { InvalidArgValueError } from './errors.js';
+import { checkFunction, checkInteger } from './validate.js';
+import { WaiterQueue } from './waiter-queue.js';
 
 /**
  * Limits how many callers hold a permit at once.
@@ -25,13 +17,7 @@ export class Semaphore {
   readonly #permits: number;
   /** Permits held now; never above `#permits`, and a handed-over permit stays counted. */
   #held = 0;
-  /**
-   * Waiters in arrival order. A doubly linked list, so enqueueing, serving the head and unlinking
-   * an aborted waiter from the middle are all O(1), however long the queue grows.
-   */
-  #head: Waiter | undefined;
-  #tail: Waiter | undefined;
-  #waiting = 0;
+  readonly #waiters = new WaiterQueue();
 
   /**
    * @param permits How many callers may hold a permit at once: an integer >= 1, or Infinity.
@@ -54,7 +40,7 @@ export class Semaphore {
 
   /** Callers queued in `acquire()`, waiting for a permit. */
   get waiting(): number {
-    return this.#waiting;
+    return this.#waiters.size;
   }
 
   /**
@@ -67,7 +53,7 @@ export class Semaphore {
    * }
    */
   tryAcquire(): boolean {
-    if (this.#waiting > 0 || this.#held >= this.#permits) return false;
+    if (this.#waiters.size > 0 || this.#held >= this.#permits) return false;
     this.#held++;
     return true;
   }
@@ -84,36 +70,10 @@ export class Semaphore {
    * try { await work(); } finally { semaphore.release(); }
    */
   acquire(signal?: AbortSignal): Promise<void> {
-    if (signal !== undefined) {
-      try {
-        checkSignal('signal', signal);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      if (signal.aborted) return Promise.reject(abortReason(signal));
-    }
+    const refused = WaiterQueue.refuse(signal);
+    if (refused !== undefined) return refused;
     if (this.tryAcquire()) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = {
-        resolve,
-        reject,
-        signal,
-        onAbort: undefined,
-        prev: this.#tail,
-        next: undefined,
-      };
-      if (signal !== undefined) {
-        waiter.onAbort = () => {
-          this.#unlink(waiter);
-          reject(abortReason(signal));
-        };
-        signal.addEventListener('abort', waiter.onAbort, { once: true });
-      }
-      if (this.#tail === undefined) this.#head = waiter;
-      else this.#tail.next = waiter;
-      this.#tail = waiter;
-      this.#waiting++;
-    });
+    return this.#waiters.enqueue(signal);
   }
 
   /**
@@ -130,15 +90,8 @@ export class Semaphore {
         `Semaphore.release() was called with no permit held: every release() must pair with one acquire() or successful tryAcquire() (permits: ${this.#permits})`,
       );
     }
-    const waiter = this.#head;
-    if (waiter === undefined) {
-      this.#held--;
-      return;
-    }
-    // The permit changes hands without ever being free, so `#held` stays as it is.
-    this.#unlink(waiter);
-    if (waiter.onAbort !== undefined) waiter.signal?.removeEventListener('abort', waiter.onAbort);
-    waiter.resolve();
+    // A permit served to a waiter changes hands without ever being free, so `#held` stays as it is.
+    if (!this.#waiters.serve()) this.#held--;
   }
 
   /**
@@ -157,15 +110,5 @@ export class Semaphore {
     } finally {
       this.release();
     }
-  }
-
-  #unlink(waiter: Waiter): void {
-    if (waiter.prev === undefined) this.#head = waiter.next;
-    else waiter.prev.next = waiter.next;
-    if (waiter.next === undefined) this.#tail = waiter.prev;
-    else waiter.next.prev = waiter.prev;
-    waiter.prev = undefined;
-    waiter.next = undefined;
-    this.#waiting--;
   }
 }
