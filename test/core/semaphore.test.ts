@@ -3,18 +3,7 @@ import { describe, test } from 'node:test';
 import { AbortError } from '../../src/core/errors.js';
 import { flushMicrotasks } from '../../src/core/fake-clock.js';
 import { Semaphore } from '../../src/core/semaphore.js';
-
-/** Records the order in which the given promises settle, by label. */
-function settleOrder(entries: Record<string, Promise<unknown>>): string[] {
-  const order: string[] = [];
-  for (const [label, promise] of Object.entries(entries)) {
-    promise.then(
-      () => order.push(label),
-      () => order.push(`${label}:rejected`),
-    );
-  }
-  return order;
-}
+import { settleOrder } from '../helpers/settle-order.js';
 
 describe('Semaphore', () => {
   test('constructor - accepts an integer >= 1 or Infinity', () => {

@@ -2,18 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { flushMicrotasks } from '../../src/core/fake-clock.js';
 import { WaiterQueue } from '../../src/core/waiter-queue.js';
-
-/** Records the order in which the given promises settle, by label. */
-function settleOrder(entries: Record<string, Promise<unknown>>): string[] {
-  const order: string[] = [];
-  for (const [label, promise] of Object.entries(entries)) {
-    promise.then(
-      () => order.push(label),
-      () => order.push(`${label}:rejected`),
-    );
-  }
-  return order;
-}
+import { settleOrder } from '../helpers/settle-order.js';
 
 describe('WaiterQueue', () => {
   test('.serve() - resolves waiters in arrival order, one per call', async () => {
