@@ -3,6 +3,7 @@
  * fake time (see `FakeClock` in `sluice/testing`) instead of wall-clock windows.
  */
 import { abortReason } from './errors.js';
+import { checkNumber } from './validate.js';
 
 /** An opaque timer handle, whatever the clock returns from `setTimeout`. */
 export type TimerHandle = unknown;
@@ -26,6 +27,11 @@ export const systemClock: Clock = {
  * signal aborts first, and clears its timer either way, so an aborted wait leaves nothing behind.
  */
 export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    checkNumber('ms', ms);
+  } catch (error) {
+    return Promise.reject(error);
+  }
   if (signal?.aborted) return Promise.reject(abortReason(signal));
   return new Promise<void>((resolve, reject) => {
     const onAbort = (): void => {

@@ -4,6 +4,7 @@
  */
 import type { Clock } from './clock.js';
 import { abortReason, TimeoutError } from './errors.js';
+import { checkFunction, checkNumber } from './validate.js';
 
 /**
  * Runs `fn` with a signal that aborts when `parent` aborts or `ms` pass, whichever comes first.
@@ -15,6 +16,12 @@ export function withDeadline<T>(
   clock: Clock,
   parent?: AbortSignal,
 ): Promise<T> {
+  try {
+    checkNumber('ms', ms, { exclusive: true });
+    checkFunction('fn', fn);
+  } catch (error) {
+    return Promise.reject(error);
+  }
   if (parent?.aborted) return Promise.reject(abortReason(parent));
   const controller = new AbortController();
   return new Promise<T>((resolve, reject) => {

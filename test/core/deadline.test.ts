@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { sleep } from '../../src/core/clock.js';
 import { withDeadline } from '../../src/core/deadline.js';
 import { FakeClock, flushMicrotasks } from '../../src/core/fake-clock.js';
 
@@ -51,5 +52,21 @@ test('withDeadline() - the parent signal aborting rejects at once with a coded a
   await flushMicrotasks();
   parent.abort(new Error('shutdown'));
   await assert.rejects(result, { code: 'SLUICE_ERR_ABORTED' });
+  assert.equal(clock.pending, 0);
+});
+
+test('withDeadline() and sleep() reject bad durations with coded errors', async () => {
+  const clock = new FakeClock();
+  await assert.rejects(
+    withDeadline(async () => 1, 0, clock),
+    { code: 'SLUICE_ERR_INVALID_ARG_VALUE' },
+  );
+  await assert.rejects(
+    withDeadline(async () => 1, Number.NaN, clock),
+    { code: 'SLUICE_ERR_INVALID_ARG_VALUE' },
+  );
+  await assert.rejects(withDeadline('x' as never, 10, clock), { code: 'SLUICE_ERR_INVALID_ARG_TYPE' });
+  await assert.rejects(sleep(clock, -1), { code: 'SLUICE_ERR_INVALID_ARG_VALUE' });
+  await assert.rejects(sleep(clock, '5' as never), { code: 'SLUICE_ERR_INVALID_ARG_TYPE' });
   assert.equal(clock.pending, 0);
 });
