@@ -185,10 +185,7 @@ export class LaneStage {
     if (this.#run.stopped) return false;
     if (this.#ordered) {
       if (this.#spec.kind === 'flatMap') await this.#complete(index, NOTHING);
-      else {
-        this.#parked.set(index, NOTHING);
-        if (index === this.#head) this.#flush();
-      }
+      else this.#park(index, NOTHING);
     }
     return true;
   }
@@ -237,9 +234,14 @@ export class LaneStage {
       if (this.#windowWaiters.length > 0) for (const wake of this.#windowWaiters.splice(0)) wake();
       return undefined;
     }
+    this.#park(index, result);
+    return undefined;
+  }
+
+  /** Ordered single-value stages: parks a result, and flushes if it is the head's. */
+  #park(index: number, result: unknown): void {
     this.#parked.set(index, result);
     if (index === this.#head) this.#flush();
-    return undefined;
   }
 
   /**

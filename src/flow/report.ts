@@ -70,6 +70,12 @@ export class StageStats {
     readonly concurrency: number,
   ) {}
 
+  /** Counts `n` items found in the stage's input buffer at teardown: they entered, and were never taken. */
+  drop(n: number): void {
+    this.dropped += n;
+    this.entered += n;
+  }
+
   /** Items taken and not yet settled: in flight, or finished and waiting for their turn to be emitted. */
   get unsettled(): number {
     return (

@@ -179,18 +179,13 @@ export class Run<T> implements RunControl {
     this.#controller.abort(error ?? new AbortError('The run was cancelled'));
     const first = this.#stats[0];
     const dropped = this.#source.stop(error);
-    if (first !== undefined) {
-      first.dropped += dropped;
-      first.entered += dropped;
-    }
+    first?.drop(dropped);
     const teardown = error ?? new AbortError('The run was cancelled');
     for (const [i, channel] of this.#channels.entries()) {
       const n = channel.fail(teardown);
       const next = this.#stats[i + 1];
-      if (next !== undefined) {
-        next.dropped += n;
-        next.entered += n;
-      } else this.#undelivered = n;
+      if (next !== undefined) next.drop(n);
+      else this.#undelivered = n;
     }
     this.#external?.removeEventListener('abort', this.#onExternalAbort);
     const report = this.report();

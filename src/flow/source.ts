@@ -41,8 +41,7 @@ export interface SourceInlet<T> extends Inlet<T> {
 }
 
 export function openSource<T>(source: Source<T>, capacity: number): SourceInlet<T> {
-  const once = isOneShot(source);
-  if (once) {
+  if (isOneShot(source)) {
     if (consumed.has(source)) {
       throw new SourceConsumedError(
         'The source was already read by an earlier run; iterators and streams can be read once',
@@ -56,19 +55,17 @@ export function openSource<T>(source: Source<T>, capacity: number): SourceInlet<
   return new SyncSourceInlet((source as Iterable<T>)[Symbol.iterator]());
 }
 
+/**
+ * Iterators and generators hand out themselves, and streams (Node Readable, web ReadableStream) a
+ * reader over themselves: they can be read once. Arrays, Sets and plain iterables make a fresh
+ * iterator each time.
+ */
 function isOneShot(source: object): boolean {
-  const asyncIterate = (source as AsyncIterable<unknown>)[Symbol.asyncIterator];
-  if (typeof asyncIterate === 'function') {
-    // Streams and async generators hand out themselves, or a reader over themselves.
-    return typeof (source as { next?: unknown }).next === 'function' || !isReiterable(source);
-  }
-  return typeof (source as { next?: unknown }).next === 'function';
-}
-
-function isReiterable(source: object): boolean {
-  // Web ReadableStreams and Node Readables can be iterated once; a plain object implementing
-  // Symbol.asyncIterator is assumed to make a fresh iterator each time.
-  return !('getReader' in source) && !('readableEnded' in source);
+  return (
+    typeof (source as { next?: unknown }).next === 'function' ||
+    'getReader' in source ||
+    'readableEnded' in source
+  );
 }
 
 function sourceError(error: unknown): Error {
