@@ -7,7 +7,7 @@
 import { Readable } from 'node:stream';
 import { EMPTY } from '../core/channel.js';
 import { SinkStartedError } from '../core/errors.js';
-import { checkFunction } from '../core/validate.js';
+import { checkFunction, checkInteger, checkOptions } from '../core/validate.js';
 import type { RunReport } from './report.js';
 import { checkRunOptions, Run, type RunOptions } from './run.js';
 import { checkSource, type Source } from './source.js';
@@ -161,6 +161,9 @@ export class Flow<T> implements AsyncIterable<T> {
    * @example flow(rows).map(toCsvLine).toReadable().pipe(createWriteStream('out.csv'))
    */
   toReadable(options?: { highWaterMark?: number }): Readable {
+    checkOptions('toReadable options', options, ['highWaterMark']);
+    if (options?.highWaterMark !== undefined)
+      checkInteger('highWaterMark', options.highWaterMark, { min: 1 });
     return Readable.from(this, { objectMode: true, ...options });
   }
 

@@ -98,3 +98,9 @@ test('a forEach that already started refuses new run options with a coded error'
     code: 'SLUICE_ERR_SINK_STARTED',
   });
 });
+
+test('.toReadable() options are checked at the door', () => {
+  const f = flow([1]);
+  assert.throws(() => f.toReadable({ highWaterMark: 0 }), { code: 'SLUICE_ERR_INVALID_ARG_VALUE' });
+  assert.throws(() => f.toReadable({ objectMode: false } as never), { code: 'SLUICE_ERR_UNKNOWN_OPTION' });
+});
