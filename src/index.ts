@@ -9,25 +9,39 @@ export type { ErrorCode, ErrorDetails, ErrorName, SluiceErrorClass, SluiceErrorO
 export {
   AbortError,
   ChannelClosedError,
+  DataCloneError,
   DeadLetterError,
   InvalidArgTypeError,
   InvalidArgValueError,
   InvalidSourceError,
   isSluiceError,
+  PoolClosedError,
   SinkStartedError,
   SluiceError,
   SourceConsumedError,
   SourceError,
   StageError,
+  TaskModuleError,
+  TaskNotFoundError,
+  TaskSetupError,
   TerminalError,
   TimeoutError,
   UnknownOptionError,
+  WorkerCrashedError,
 } from './core/errors.js';
 export type { RateLimiterOptions } from './core/rate-limiter.js';
 export { RateLimiter } from './core/rate-limiter.js';
 export type { RetryCallOptions, RetryOptions } from './core/retry.js';
 export { parseRetryAfter, retry, retryAfterMs } from './core/retry.js';
 export { Semaphore } from './core/semaphore.js';
+export type { CpuOptions, CpuTask } from './exec/cpu.js';
+export { cpu } from './exec/cpu.js';
+export type { BatchOutcome, BatchRequest, Executor } from './exec/executor.js';
+export type { Isolation } from './exec/pool/worker-handle.js';
+export type { RunItemOptions, WorkerPoolOptions } from './exec/pool/worker-pool.js';
+export { WorkerPool } from './exec/pool/worker-pool.js';
+export type { TaskContext, TaskDefinition, TaskFunction, TaskOptions } from './exec/task.js';
+export { defineTask, move } from './exec/task.js';
 export { Flow, flow, Sink } from './flow/flow.js';
 export type { RunReport, RunStatus, StageReport } from './flow/report.js';
 export type { RunOptions } from './flow/run.js';
@@ -35,6 +49,7 @@ export type { Source } from './flow/source.js';
 export type { StageKind } from './flow/stage-spec.js';
 export type {
   BatchOptions,
+  CpuStageOptions,
   DeadLetterHandler,
   ErrorPolicy,
   StageContext,

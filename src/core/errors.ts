@@ -80,6 +80,12 @@ const table = {
   AbortError: { code: 'SLUICE_ERR_ABORTED', base: 'Error' },
   ChannelClosedError: { code: 'SLUICE_ERR_CHANNEL_CLOSED', base: 'Error' },
   SinkStartedError: { code: 'SLUICE_ERR_SINK_STARTED', base: 'Error' },
+  TaskNotFoundError: { code: 'SLUICE_ERR_TASK_NOT_FOUND', base: 'Error' },
+  TaskModuleError: { code: 'SLUICE_ERR_TASK_MODULE', base: 'Error' },
+  TaskSetupError: { code: 'SLUICE_ERR_TASK_SETUP', base: 'Error' },
+  WorkerCrashedError: { code: 'SLUICE_ERR_WORKER_CRASHED', base: 'Error' },
+  DataCloneError: { code: 'SLUICE_ERR_DATA_CLONE', base: 'Error' },
+  PoolClosedError: { code: 'SLUICE_ERR_POOL_CLOSED', base: 'Error' },
 } as const satisfies Record<string, { code: `SLUICE_ERR_${string}`; base: Base }>;
 
 type Table = typeof table;
@@ -148,6 +154,27 @@ export const ChannelClosedError = generate('ChannelClosedError');
 export type ChannelClosedError = SluiceErrorOf<'ChannelClosedError'>;
 export const SinkStartedError = generate('SinkStartedError');
 export type SinkStartedError = SluiceErrorOf<'SinkStartedError'>;
+export const TaskNotFoundError = generate('TaskNotFoundError');
+export type TaskNotFoundError = SluiceErrorOf<'TaskNotFoundError'>;
+export const TaskModuleError = generate('TaskModuleError');
+export type TaskModuleError = SluiceErrorOf<'TaskModuleError'>;
+export const TaskSetupError = generate('TaskSetupError');
+export type TaskSetupError = SluiceErrorOf<'TaskSetupError'>;
+export const WorkerCrashedError = generate('WorkerCrashedError');
+export type WorkerCrashedError = SluiceErrorOf<'WorkerCrashedError'>;
+export const DataCloneError = generate('DataCloneError');
+export type DataCloneError = SluiceErrorOf<'DataCloneError'>;
+export const PoolClosedError = generate('PoolClosedError');
+export type PoolClosedError = SluiceErrorOf<'PoolClosedError'>;
+
+/** Every generated class by name, to rebuild an error that crossed a thread or process boundary. */
+export const errorClasses: { readonly [N in ErrorName]?: SluiceErrorClass<N> } = {
+  TimeoutError,
+  AbortError,
+  TaskModuleError,
+  TaskSetupError,
+  DataCloneError,
+};
 
 /** True when `value` is a sluice error, optionally with the given code. */
 export function isSluiceError<C extends ErrorCode>(

@@ -8,11 +8,12 @@ import { Readable } from 'node:stream';
 import { EMPTY } from '../core/channel.js';
 import { SinkStartedError } from '../core/errors.js';
 import { checkFunction, checkInteger, checkOptions } from '../core/validate.js';
+import { type CpuTask, isCpuTask } from '../exec/cpu.js';
 import type { RunReport } from './report.js';
 import { checkRunOptions, Run, type RunOptions } from './run.js';
 import { checkSource, type Source } from './source.js';
-import { batchSpec, type LaneKind, laneSpec, type StageSpec } from './stage-spec.js';
-import type { BatchOptions, StageContext, StageOptions } from './types.js';
+import { batchSpec, cpuSpec, type LaneKind, laneSpec, type StageSpec } from './stage-spec.js';
+import type { BatchOptions, CpuStageOptions, StageContext, StageOptions } from './types.js';
 
 /**
  * Starts a flow over a source: an Iterable, an AsyncIterable, a Node Readable or a web ReadableStream.
@@ -47,10 +48,18 @@ export class Flow<T> implements AsyncIterable<T> {
   }
 
   /**
-   * Transforms each item with `fn`, up to `concurrency` at once.
+   * Transforms each item with `fn`, up to `concurrency` at once; or, given `cpu(url)`, with a task
+   * module on a pool of worker threads, so the computing happens off the event loop.
    * @example flow(ids).map((id, { signal }) => fetchUser(id, { signal }), { concurrency: 16 })
+   * @example flow(raws).map(cpu<Raw, Asset>(new URL('./normalize.task.js', import.meta.url)))
    */
-  map<U>(fn: (item: T, ctx: StageContext) => U | PromiseLike<U>, options?: StageOptions<T>): Flow<U> {
+  map<U>(task: CpuTask<T, U>, options?: CpuStageOptions<T>): Flow<U>;
+  map<U>(fn: (item: T, ctx: StageContext) => U | PromiseLike<U>, options?: StageOptions<T>): Flow<U>;
+  map<U>(
+    fn: CpuTask<T, U> | ((item: T, ctx: StageContext) => U | PromiseLike<U>),
+    options?: StageOptions<T> | CpuStageOptions<T>,
+  ): Flow<U> {
+    if (isCpuTask(fn)) return this.#with<U>(cpuSpec(this.#stages.length, fn, options));
     return this.#lane<U>('map', fn, options);
   }
 

@@ -10,13 +10,14 @@
  * parked results when one item is slow.
  */
 import { type Channel, EMPTY } from '../core/channel.js';
-import { DeadLetterError, errorMessage, InvalidArgTypeError, StageError } from '../core/errors.js';
+import { InvalidArgTypeError } from '../core/errors.js';
 import { isThenable } from '../core/thenable.js';
 import { describe } from '../core/validate.js';
 import type { Inlet } from './inlet.js';
-import { type Invoker, ItemFailure } from './invoke.js';
+import type { Invoker } from './invoke.js';
 import type { StageStats } from './report.js';
 import type { RunControl } from './run-control.js';
+import { settleFailure } from './settle-failure.js';
 import type { LaneSpec } from './stage-spec.js';
 
 /** A settled item that passes nothing on; its counter was bumped when it settled. */
@@ -306,44 +307,8 @@ export class LaneStage {
   }
 
   /** Applies the stage's error policy to an item that failed for good. */
-  async #settleFailure(item: unknown, index: number, thrown: unknown): Promise<void> {
-    const { error, attempts } = thrown instanceof ItemFailure ? thrown : new ItemFailure(thrown, 1);
-    const { name, onError } = this.#spec;
-    if (onError === 'skip') {
-      this.#stats.skipped++;
-      return;
-    }
-    if (onError === 'fail') {
-      this.#stats.failed++;
-      const after = attempts > 1 ? ` after ${attempts} attempts` : '';
-      this.#run.fail(
-        new StageError(`Stage "${name}" failed on item ${index}${after}: ${errorMessage(error)}`, {
-          cause: error,
-          stage: name,
-          index,
-          item,
-          attempts,
-        }),
-      );
-      return;
-    }
-    try {
-      await onError(item, error, { stage: name, index });
-      this.#stats.deadLettered++;
-    } catch (handlerError) {
-      this.#stats.failed++;
-      this.#run.fail(
-        new DeadLetterError(
-          `The dead-letter handler of stage "${name}" threw on item ${index}: ${errorMessage(handlerError)}`,
-          {
-            cause: handlerError,
-            stage: name,
-            index,
-            item,
-          },
-        ),
-      );
-    }
+  #settleFailure(item: unknown, index: number, thrown: unknown): Promise<void> {
+    return settleFailure(this.#spec, this.#stats, this.#run, item, index, thrown);
   }
 
   /** Passes an item's one value downstream, waiting for room. */

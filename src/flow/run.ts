@@ -14,6 +14,7 @@ import { BatchStage } from './batch-stage.js';
 import type { Inlet } from './inlet.js';
 import { type Invoker, makeInvoker } from './invoke.js';
 import { LaneStage } from './lane-stage.js';
+import { PoolStage } from './pool-stage.js';
 import { type RunReport, type RunStatus, StageStats } from './report.js';
 import type { RunControl } from './run-control.js';
 import { openSource, type Source, type SourceInlet } from './source.js';
@@ -87,7 +88,11 @@ export class Run<T> implements RunControl {
     const first = specs[0];
     this.#source = openSource(
       source,
-      first === undefined ? 16 : Math.max(16, first.kind === 'batch' ? first.size : first.concurrency),
+      first === undefined
+        ? 16
+        : first.kind === 'cpu'
+          ? CPU_SOURCE_BUFFER
+          : Math.max(16, first.kind === 'batch' ? first.size : first.concurrency),
     );
     let input: Inlet<unknown> = this.#source;
     const stages: { start(): Promise<void> }[] = [this.#source];
@@ -103,7 +108,9 @@ export class Run<T> implements RunControl {
       stages.push(
         spec.kind === 'batch'
           ? new BatchStage(spec, input, output as Channel<unknown[]>, stats, this)
-          : new LaneStage(spec, input, output, stats, this),
+          : spec.kind === 'cpu'
+            ? new PoolStage(spec, input, output, stats, this)
+            : new LaneStage(spec, input, output, stats, this),
       );
       input = output ?? closedInlet;
     }
@@ -228,6 +235,9 @@ export class Run<T> implements RunControl {
     return report;
   }
 }
+
+/** A pool takes items by the thousand when they are small: an async source must be able to keep up. */
+const CPU_SOURCE_BUFFER = 1024;
 
 /** The output of a flow that ends in forEach: nothing comes out. */
 const closedInlet: Inlet<never> = {

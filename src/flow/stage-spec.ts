@@ -2,6 +2,7 @@
  * A stage as the user described it, validated at the door: every option is checked when the flow
  * is built, so a typo fails at `.map(...)`, not halfway through a run.
  */
+import { availableParallelism } from 'node:os';
 import { RateLimiter } from '../core/rate-limiter.js';
 import { type NormalizedRetry, normalizeRetry } from '../core/retry.js';
 import {
@@ -12,11 +13,20 @@ import {
   checkOptions,
   invalidType,
 } from '../core/validate.js';
-import type { BatchOptions, DeadLetterHandler, StageOptions, StageRateLimit } from './types.js';
+import type { CpuTask } from '../exec/cpu.js';
+import type { TaskModule } from '../exec/pool/task-module.js';
+import type {
+  BatchOptions,
+  CpuStageOptions,
+  DeadLetterHandler,
+  StageOptions,
+  StageRateLimit,
+} from './types.js';
 
 /** The kinds of stage the lane engine runs. `forEach` consumes items and passes nothing on. */
 export type LaneKind = 'map' | 'filter' | 'flatMap' | 'tap' | 'forEach';
-export type StageKind = LaneKind | 'batch';
+/** `cpu` is a map whose function runs on a worker pool: `map(cpu(url))`. */
+export type StageKind = LaneKind | 'batch' | 'cpu';
 
 export interface LaneSpec {
   readonly kind: LaneKind;
@@ -39,7 +49,21 @@ export interface BatchSpec {
   readonly buffer: number;
 }
 
-export type StageSpec = LaneSpec | BatchSpec;
+export interface CpuSpec {
+  readonly kind: 'cpu';
+  readonly name: string;
+  readonly task: CpuTask<unknown, unknown>;
+  readonly module: TaskModule;
+  /** Workers, for the report; the pool decides. */
+  readonly concurrency: number;
+  readonly ordered: boolean;
+  readonly buffer: number;
+  readonly retry: NormalizedRetry | undefined;
+  readonly timeout: number | undefined;
+  readonly onError: 'fail' | 'skip' | DeadLetterHandler<unknown>;
+}
+
+export type StageSpec = LaneSpec | BatchSpec | CpuSpec;
 
 const stageKeys = [
   'name',
@@ -51,6 +75,8 @@ const stageKeys = [
   'rateLimit',
   'onError',
 ] as const;
+/** A pool decides its own concurrency, and rate limits belong to IO: neither applies to a cpu() stage. */
+const cpuStageKeys = ['name', 'ordered', 'buffer', 'retry', 'timeout', 'onError'] as const;
 const rateLimitKeys = ['perSecond', 'limit', 'intervalMs', 'burst', 'key'] as const;
 const batchKeys = ['size', 'maxWaitMs', 'name', 'buffer'] as const;
 
@@ -73,6 +99,27 @@ export function laneSpec(kind: LaneKind, position: number, fn: unknown, options:
     timeout:
       o.timeout === undefined ? undefined : checkNumber(`${name}.timeout`, o.timeout, { exclusive: true }),
     rateLimit: o.rateLimit === undefined ? undefined : checkRateLimit(`${name}.rateLimit`, o.rateLimit),
+    onError: checkErrorPolicy(`${name}.onError`, o.onError ?? 'fail'),
+  };
+}
+
+export function cpuSpec(position: number, task: CpuTask<unknown, unknown>, options: unknown): CpuSpec {
+  checkOptions('cpu stage options', options, cpuStageKeys);
+  const o = (options ?? {}) as CpuStageOptions<unknown>;
+  const name = stageName('cpu', position, o.name, task.name);
+  const module = task.resolve(`Stage "${name}"`);
+  const concurrency = task.workers ?? availableParallelism();
+  return {
+    kind: 'cpu',
+    name,
+    task,
+    module,
+    concurrency,
+    ordered: checkBoolean(`${name}.ordered`, o.ordered ?? true),
+    buffer: checkInteger(`${name}.buffer`, o.buffer ?? 16, { min: 1 }),
+    retry: o.retry === undefined ? undefined : normalizeRetry(`${name}.retry`, o.retry),
+    timeout:
+      o.timeout === undefined ? undefined : checkNumber(`${name}.timeout`, o.timeout, { exclusive: true }),
     onError: checkErrorPolicy(`${name}.onError`, o.onError ?? 'fail'),
   };
 }

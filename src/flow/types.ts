@@ -71,6 +71,18 @@ export interface StageOptions<T> {
   onError?: ErrorPolicy<T>;
 }
 
+/** The options of a `map(cpu(url))` stage: the pool sets its own concurrency. */
+export type CpuStageOptions<T> = Pick<
+  StageOptions<T>,
+  'name' | 'ordered' | 'buffer' | 'retry' | 'onError'
+> & {
+  /**
+   * Milliseconds each item may run in its worker. The task's `ctx.signal` aborts at the deadline;
+   * a task that ignores it past the pool's grace period has its worker replaced.
+   */
+  timeout?: number;
+};
+
 export interface BatchOptions {
   /** Items per batch. */
   size: number;

@@ -1,0 +1,501 @@
+/**
+ * The pool's engine: it cuts requests into pieces the size the batch sizer asks for, keeps every
+ * worker fed (two pieces each, so a worker never waits for the main thread between two), and
+ * puts the results back together. It also owns recovery:
+ *
+ * - A worker that dies (an uncaught error, process.exit, out of memory, a killed process) is
+ *   replaced. The item it was running gets a strike and is retried alone on a fresh worker; the
+ *   other items it held are requeued without one. An item with more than `maxCrashRetries`
+ *   strikes fails with SLUICE_ERR_WORKER_CRASHED, so one poison item cannot take the pool down
+ *   again and again. Thread workers say which item they were running through the control block;
+ *   for a process worker running several items, each is retried alone to find the culprit.
+ * - A task that overruns its deadline by more than the grace period has its worker replaced; the
+ *   item fails with SLUICE_ERR_TIMEOUT (the stage's retry policy decides what comes next).
+ * - A cancelled request settles at once; its pieces still queued are dropped and those running
+ *   are flagged, so a task polling its signal stops and the worker lives on.
+ */
+import type { TransferListItem } from 'node:worker_threads';
+import { type Clock, systemClock } from '../../core/clock.js';
+import {
+  abortReason,
+  DataCloneError,
+  PoolClosedError,
+  TaskModuleError,
+  TimeoutError,
+  WorkerCrashedError,
+} from '../../core/errors.js';
+import type { BatchOutcome, BatchRequest } from '../executor.js';
+import { unwrapMoved } from '../task.js';
+import { BatchSizer } from './batch-sizer.js';
+import {
+  CANCEL_RING_SIZE,
+  CONTROL_BATCH,
+  CONTROL_CANCEL_RING,
+  CONTROL_ITEM,
+  deserializeError,
+  epochNow,
+  type FromWorker,
+} from './protocol.js';
+import type { TaskModule } from './task-module.js';
+import { type Isolation, spawnWorker, type WorkerHandle } from './worker-handle.js';
+
+/** Pieces in flight per worker: one running, one waiting in its queue. */
+const PIPELINE = 2;
+/** Workers that die before they are ready, in a row, before the pool gives up. */
+const MAX_STARTUP_FAILURES = 3;
+
+export interface DispatcherOptions {
+  readonly task: TaskModule;
+  readonly workers: number;
+  readonly isolation: Isolation;
+  readonly resourceLimits: import('node:worker_threads').ResourceLimits | undefined;
+  readonly maxCrashRetries: number;
+  readonly deadlineGraceMs: number;
+  readonly clock?: Clock;
+}
+
+/** One request: its items, and the outcomes gathered so far from its pieces. */
+interface Job {
+  readonly items: unknown[];
+  readonly first: number;
+  readonly attempt: number;
+  readonly timeout: number | undefined;
+  readonly values: unknown[];
+  errors: unknown[] | undefined;
+  remaining: number;
+  settled: boolean;
+  transfer: readonly TransferListItem[];
+  resolve(outcome: BatchOutcome<unknown>): void;
+  reject(error: unknown): void;
+  detach(): void;
+}
+
+/** A contiguous run of a job's items, sent to a worker as one message. */
+interface Piece {
+  id: number;
+  readonly job: Job;
+  readonly offset: number;
+  readonly count: number;
+  /** Crashes this piece's (single) item has been blamed for. */
+  readonly strikes: number;
+  /** When it became the head of its worker's queue (processes: when its item started). */
+  headSince: number;
+}
+
+interface Slot {
+  readonly handle: WorkerHandle;
+  ready: boolean;
+  readonly inflight: Piece[];
+  /** Set when the watchdog kills the worker: the item to fail with a timeout. */
+  killedFor: { piece: Piece; position: number } | undefined;
+}
+
+export class Dispatcher {
+  readonly #options: DispatcherOptions;
+  readonly #clock: Clock;
+  readonly #slots = new Set<Slot>();
+  readonly #queue: Piece[] = [];
+  readonly sizer: BatchSizer;
+  #nextId = 1;
+  #readyWaiters: { resolve(): void; reject(error: unknown): void }[] = [];
+  #everReady = false;
+  #startupFailures = 0;
+  /** Set when the pool cannot work at all (the module does not load, setup throws): every request fails with it. */
+  #broken: Error | undefined;
+  #closed = false;
+  #watchdog: unknown;
+
+  constructor(options: DispatcherOptions) {
+    this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+    // A process worker cannot say which of several items it is running: with a deadline, one at a time.
+    this.sizer = new BatchSizer();
+    for (let i = 0; i < options.workers; i++) this.#spawn();
+  }
+
+  get workers(): number {
+    return this.#slots.size;
+  }
+
+  /** Resolves once a worker has loaded the task; rejects when the task cannot load. */
+  ready(): Promise<void> {
+    if (this.#broken !== undefined) return Promise.reject(this.#broken);
+    if (this.#everReady && [...this.#slots].every((slot) => slot.ready)) return Promise.resolve();
+    return new Promise((resolve, reject) => this.#readyWaiters.push({ resolve, reject }));
+  }
+
+  /** Items per message the sizer wants now; processes with a deadline get one at a time. */
+  batchSizeFor(timeout: number | undefined): number {
+    if (timeout !== undefined && this.#options.isolation === 'process') return 1;
+    return this.sizer.size;
+  }
+
+  execute(request: BatchRequest<unknown>): Promise<BatchOutcome<unknown>> {
+    if (this.#broken !== undefined) return Promise.reject(this.#broken);
+    if (this.#closed) return Promise.reject(new PoolClosedError('The worker pool is closed'));
+    const { signal } = request;
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    return new Promise((resolve, reject) => {
+      const items = [...request.items];
+      const onAbort = (): void => this.#cancel(job, abortReason(signal as AbortSignal));
+      const job: Job = {
+        items,
+        first: request.first,
+        attempt: request.attempt ?? 1,
+        timeout: request.timeout,
+        values: new Array(items.length),
+        errors: undefined,
+        remaining: items.length,
+        settled: false,
+        transfer: unwrapMoved(items),
+        resolve,
+        reject,
+        detach: () => signal?.removeEventListener('abort', onAbort),
+      };
+      if (items.length === 0) {
+        resolve({ values: [], errors: undefined });
+        return;
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#queue.push({ id: 0, job, offset: 0, count: items.length, strikes: 0, headSince: 0 });
+      this.#dispatch();
+    });
+  }
+
+  /** Stops every worker; pending requests reject with SLUICE_ERR_POOL_CLOSED. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#stopWatchdog();
+    const error = new PoolClosedError('The worker pool was closed');
+    for (const piece of this.#queue.splice(0)) this.#settleJob(piece.job, error);
+    for (const slot of this.#slots) for (const piece of slot.inflight) this.#settleJob(piece.job, error);
+    for (const waiter of this.#readyWaiters.splice(0)) waiter.reject(error);
+    const slots = [...this.#slots];
+    this.#slots.clear();
+    await Promise.all(slots.map((slot) => slot.handle.terminate()));
+  }
+
+  #spawn(): void {
+    const slot: Slot = {
+      handle: undefined as unknown as WorkerHandle,
+      ready: false,
+      inflight: [],
+      killedFor: undefined,
+    };
+    (slot as { handle: WorkerHandle }).handle = spawnWorker(
+      {
+        isolation: this.#options.isolation,
+        task: this.#options.task,
+        resourceLimits: this.#options.resourceLimits,
+      },
+      {
+        message: (message) => this.#onMessage(slot, message),
+        exit: (reason) => this.#onExit(slot, reason),
+      },
+    );
+    this.#slots.add(slot);
+  }
+
+  #onMessage(slot: Slot, message: FromWorker): void {
+    switch (message.type) {
+      case 'ready':
+        slot.ready = true;
+        this.#everReady = true;
+        this.#startupFailures = 0;
+        if ([...this.#slots].every((s) => s.ready))
+          for (const waiter of this.#readyWaiters.splice(0)) waiter.resolve();
+        this.#dispatch();
+        return;
+      case 'init-error':
+        this.#break(deserializeError(message.error));
+        return;
+      case 'done': {
+        const piece = slot.inflight.shift();
+        if (piece === undefined || piece.id !== message.id) return;
+        const next = slot.inflight[0];
+        if (next !== undefined) next.headSince = this.#clock.now();
+        this.sizer.record(piece.count, message.busyMs);
+        const job = piece.job;
+        if (!job.settled) {
+          for (let i = 0; i < piece.count; i++) job.values[piece.offset + i] = message.values[i];
+          if (message.errors !== undefined) {
+            job.errors ??= [];
+            for (const [i, error] of message.errors.entries()) {
+              if (error !== undefined) job.errors[piece.offset + i] = deserializeError(error);
+            }
+          }
+          this.#complete(job, piece.count);
+        }
+        this.#dispatch();
+        return;
+      }
+    }
+  }
+
+  #onExit(slot: Slot, reason: Error): void {
+    if (!this.#slots.delete(slot) || this.#closed) return;
+    if (!slot.ready) {
+      // Died while loading: no task ran. Keep trying a few times (a transient failure), then give up.
+      if (++this.#startupFailures >= MAX_STARTUP_FAILURES) {
+        this.#break(
+          new TaskModuleError(`The pool's workers keep exiting before they are ready: ${reason.message}`, {
+            cause: reason,
+          }),
+        );
+        return;
+      }
+    }
+    this.#recover(slot, reason);
+    if (this.#broken === undefined) this.#spawn();
+    this.#dispatch();
+  }
+
+  /** Puts a dead worker's pieces back, blaming the item it was running. */
+  #recover(slot: Slot, reason: Error): void {
+    const [head, ...waiting] = slot.inflight;
+    // The waiting pieces never started: back to the front of the queue, in order.
+    this.#queue.unshift(...waiting.map((piece) => ({ ...piece, id: 0 })));
+    if (head === undefined) return;
+    const killed = slot.killedFor;
+    if (killed !== undefined && killed.piece === head) {
+      this.#fail(head.job, head.offset + killed.position, this.#timeoutError(head.job));
+      this.#requeueAround(head, killed.position);
+      return;
+    }
+    const position = this.#runningPosition(slot, head);
+    if (position === undefined) {
+      // A process worker running several items: retry each alone, which finds the culprit.
+      const singles: Piece[] = [];
+      for (let i = 0; i < head.count; i++) {
+        singles.push({ id: 0, job: head.job, offset: head.offset + i, count: 1, strikes: 0, headSince: 0 });
+      }
+      this.#queue.unshift(...singles);
+      return;
+    }
+    if (position < 0) {
+      this.#queue.unshift({ ...head, id: 0 });
+      return;
+    }
+    const strikes = (head.count === 1 ? head.strikes : 0) + 1;
+    const index = head.offset + position;
+    if (strikes > this.#options.maxCrashRetries) {
+      const item = head.job.items[index];
+      this.#fail(
+        head.job,
+        index,
+        new WorkerCrashedError(
+          `Item ${head.job.first + index} crashed its worker ${strikes} times; last: ${reason.message}`,
+          { cause: reason, index: head.job.first + index, item, attempts: strikes },
+        ),
+      );
+      this.#requeueAround(head, position);
+      return;
+    }
+    this.#requeueAround(head, position, strikes);
+  }
+
+  /** Which item of `head` the worker was running: -1 for none, undefined when it cannot tell. */
+  #runningPosition(slot: Slot, head: Piece): number | undefined {
+    const control = slot.handle.control;
+    if (control === undefined) return head.count === 1 ? 0 : undefined;
+    if (Atomics.load(control.ints, CONTROL_BATCH) !== head.id) return -1;
+    return Atomics.load(control.ints, CONTROL_ITEM);
+  }
+
+  /** Requeues a piece without its item at `position`, which goes alone with `strikes` if given. */
+  #requeueAround(piece: Piece, position: number, strikes?: number): void {
+    const parts: Piece[] = [];
+    const { job, offset } = piece;
+    if (position > 0) parts.push({ id: 0, job, offset, count: position, strikes: 0, headSince: 0 });
+    if (strikes !== undefined)
+      parts.push({ id: 0, job, offset: offset + position, count: 1, strikes, headSince: 0 });
+    const after = piece.count - position - 1;
+    if (after > 0)
+      parts.push({ id: 0, job, offset: offset + position + 1, count: after, strikes: 0, headSince: 0 });
+    this.#queue.unshift(...parts);
+  }
+
+  #dispatch(): void {
+    while (this.#queue.length > 0) {
+      const slot = this.#freeSlot();
+      if (slot === undefined) return;
+      let piece = this.#queue.shift() as Piece;
+      if (piece.job.settled) continue;
+      const size = this.batchSizeFor(piece.job.timeout);
+      if (piece.count > size) {
+        const rest: Piece = { ...piece, offset: piece.offset + size, count: piece.count - size };
+        this.#queue.unshift(rest);
+        piece = { ...piece, count: size };
+      }
+      this.#send(slot, piece);
+    }
+  }
+
+  /** The ready worker with the fewest pieces, if one has room: spread first, then pipeline. */
+  #freeSlot(): Slot | undefined {
+    let best: Slot | undefined;
+    for (const slot of this.#slots) {
+      if (!slot.ready || slot.killedFor !== undefined || slot.inflight.length >= PIPELINE) continue;
+      if (best === undefined || slot.inflight.length < best.inflight.length) best = slot;
+    }
+    return best;
+  }
+
+  #send(slot: Slot, piece: Piece): void {
+    const { job } = piece;
+    const whole = piece.offset === 0 && piece.count === job.items.length;
+    piece.id = this.#nextId++;
+    if (this.#nextId > 0x7fffffff) this.#nextId = 1;
+    try {
+      slot.handle.post(
+        {
+          type: 'batch',
+          id: piece.id,
+          items: whole ? job.items : job.items.slice(piece.offset, piece.offset + piece.count),
+          first: job.first + piece.offset,
+          attempt: job.attempt,
+          timeout: job.timeout,
+        },
+        // Moved buffers go with the first message that carries the whole request; after a split
+        // or a crash they are gone already, and a copy is all there is to send.
+        whole ? job.transfer : [],
+      );
+      if (whole) job.transfer = [];
+    } catch (error) {
+      this.#cloneFailed(piece, error);
+      return;
+    }
+    piece.headSince = this.#clock.now();
+    slot.inflight.push(piece);
+    if (slot.inflight.length === 1) slot.handle.setKeepAlive(true);
+    if (job.timeout !== undefined) this.#startWatchdog();
+  }
+
+  /** An item could not be cloned: split down to single items to fail exactly the culprits. */
+  #cloneFailed(piece: Piece, error: unknown): void {
+    const { job } = piece;
+    if (piece.count === 1) {
+      const index = piece.offset;
+      this.#fail(
+        job,
+        index,
+        new DataCloneError(
+          `Item ${job.first + index} cannot be sent to a worker: ${(error as Error).message ?? String(error)}`,
+          { cause: error, index: job.first + index, item: job.items[index] },
+        ),
+      );
+      return;
+    }
+    const singles: Piece[] = [];
+    for (let i = 0; i < piece.count; i++) {
+      singles.push({ id: 0, job, offset: piece.offset + i, count: 1, strikes: 0, headSince: 0 });
+    }
+    this.#queue.unshift(...singles);
+  }
+
+  #fail(job: Job, index: number, error: unknown): void {
+    if (job.settled) return;
+    job.errors ??= [];
+    job.errors[index] = error;
+    this.#complete(job, 1);
+  }
+
+  #complete(job: Job, count: number): void {
+    job.remaining -= count;
+    if (job.remaining > 0 || job.settled) return;
+    job.settled = true;
+    job.detach();
+    job.resolve({ values: job.values, errors: job.errors });
+    this.#releaseIdle();
+  }
+
+  #settleJob(job: Job, error: unknown): void {
+    if (job.settled) return;
+    job.settled = true;
+    job.detach();
+    job.reject(error);
+  }
+
+  /** A cancelled request: settle now, flag its running pieces so their tasks can stop. */
+  #cancel(job: Job, reason: Error): void {
+    this.#settleJob(job, reason);
+    for (const slot of this.#slots) {
+      for (const piece of slot.inflight) {
+        if (piece.job !== job) continue;
+        const control = slot.handle.control;
+        if (control !== undefined) {
+          Atomics.store(control.ints, CONTROL_CANCEL_RING + (piece.id % CANCEL_RING_SIZE), piece.id);
+        }
+        slot.handle.post({ type: 'cancel', id: piece.id }, []);
+      }
+    }
+  }
+
+  /** Idle workers must not keep the process alive: a forgotten pool never hangs an exit. */
+  #releaseIdle(): void {
+    for (const slot of this.#slots) {
+      if (slot.inflight.length === 0) slot.handle.setKeepAlive(false);
+    }
+  }
+
+  #break(error: Error): void {
+    if (this.#broken !== undefined) return;
+    this.#broken = error;
+    for (const piece of this.#queue.splice(0)) this.#settleJob(piece.job, error);
+    for (const slot of this.#slots) for (const piece of slot.inflight) this.#settleJob(piece.job, error);
+    for (const waiter of this.#readyWaiters.splice(0)) waiter.reject(error);
+    void this.close();
+  }
+
+  #timeoutError(job: Job): Error {
+    return new TimeoutError(
+      `The task overran its ${job.timeout} ms deadline by more than ${this.#options.deadlineGraceMs} ms and its worker was replaced`,
+    );
+  }
+
+  #startWatchdog(): void {
+    if (this.#watchdog !== undefined) return;
+    const period = Math.max(10, Math.min(100, this.#options.deadlineGraceMs / 2));
+    const tick = (): void => {
+      this.#watchdog = undefined;
+      if (this.#closed) return;
+      if (this.#checkDeadlines()) this.#watchdog = this.#clock.setTimeout(tick, period);
+    };
+    this.#watchdog = this.#clock.setTimeout(tick, period);
+    (this.#watchdog as { unref?: () => void }).unref?.();
+  }
+
+  #stopWatchdog(): void {
+    if (this.#watchdog !== undefined) this.#clock.clearTimeout(this.#watchdog);
+    this.#watchdog = undefined;
+  }
+
+  /** Replaces workers whose running item is past its deadline and grace. True while any deadline is pending. */
+  #checkDeadlines(): boolean {
+    let pending = false;
+    for (const slot of this.#slots) {
+      const head = slot.inflight[0];
+      const timeout = head?.job.timeout;
+      if (head === undefined || timeout === undefined || slot.killedFor !== undefined) continue;
+      pending = true;
+      const control = slot.handle.control;
+      let position: number;
+      let overdue: number;
+      if (control === undefined) {
+        position = 0;
+        overdue = this.#clock.now() - head.headSince;
+      } else {
+        if (Atomics.load(control.ints, CONTROL_BATCH) !== head.id) continue;
+        position = Atomics.load(control.ints, CONTROL_ITEM);
+        if (position < 0) continue;
+        overdue = epochNow() - (control.started[0] as number);
+      }
+      if (overdue > timeout + this.#options.deadlineGraceMs) {
+        slot.killedFor = { piece: head, position };
+        void slot.handle.terminate();
+      }
+    }
+    return pending;
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * The messages between the pool and its workers, and the shared control block a thread worker
+ * writes as it goes. Both sides import this module, so the layout is stated once.
+ */
+import { type ErrorName, errorClasses, errorMessage } from '../../core/errors.js';
+
+/** How a worker is told what to load, through workerData (threads) or its first message (processes). */
+export interface WorkerInit {
+  readonly taskUrl: string;
+  /** Shared control block (threads only): see the slots below. */
+  readonly control: SharedArrayBuffer | undefined;
+}
+
+/** A piece of a batch sent to a worker: items `first .. first + items.length - 1` of a stage's input. */
+export interface BatchMessage {
+  readonly type: 'batch';
+  readonly id: number;
+  readonly items: unknown[];
+  readonly first: number;
+  readonly attempt: number;
+  /** Milliseconds each item may run; the task's signal aborts at the deadline. */
+  readonly timeout: number | undefined;
+}
+
+export interface CancelMessage {
+  readonly type: 'cancel';
+  readonly id: number;
+}
+
+export type ToWorker = BatchMessage | CancelMessage;
+
+export interface ReadyMessage {
+  readonly type: 'ready';
+}
+
+export interface InitErrorMessage {
+  readonly type: 'init-error';
+  readonly error: SerializedError;
+}
+
+export interface DoneMessage {
+  readonly type: 'done';
+  readonly id: number;
+  readonly values: unknown[];
+  /** Sparse: `errors[i]` is set when item i failed. Absent when every item succeeded. */
+  readonly errors: (SerializedError | undefined)[] | undefined;
+  /** Time the batch kept the worker busy, in milliseconds: the batch sizer's measure. */
+  readonly busyMs: number;
+}
+
+export type FromWorker = ReadyMessage | InitErrorMessage | DoneMessage;
+
+/**
+ * Control block slots (Int32). A thread worker publishes which batch and which item it is running,
+ * so that when it dies or overruns a deadline the pool knows exactly which item was to blame;
+ * the pool writes cancelled batch ids into a small ring the worker polls.
+ */
+export const CONTROL_BATCH = 0;
+export const CONTROL_ITEM = 1;
+/** The ring holds the last few cancelled ids; a worker never has more than two batches queued. */
+export const CONTROL_CANCEL_RING = 2;
+export const CANCEL_RING_SIZE = 8;
+/** Float64 slot, after the Int32 slots: when the current item started, in epoch milliseconds. */
+export const CONTROL_INT32_SLOTS = 12;
+export const CONTROL_BYTES = CONTROL_INT32_SLOTS * 4 + 8;
+
+export function controlViews(buffer: SharedArrayBuffer): { ints: Int32Array; started: Float64Array } {
+  return {
+    ints: new Int32Array(buffer, 0, CONTROL_INT32_SLOTS),
+    started: new Float64Array(buffer, CONTROL_INT32_SLOTS * 4, 1),
+  };
+}
+
+/** Milliseconds since the epoch, comparable across threads (each has its own timeOrigin). */
+export function epochNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** An error as it crosses the boundary: structured clone would drop its code and own fields. */
+export interface SerializedError {
+  readonly name: string;
+  readonly message: string;
+  readonly stack: string | undefined;
+  readonly props: Record<string, unknown>;
+}
+
+export function serializeError(error: unknown): SerializedError {
+  if (!(error instanceof Error)) {
+    return { name: 'Error', message: errorMessage(error), stack: undefined, props: { thrown: safe(error) } };
+  }
+  const props: Record<string, unknown> = {};
+  for (const key of Object.keys(error)) props[key] = safe((error as unknown as Record<string, unknown>)[key]);
+  const code = (error as { code?: unknown }).code;
+  if (code !== undefined) props.code = safe(code);
+  return { name: error.name, message: error.message, stack: error.stack, props };
+}
+
+/** Rebuilds a serialized error: sluice's own errors as their class, others as an Error with their fields. */
+export function deserializeError(serialized: SerializedError): Error {
+  const Known = errorClasses[serialized.name as ErrorName];
+  const error: Error = Known === undefined ? new Error(serialized.message) : new Known(serialized.message);
+  if (Known === undefined)
+    Object.defineProperty(error, 'name', { value: serialized.name, configurable: true });
+  for (const [key, value] of Object.entries(serialized.props)) {
+    Object.defineProperty(error, key, { value, enumerable: true, writable: true, configurable: true });
+  }
+  if (serialized.stack !== undefined) error.stack = serialized.stack;
+  return error;
+}
+
+/** Keeps a field only if it can cross the boundary. */
+function safe(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return typeof value === 'function' ? undefined : value;
+  try {
+    return structuredClone(value);
+  } catch {
+    return String(value);
+  }
+}

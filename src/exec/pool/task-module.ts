@@ -1,0 +1,81 @@
+/**
+ * Where a task module lives and what a worker needs to load it. Task files may be written in
+ * TypeScript: an application run under tsx refers to `./normalize.task.js` (the name the compiled
+ * file will have) while the file on disk is still `normalize.task.ts`. Both must work, and a
+ * worker must get the TypeScript loader when either the task or sluice itself is TypeScript.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { extname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { TaskNotFoundError } from '../../core/errors.js';
+import { invalidType } from '../../core/validate.js';
+
+export interface TaskModule {
+  /** The file URL workers import (as given: tsx maps `.js` to `.ts` itself). */
+  readonly url: string;
+  /** The file found on disk. */
+  readonly path: string;
+}
+
+const typescriptTwins: Record<string, string> = { '.js': '.ts', '.mjs': '.mts', '.cjs': '.cts' };
+const typescriptExtensions = new Set(['.ts', '.mts', '.cts', '.tsx']);
+
+/** Resolves a task module reference, throwing a coded error naming `owner` when there is no such file. */
+export function resolveTaskModule(owner: string, reference: unknown): TaskModule {
+  let url: URL;
+  if (reference instanceof URL) url = reference;
+  else if (typeof reference === 'string' && reference.startsWith('file:')) url = new URL(reference);
+  else if (typeof reference === 'string' && reference !== '') url = pathToFileURL(reference);
+  else throw invalidType(`${owner} task module`, 'a file URL or an absolute path', reference);
+  if (url.protocol !== 'file:') throw invalidType(`${owner} task module`, 'a file: URL', url.href);
+  const path = fileURLToPath(url);
+  if (existsSync(path)) return { url: url.href, path };
+  const twin = typescriptTwins[extname(path)];
+  const twinPath = twin === undefined ? undefined : path.slice(0, -extname(path).length) + twin;
+  if (twinPath !== undefined && existsSync(twinPath)) return { url: url.href, path: twinPath };
+  throw new TaskNotFoundError(
+    `${owner}: the task module ${path} does not exist${twinPath === undefined ? '' : ` (nor ${twinPath})`}`,
+    { path },
+  );
+}
+
+export function isTypeScript(path: string): boolean {
+  return typescriptExtensions.has(extname(path));
+}
+
+/** The worker runtime's own file, next to this one: `.ts` when sluice runs from source. */
+export const runtimeUrl = new URL(
+  `./worker-runtime${extname(fileURLToPath(import.meta.url))}`,
+  import.meta.url,
+);
+export const runtimeIsTypeScript = isTypeScript(fileURLToPath(runtimeUrl));
+
+const loaders = new Map<string, string | null>();
+
+/**
+ * The URL of a tsx entry point: `tsx/esm/api`, whose `register()` a worker thread calls before
+ * importing TypeScript (on Node 20 a thread inherits neither the parent's `--import tsx` hooks
+ * nor runs tsx's own entry, which skips worker threads), or `tsx`, given to a child process as
+ * `--import`. Null when tsx cannot be found: the worker relies on what the process started with.
+ */
+export function typescriptLoader(entry: 'tsx' | 'tsx/esm/api'): string | null {
+  const known = loaders.get(entry);
+  if (known !== undefined) return known;
+  let found: string | null = null;
+  try {
+    // The import condition's file: tsx's CommonJS build of its API cannot register from a thread.
+    found = import.meta.resolve(entry);
+  } catch {
+    try {
+      // An application's own tsx, when sluice is installed where tsx is not reachable from it.
+      const required = createRequire(join(process.cwd(), 'noop.js')).resolve(entry);
+      const esm = required.replace(/\.cjs$/, '.mjs');
+      found = pathToFileURL(existsSync(esm) ? esm : required).href;
+    } catch {
+      found = null;
+    }
+  }
+  loaders.set(entry, found);
+  return found;
+}

@@ -1,0 +1,174 @@
+/**
+ * One worker as the pool sees it, whatever it runs in: a worker thread (the default: cheap to
+ * start, shares the process, can move buffers) or a child process (`isolation: 'process'`: for
+ * code that is not thread-safe, or that must be killable hard). Both speak the same protocol to
+ * the same runtime; a handle reports exactly one exit, with an error saying why.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { type ResourceLimits, type TransferListItem, Worker } from 'node:worker_threads';
+import { CONTROL_BYTES, controlViews, type FromWorker, type ToWorker, type WorkerInit } from './protocol.js';
+import {
+  isTypeScript,
+  runtimeIsTypeScript,
+  runtimeUrl,
+  type TaskModule,
+  typescriptLoader,
+} from './task-module.js';
+
+export type Isolation = 'thread' | 'process';
+
+export interface WorkerEvents {
+  message(message: FromWorker): void;
+  /** The worker is gone: `reason` says how (exit code, uncaught error, out of memory). */
+  exit(reason: Error): void;
+}
+
+export interface WorkerHandle {
+  readonly isolation: Isolation;
+  /** Thread workers only: the control block they publish into. */
+  readonly control: { ints: Int32Array; started: Float64Array } | undefined;
+  /** Throws synchronously when a value cannot be cloned. */
+  post(message: ToWorker, transfer: readonly TransferListItem[]): void;
+  /** Lets the process exit while this worker is idle. */
+  setKeepAlive(keepAlive: boolean): void;
+  terminate(): Promise<void>;
+}
+
+export interface SpawnOptions {
+  readonly isolation: Isolation;
+  readonly task: TaskModule;
+  readonly resourceLimits: ResourceLimits | undefined;
+}
+
+export function spawnWorker(options: SpawnOptions, events: WorkerEvents): WorkerHandle {
+  return options.isolation === 'process'
+    ? new ProcessWorker(options, events)
+    : new ThreadWorker(options, events);
+}
+
+/** Registers the TypeScript loader (when needed) before importing the runtime. */
+const bootstrap = `
+const { workerData } = require('node:worker_threads');
+(async () => {
+  if (workerData.loader) (await import(workerData.loader)).register();
+  await import(workerData.runtime);
+})().catch((error) => setImmediate(() => { throw error; }));
+`;
+
+function needsLoader(task: TaskModule, entry: 'tsx' | 'tsx/esm/api'): string | undefined {
+  return runtimeIsTypeScript || isTypeScript(task.path) ? (typescriptLoader(entry) ?? undefined) : undefined;
+}
+
+class ThreadWorker implements WorkerHandle {
+  readonly isolation = 'thread';
+  readonly control: { ints: Int32Array; started: Float64Array };
+  readonly #worker: Worker;
+  #exited = false;
+
+  constructor(options: SpawnOptions, events: WorkerEvents) {
+    const buffer = new SharedArrayBuffer(CONTROL_BYTES);
+    this.control = controlViews(buffer);
+    const init: WorkerInit = { taskUrl: options.task.url, control: buffer };
+    const loader = needsLoader(options.task, 'tsx/esm/api');
+    const common = { resourceLimits: options.resourceLimits, stdout: false, stderr: false };
+    this.#worker =
+      loader === undefined
+        ? new Worker(runtimeUrl, { ...common, workerData: init })
+        : new Worker(bootstrap, {
+            ...common,
+            eval: true,
+            workerData: { ...init, loader, runtime: runtimeUrl.href },
+          });
+    let failure: Error | undefined;
+    this.#worker.on('message', (message: FromWorker) => events.message(message));
+    // An uncaught error (or running out of memory) comes first, then the exit: report them as one.
+    this.#worker.on('error', (error) => {
+      failure ??= error;
+    });
+    this.#worker.on('exit', (code) => {
+      this.#exited = true;
+      events.exit(
+        failure ??
+          new Error(code === 0 ? 'The worker thread exited' : `The worker thread exited with code ${code}`),
+      );
+    });
+  }
+
+  post(message: ToWorker, transfer: readonly TransferListItem[]): void {
+    this.#worker.postMessage(message, transfer as TransferListItem[]);
+  }
+
+  setKeepAlive(keepAlive: boolean): void {
+    if (keepAlive) this.#worker.ref();
+    else this.#worker.unref();
+  }
+
+  async terminate(): Promise<void> {
+    if (this.#exited) return;
+    await this.#worker.terminate();
+  }
+}
+
+class ProcessWorker implements WorkerHandle {
+  readonly isolation = 'process';
+  readonly control = undefined;
+  readonly #child: ChildProcess;
+  readonly #exited: Promise<void>;
+
+  constructor(options: SpawnOptions, events: WorkerEvents) {
+    const loader = needsLoader(options.task, 'tsx');
+    const inherited = process.execArgv;
+    const execArgv =
+      loader === undefined || inherited.some((arg) => arg.includes('tsx'))
+        ? inherited
+        : [...inherited, '--import', loader];
+    this.#child = fork(fileURLToPath(runtimeUrl), [], {
+      serialization: 'advanced',
+      execArgv,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const init: WorkerInit = { taskUrl: options.task.url, control: undefined };
+    this.#child.send(init);
+    this.#child.on('message', (message: FromWorker) => events.message(message));
+    let failure: Error | undefined;
+    this.#child.on('error', (error) => {
+      failure ??= error;
+    });
+    this.#exited = new Promise((resolve) => {
+      this.#child.on('exit', (code, signal) => {
+        resolve();
+        events.exit(
+          failure ??
+            new Error(
+              signal === null
+                ? `The worker process exited with code ${code}`
+                : `The worker process was killed by ${signal}`,
+            ),
+        );
+      });
+    });
+  }
+
+  post(message: ToWorker): void {
+    this.#child.send(message);
+  }
+
+  setKeepAlive(keepAlive: boolean): void {
+    // The IPC channel is what keeps the parent alive; the child itself is always unref'd.
+    const channel = (this.#child as unknown as { channel?: { ref(): void; unref(): void } }).channel;
+    if (keepAlive) {
+      this.#child.ref();
+      channel?.ref();
+    } else {
+      this.#child.unref();
+      channel?.unref();
+    }
+  }
+
+  async terminate(): Promise<void> {
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
+    this.#child.kill('SIGKILL');
+    await this.#exited;
+  }
+}

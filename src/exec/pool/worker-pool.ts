@@ -1,0 +1,188 @@
+/**
+ * The public worker pool: a task module run on other cores. Use it as a flow stage through
+ * `cpu(url, { pool })`, or on its own, one item at a time (`run`, micro-batched behind the
+ * scenes) or many at once (`runMany`, `execute`).
+ */
+import { availableParallelism } from 'node:os';
+import type { ResourceLimits } from 'node:worker_threads';
+import type { Clock } from '../../core/clock.js';
+import { checkInteger, checkNumber, checkOptions, invalidType } from '../../core/validate.js';
+import type { BatchOutcome, BatchRequest, Executor } from '../executor.js';
+import { Dispatcher } from './dispatcher.js';
+import { resolveTaskModule } from './task-module.js';
+import type { Isolation } from './worker-handle.js';
+
+export interface WorkerPoolOptions {
+  /** Workers to run. @default os.availableParallelism() */
+  workers?: number;
+  /**
+   * `'thread'`: worker threads, cheap, buffers can be moved. `'process'`: child processes, for
+   * code that is not thread-safe or must be killable hard; items are copied over IPC.
+   * @default 'thread'
+   */
+  isolation?: Isolation;
+  /** Memory limits per worker thread; a worker that exceeds them is replaced. */
+  resourceLimits?: ResourceLimits;
+  /**
+   * How many times an item may crash its worker and be retried on a fresh one before it fails
+   * with SLUICE_ERR_WORKER_CRASHED.
+   * @default 2
+   */
+  maxCrashRetries?: number;
+  /**
+   * How long a task may run past its deadline (ignoring its signal) before its worker is replaced.
+   * @default 1000
+   */
+  deadlineGraceMs?: number;
+  /** For tests: the clock the deadline watchdog runs on. */
+  clock?: Clock;
+}
+
+export interface RunItemOptions {
+  /** Milliseconds the task may run; its `ctx.signal` aborts at the deadline. */
+  timeout?: number;
+  signal?: AbortSignal;
+}
+
+const poolKeys = [
+  'workers',
+  'isolation',
+  'resourceLimits',
+  'maxCrashRetries',
+  'deadlineGraceMs',
+  'clock',
+] as const;
+
+/**
+ * A pool of workers running one task module.
+ * @example
+ * const pool = new WorkerPool<Raw, Asset>(new URL('./normalize.task.js', import.meta.url));
+ * const asset = await pool.run(raw);
+ * await pool.close();
+ */
+export class WorkerPool<In = unknown, Out = unknown> implements Executor<In, Out> {
+  readonly #dispatcher: Dispatcher;
+  /** Items given to run() in this turn of the event loop: they leave as one request. */
+  #pending: { item: In; resolve(value: Out): void; reject(error: unknown): void }[] = [];
+  #flushScheduled = false;
+  #submitted = 0;
+
+  constructor(task: URL | string, options?: WorkerPoolOptions) {
+    checkOptions('WorkerPool options', options, poolKeys);
+    const module = resolveTaskModule('WorkerPool', task);
+    const isolation = options?.isolation ?? 'thread';
+    if (isolation !== 'thread' && isolation !== 'process') {
+      throw invalidType('WorkerPool.isolation', `'thread' or 'process'`, isolation);
+    }
+    this.#dispatcher = new Dispatcher({
+      task: module,
+      workers: checkInteger('WorkerPool.workers', options?.workers ?? availableParallelism(), { min: 1 }),
+      isolation,
+      resourceLimits: options?.resourceLimits,
+      maxCrashRetries: checkInteger('WorkerPool.maxCrashRetries', options?.maxCrashRetries ?? 2, { min: 0 }),
+      deadlineGraceMs: checkNumber('WorkerPool.deadlineGraceMs', options?.deadlineGraceMs ?? 1000),
+      ...(options?.clock === undefined ? {} : { clock: options.clock }),
+    });
+  }
+
+  /** Workers running now. */
+  get size(): number {
+    return this.#dispatcher.workers;
+  }
+
+  /** Batches it can usefully hold at once: two per worker, one running and one queued. */
+  get capacity(): number {
+    return this.#dispatcher.workers * 2;
+  }
+
+  /** Items per message the pool wants now, from the time items have been taking. */
+  get batchSize(): number {
+    return this.#dispatcher.batchSizeFor(undefined);
+  }
+
+  /** Batch size for items with a deadline (process workers then take one item at a time). */
+  batchSizeFor(timeout: number | undefined): number {
+    return this.#dispatcher.batchSizeFor(timeout);
+  }
+
+  /** Smoothed milliseconds an item keeps a worker busy; undefined before the first batch. */
+  get busyMsPerItem(): number | undefined {
+    return this.#dispatcher.sizer.perItemMs;
+  }
+
+  /** Resolves once every worker has loaded the task and run its setup. */
+  ready(): Promise<void> {
+    return this.#dispatcher.ready();
+  }
+
+  /**
+   * Runs one item. Calls made in the same turn of the event loop travel together, in batches
+   * the pool sizes, so a loop of `run` calls is not a message per item.
+   * @example const results = await Promise.all(items.map((item) => pool.run(item)));
+   */
+  run(item: In, options?: RunItemOptions): Promise<Out> {
+    // Items with their own options cannot share a request with others.
+    if (options !== undefined) {
+      return this.#runAlone(item, options);
+    }
+    return new Promise<Out>((resolve, reject) => {
+      this.#pending.push({ item, resolve, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        queueMicrotask(() => this.#flush());
+      }
+    });
+  }
+
+  /** Runs many items; resolves with their results in order, or rejects with the first error. */
+  async runMany(items: Iterable<In>, options?: RunItemOptions): Promise<Out[]> {
+    const all = [...items];
+    const outcome = await this.execute({ items: all, first: this.#claim(all.length), ...options });
+    const error = outcome.errors?.find((e) => e !== undefined);
+    if (outcome.errors !== undefined && error !== undefined) throw error;
+    return outcome.values;
+  }
+
+  /** The Executor contract: one outcome per item. */
+  execute(request: BatchRequest<In>): Promise<BatchOutcome<Out>> {
+    return this.#dispatcher.execute(request) as Promise<BatchOutcome<Out>>;
+  }
+
+  /** Terminates every worker; requests still pending reject with SLUICE_ERR_POOL_CLOSED. */
+  close(): Promise<void> {
+    return this.#dispatcher.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #claim(count: number): number {
+    const first = this.#submitted;
+    this.#submitted += count;
+    return first;
+  }
+
+  async #runAlone(item: In, options: RunItemOptions): Promise<Out> {
+    const [value] = await this.runMany([item], options);
+    return value as Out;
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const pending = this.#pending;
+    this.#pending = [];
+    this.execute({ items: pending.map((p) => p.item), first: this.#claim(pending.length) }).then(
+      ({ values, errors }) => {
+        for (const [i, p] of pending.entries()) {
+          const error = errors?.[i];
+          if (errors !== undefined && error !== undefined) p.reject(error);
+          else p.resolve(values[i] as Out);
+        }
+      },
+      (error: unknown) => {
+        for (const p of pending) p.reject(error);
+      },
+    );
+  }
+}

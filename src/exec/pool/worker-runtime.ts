@@ -1,0 +1,358 @@
+/**
+ * The worker's side of the pool, for worker threads and child processes alike: load the task
+ * module, run its setup once, then run each batch it is sent, item by item, and answer with one
+ * message per batch. Batches run one at a time, in the order they arrive.
+ *
+ * A thread worker also publishes, in a shared control block, which batch and item it is running
+ * and when the item started: the pool reads it to blame the right item when the worker dies and
+ * to replace a worker whose task ignored its deadline. Nothing else is shared.
+ */
+import { parentPort, type TransferListItem, workerData } from 'node:worker_threads';
+import { AbortError, TimeoutError } from '../../core/errors.js';
+import { isTaskDefinition, type TaskContext, type TaskDefinition, unwrapMoved } from '../task.js';
+import {
+  type BatchMessage,
+  CANCEL_RING_SIZE,
+  CONTROL_BATCH,
+  CONTROL_CANCEL_RING,
+  CONTROL_ITEM,
+  controlViews,
+  type DoneMessage,
+  epochNow,
+  type FromWorker,
+  type SerializedError,
+  serializeError,
+  type ToWorker,
+  type WorkerInit,
+} from './protocol.js';
+
+interface Port {
+  post(message: FromWorker, transfer?: TransferListItem[]): void;
+  onMessage(listener: (message: ToWorker) => void): void;
+}
+
+const abortedGetter = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')?.get as (
+  this: AbortSignal,
+) => boolean;
+
+class WorkerRuntime {
+  readonly #port: Port;
+  readonly #ints: Int32Array | undefined;
+  readonly #started: Float64Array | undefined;
+  #task: TaskDefinition<unknown, unknown, unknown> | undefined;
+  #state: unknown;
+  readonly #queue: BatchMessage[] = [];
+  #busy = false;
+  /** Cancelled batch ids, for process workers (threads read the shared ring). */
+  readonly #cancelled = new Set<number>();
+  /** The controller of the item running now, if its task asked for a signal. */
+  #current: AbortController | undefined;
+  #currentBatch = 0;
+
+  constructor(port: Port, control: SharedArrayBuffer | undefined) {
+    this.#port = port;
+    if (control !== undefined) {
+      const views = controlViews(control);
+      this.#ints = views.ints;
+      this.#started = views.started;
+    }
+  }
+
+  async load(taskUrl: string): Promise<void> {
+    let exports: { default?: unknown };
+    try {
+      exports = (await import(taskUrl)) as { default?: unknown };
+    } catch (error) {
+      this.#initError(error, `The task module ${taskUrl} could not be loaded`);
+      return;
+    }
+    if (!isTaskDefinition(exports.default)) {
+      const error = new Error(
+        `The task module ${taskUrl} has no task as its default export: write \`export default defineTask(fn)\``,
+      );
+      this.#initError(error, undefined, 'TaskModuleError');
+      return;
+    }
+    this.#task = exports.default;
+    try {
+      this.#state = await this.#task.setup?.();
+    } catch (error) {
+      this.#initError(error, `The setup of task module ${taskUrl} threw`, 'TaskSetupError');
+      return;
+    }
+    this.#port.onMessage((message) => this.#receive(message));
+    this.#port.post({ type: 'ready' });
+  }
+
+  #initError(error: unknown, context: string | undefined, name = 'TaskModuleError'): void {
+    const serialized = serializeError(error);
+    this.#port.post({
+      type: 'init-error',
+      error: {
+        ...serialized,
+        name,
+        message: context === undefined ? serialized.message : `${context}: ${serialized.message}`,
+      },
+    });
+  }
+
+  #receive(message: ToWorker): void {
+    if (message.type === 'cancel') {
+      this.#cancelled.add(message.id);
+      if (message.id === this.#currentBatch) this.#current?.abort(new AbortError('The batch was cancelled'));
+      return;
+    }
+    this.#queue.push(message);
+    if (!this.#busy) void this.#drain();
+  }
+
+  async #drain(): Promise<void> {
+    this.#busy = true;
+    try {
+      for (let batch = this.#queue.shift(); batch !== undefined; batch = this.#queue.shift()) {
+        const done = this.#runBatch(batch);
+        this.#reply(done instanceof Promise ? await done : done);
+      }
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  #isCancelled(id: number): boolean {
+    const ints = this.#ints;
+    if (ints !== undefined) return Atomics.load(ints, CONTROL_CANCEL_RING + (id % CANCEL_RING_SIZE)) === id;
+    return this.#cancelled.has(id);
+  }
+
+  /**
+   * Runs a batch. Stays synchronous for as long as the task does, so a batch of synchronous calls
+   * costs no promise at all; the first thenable a task returns switches to the async path.
+   */
+  #runBatch(
+    batch: BatchMessage,
+    from = 0,
+    values: unknown[] = [],
+    errors?: (SerializedError | undefined)[],
+  ): DoneMessage | Promise<DoneMessage> {
+    const startedAt = from === 0 ? performance.now() : undefined;
+    const { items, id } = batch;
+    const ints = this.#ints;
+    this.#currentBatch = id;
+    if (ints !== undefined) Atomics.store(ints, CONTROL_BATCH, id);
+    for (let i = from; i < items.length; i++) {
+      if (this.#isCancelled(id)) {
+        errors ??= [];
+        for (let j = i; j < items.length; j++)
+          errors[j] = serializeError(new AbortError('The batch was cancelled'));
+        break;
+      }
+      if (ints !== undefined) {
+        Atomics.store(ints, CONTROL_ITEM, i);
+        (this.#started as Float64Array)[0] = epochNow();
+      }
+      const ctx = new WorkerTaskContext(this, batch, i);
+      try {
+        const result = (this.#task as TaskDefinition<unknown, unknown, unknown>).fn(items[i], ctx);
+        if (isThenable(result)) {
+          return this.#continueAsync(batch, i, ctx, result, values, errors, startedAt);
+        }
+        ctx.finish();
+        values[i] = result;
+      } catch (error) {
+        ctx.finish();
+        errors ??= [];
+        errors[i] = serializeError(ctx.overran() ? ctx.timeoutError() : error);
+      }
+    }
+    if (ints !== undefined) Atomics.store(ints, CONTROL_ITEM, -1);
+    this.#currentBatch = 0;
+    // Wall time, not CPU time: process.cpuUsage() counts every thread of the process.
+    return {
+      type: 'done',
+      id,
+      values,
+      errors,
+      busyMs: startedAt === undefined ? 0 : performance.now() - startedAt,
+    };
+  }
+
+  async #continueAsync(
+    batch: BatchMessage,
+    i: number,
+    ctx: WorkerTaskContext,
+    pending: PromiseLike<unknown>,
+    values: unknown[],
+    errors: (SerializedError | undefined)[] | undefined,
+    startedAt: number | undefined,
+  ): Promise<DoneMessage> {
+    try {
+      values[i] = await pending;
+      ctx.finish();
+      if (ctx.overran()) throw ctx.timeoutError();
+    } catch (error) {
+      ctx.finish();
+      errors ??= [];
+      errors[i] = serializeError(ctx.overran() ? ctx.timeoutError() : error);
+    }
+    const rest = await this.#runBatch(batch, i + 1, values, errors);
+    if (startedAt === undefined) return rest;
+    return { ...rest, busyMs: performance.now() - startedAt };
+  }
+
+  /** Sends a batch's results; results that cannot be cloned fail one by one, the rest go through. */
+  #reply(done: DoneMessage): void {
+    const transfer = unwrapMoved(done.values);
+    try {
+      this.#port.post(done, transfer);
+      return;
+    } catch (error) {
+      if (!isCloneError(error)) throw error;
+    }
+    const errors = done.errors ?? [];
+    for (const [i, value] of done.values.entries()) {
+      try {
+        structuredClone(value);
+      } catch (cloneError) {
+        done.values[i] = undefined;
+        errors[i] = {
+          ...serializeError(cloneError),
+          name: 'DataCloneError',
+          message: `The task's result for this item cannot be sent back to the main thread: ${
+            (cloneError as Error).message
+          }`,
+        };
+      }
+    }
+    this.#port.post({ ...done, errors });
+  }
+
+  /** Called by a task's context: the abort check, run on every read of `signal.aborted`. */
+  abortReason(ctx: WorkerTaskContext): Error | undefined {
+    if (this.#isCancelled(ctx.batchId)) return new AbortError('The batch was cancelled');
+    if (ctx.overran()) return ctx.timeoutError();
+    return undefined;
+  }
+
+  get state(): unknown {
+    return this.#state;
+  }
+
+  set current(controller: AbortController | undefined) {
+    this.#current = controller;
+  }
+}
+
+class WorkerTaskContext implements TaskContext<unknown> {
+  readonly index: number;
+  readonly attempt: number;
+  readonly batchId: number;
+  readonly #runtime: WorkerRuntime;
+  readonly #timeout: number | undefined;
+  readonly #startedAt: number;
+  #controller: AbortController | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #state: unknown;
+
+  constructor(runtime: WorkerRuntime, batch: BatchMessage, position: number) {
+    this.#runtime = runtime;
+    this.index = batch.first + position;
+    this.attempt = batch.attempt;
+    this.batchId = batch.id;
+    this.#timeout = batch.timeout;
+    this.#startedAt = batch.timeout === undefined ? 0 : performance.now();
+    this.#state = runtime.state;
+  }
+
+  get state(): unknown {
+    return this.#state;
+  }
+
+  /** Made on first use: most tasks never look at their signal, and a controller per item costs. */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      const controller = new AbortController();
+      this.#controller = controller;
+      this.#runtime.current = controller;
+      const signal = controller.signal;
+      const runtime = this.#runtime;
+      const poll = (): boolean => {
+        if (!abortedGetter.call(signal)) {
+          const reason = runtime.abortReason(this);
+          if (reason !== undefined) controller.abort(reason);
+        }
+        return abortedGetter.call(signal);
+      };
+      // A real AbortSignal (fetch and friends accept it) whose flag is re-checked on every read,
+      // so a synchronous loop sees its deadline even though no timer can fire while it runs.
+      Object.defineProperty(signal, 'aborted', { get: poll, configurable: true });
+      Object.defineProperty(signal, 'throwIfAborted', {
+        value: () => {
+          if (poll()) throw signal.reason;
+        },
+        configurable: true,
+      });
+      if (this.#timeout !== undefined) {
+        const left = Math.max(0, this.#startedAt + this.#timeout - performance.now());
+        this.#timer = setTimeout(() => controller.abort(this.timeoutError()), left);
+      }
+    }
+    return this.#controller.signal;
+  }
+
+  overran(): boolean {
+    return this.#timeout !== undefined && performance.now() - this.#startedAt > this.#timeout;
+  }
+
+  timeoutError(): Error {
+    return new TimeoutError(`The task took longer than its ${this.#timeout} ms deadline`);
+  }
+
+  finish(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#controller !== undefined) this.#runtime.current = undefined;
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+function isCloneError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'DataCloneError';
+}
+
+async function main(): Promise<void> {
+  if (parentPort !== null) {
+    const port = parentPort;
+    const init = workerData as WorkerInit;
+    const runtime = new WorkerRuntime(
+      {
+        post: (message, transfer) => port.postMessage(message, transfer),
+        onMessage: (listener) => port.on('message', listener),
+      },
+      init.control,
+    );
+    await runtime.load(init.taskUrl);
+    return;
+  }
+  const send = process.send?.bind(process);
+  if (send === undefined) throw new Error('The sluice worker runtime runs inside a pool, not on its own');
+  process.once('message', (init: WorkerInit) => {
+    const runtime = new WorkerRuntime(
+      {
+        post: (message) => send(message),
+        onMessage: (listener) => process.on('message', listener),
+      },
+      undefined,
+    );
+    void runtime.load(init.taskUrl);
+  });
+  // The pool closing its end means the pool is gone: so is this process.
+  process.on('disconnect', () => process.exit(0));
+}
+
+await main();

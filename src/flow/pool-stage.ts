@@ -1,0 +1,235 @@
+/**
+ * The engine of a `map(cpu(url))` stage. Where a lane stage calls a function per item, this one
+ * takes items in batches (as many as are ready, up to the size the pool asks for), hands each
+ * batch to the pool and emits the outcomes item by item. The main thread never runs the task:
+ * it only moves items, which is what keeps its event loop free while every core computes.
+ *
+ * It keeps `capacity` batches in flight (two per worker). Ordered stages number batches as they
+ * are taken and emit them in that order; unordered ones number them as they finish. Either way a
+ * single flusher emits, so items leave one batch at a time, and no lane takes a batch more than
+ * `window` batches past the one being emitted, which bounds what a slow item can hold back.
+ */
+
+import { type Channel, EMPTY } from '../core/channel.js';
+import { sleep } from '../core/clock.js';
+import { errorMessage, isSluiceError, StageError } from '../core/errors.js';
+import { nextDelay } from '../core/retry.js';
+import type { BatchOutcome } from '../exec/executor.js';
+import type { WorkerPool } from '../exec/pool/worker-pool.js';
+import type { Inlet } from './inlet.js';
+import { ItemFailure } from './invoke.js';
+import type { StageStats } from './report.js';
+import type { RunControl } from './run-control.js';
+import { settleFailure } from './settle-failure.js';
+import type { CpuSpec } from './stage-spec.js';
+
+/** A finished batch waiting for its turn to be emitted. */
+interface Finished {
+  readonly items: unknown[];
+  readonly first: number;
+  readonly outcome: BatchOutcome<unknown>;
+}
+
+/** Failures that retrying on the stage's schedule cannot fix: the pool already retried, or never could. */
+const notRetryable = new Set(['SLUICE_ERR_WORKER_CRASHED', 'SLUICE_ERR_DATA_CLONE']);
+
+export class PoolStage {
+  readonly #spec: CpuSpec;
+  readonly #input: Inlet<unknown>;
+  readonly #output: Channel<unknown> | undefined;
+  readonly #stats: StageStats;
+  readonly #run: RunControl;
+  #pool: WorkerPool | undefined;
+  /** Next batch number to hand out (ordered: at take; unordered: at finish). */
+  #nextSeq = 0;
+  /** The batch number the flusher emits next. */
+  #head = 0;
+  readonly #finished = new Map<number, Finished>();
+  /** The flusher's run; a new one starts only when none is active. */
+  #flushing: Promise<void> = Promise.resolve();
+  #flushActive = false;
+  #window = 4;
+  #windowWaiters: (() => void)[] = [];
+
+  constructor(
+    spec: CpuSpec,
+    input: Inlet<unknown>,
+    output: Channel<unknown> | undefined,
+    stats: StageStats,
+    run: RunControl,
+  ) {
+    this.#spec = spec;
+    this.#input = input;
+    this.#output = output;
+    this.#stats = stats;
+    this.#run = run;
+  }
+
+  async start(): Promise<void> {
+    const { pool, owned } = this.#spec.task.openPool(this.#spec.module);
+    this.#pool = pool;
+    try {
+      const lanes = pool.capacity;
+      this.#window = lanes * 2;
+      const running: Promise<void>[] = [];
+      for (let i = 0; i < lanes; i++) running.push(this.#lane(pool));
+      await Promise.all(running);
+      await this.#flushing;
+      this.#output?.close();
+    } finally {
+      if (owned) await pool.close();
+    }
+  }
+
+  async #lane(pool: WorkerPool): Promise<void> {
+    const ordered = this.#spec.ordered && this.#output !== undefined;
+    for (;;) {
+      if (this.#run.stopped) return;
+      if (ordered && this.#nextSeq - this.#head >= this.#window) {
+        await new Promise<void>((resolve) => this.#windowWaiters.push(resolve));
+        continue;
+      }
+      const items = this.#take(pool.batchSizeFor(this.#spec.timeout));
+      if (items.length === 0) {
+        if (this.#input.done || !(await this.#input.readable())) return;
+        continue;
+      }
+      const first = this.#stats.entered;
+      this.#stats.entered += items.length;
+      const seq = ordered ? this.#nextSeq++ : -1;
+      let outcome: BatchOutcome<unknown>;
+      try {
+        outcome = await this.#execute(pool, items, first);
+      } catch (error) {
+        if (this.#run.stopped) return;
+        // The request as a whole failed: the task cannot load, or the pool was closed under us.
+        this.#stats.failed += items.length;
+        this.#run.fail(
+          new StageError(`Stage "${this.#spec.name}" cannot run its task: ${errorMessage(error)}`, {
+            cause: error,
+            stage: this.#spec.name,
+            index: first,
+          }),
+        );
+        return;
+      }
+      if (this.#run.stopped) return;
+      this.#finished.set(ordered ? seq : this.#nextSeq++, { items, first, outcome });
+      if (!this.#flushActive) {
+        this.#flushActive = true;
+        this.#flushing = this.#flush();
+      }
+    }
+  }
+
+  #take(size: number): unknown[] {
+    const items: unknown[] = [];
+    const input = this.#input;
+    while (items.length < size) {
+      const item = input.tryPull();
+      if (item === EMPTY) break;
+      items.push(item);
+    }
+    return items;
+  }
+
+  /** Runs a batch; items that failed are retried on the stage's schedule, each on its own. */
+  async #execute(pool: WorkerPool, items: unknown[], first: number): Promise<BatchOutcome<unknown>> {
+    const { timeout } = this.#spec;
+    const signal = this.#run.signal;
+    const outcome = await pool.execute({
+      items,
+      first,
+      signal,
+      ...(timeout === undefined ? {} : { timeout }),
+    });
+    const errors = outcome.errors;
+    if (errors === undefined) return outcome;
+    const retries: Promise<void>[] = [];
+    for (const [i, error] of errors.entries()) {
+      if (error === undefined) continue;
+      retries.push(
+        this.#retry(pool, items[i], first + i, error).then((result) => {
+          if (result instanceof ItemFailure) errors[i] = result;
+          else {
+            errors[i] = undefined;
+            outcome.values[i] = result.value;
+          }
+        }),
+      );
+    }
+    await Promise.all(retries);
+    return outcome;
+  }
+
+  async #retry(
+    pool: WorkerPool,
+    item: unknown,
+    index: number,
+    error: unknown,
+  ): Promise<ItemFailure | { value: unknown }> {
+    const { retry, timeout } = this.#spec;
+    const signal = this.#run.signal;
+    for (let attempt = 1; ; attempt++) {
+      if (isSluiceError(error, 'SLUICE_ERR_TIMEOUT')) this.#stats.timeouts++;
+      const fixable = !(isSluiceError(error) && notRetryable.has(error.code));
+      const delay =
+        retry === undefined || !fixable || signal.aborted ? undefined : nextDelay(retry, error, attempt);
+      if (delay === undefined) return new ItemFailure(error, attempt);
+      this.#stats.retries++;
+      retry?.onRetry?.(error, attempt, delay);
+      await sleep(this.#run.clock, delay, signal);
+      const outcome = await pool.execute({
+        items: [item],
+        first: index,
+        attempt: attempt + 1,
+        signal,
+        ...(timeout === undefined ? {} : { timeout }),
+      });
+      if (outcome.errors?.[0] === undefined) return { value: outcome.values[0] };
+      error = outcome.errors[0];
+    }
+  }
+
+  /** Emits finished batches in number order, one at a time, waiting for room downstream. */
+  async #flush(): Promise<void> {
+    try {
+      for (;;) {
+        const batch = this.#finished.get(this.#head);
+        if (batch === undefined || this.#run.stopped) break;
+        this.#finished.delete(this.#head);
+        await this.#emit(batch);
+        this.#head++;
+        if (this.#windowWaiters.length > 0) for (const wake of this.#windowWaiters.splice(0)) wake();
+      }
+    } catch (error) {
+      this.#run.fail(error);
+    } finally {
+      // Batches that finished while an emit waited were picked up by the loop: nothing is left behind.
+      this.#flushActive = false;
+    }
+  }
+
+  async #emit({ items, first, outcome }: Finished): Promise<void> {
+    const { values, errors } = outcome;
+    const output = this.#output;
+    const stats = this.#stats;
+    for (let i = 0; i < items.length; i++) {
+      if (this.#run.stopped) return;
+      const error = errors?.[i];
+      if (errors !== undefined && error !== undefined) {
+        await settleFailure(this.#spec, stats, this.#run, items[i], first + i, error);
+        continue;
+      }
+      const value = values[i];
+      if (output !== undefined && !output.tryPush(value)) await output.push(value);
+      stats.emitted++;
+      stats.outputs++;
+    }
+  }
+
+  /** The pool this run uses, once started. */
+  get pool(): WorkerPool | undefined {
+    return this.#pool;
+  }
+}
