@@ -104,6 +104,7 @@ export class Dispatcher {
   #broken: Error | undefined;
   #closed = false;
   #watchdog: unknown;
+  #keepingAlive = true;
 
   constructor(options: DispatcherOptions) {
     this.#options = options;
@@ -121,7 +122,9 @@ export class Dispatcher {
   ready(): Promise<void> {
     if (this.#broken !== undefined) return Promise.reject(this.#broken);
     if (this.#everReady && [...this.#slots].every((slot) => slot.ready)) return Promise.resolve();
-    return new Promise((resolve, reject) => this.#readyWaiters.push({ resolve, reject }));
+    const waiting = new Promise<void>((resolve, reject) => this.#readyWaiters.push({ resolve, reject }));
+    this.#updateKeepAlive();
+    return waiting;
   }
 
   /** Items per message the sizer wants now; processes with a deadline get one at a time. */
@@ -195,6 +198,7 @@ export class Dispatcher {
       },
     );
     this.#slots.add(slot);
+    if (!this.#keepingAlive) slot.handle.setKeepAlive(false);
   }
 
   #onMessage(slot: Slot, message: FromWorker): void {
@@ -317,6 +321,11 @@ export class Dispatcher {
   }
 
   #dispatch(): void {
+    this.#fill();
+    this.#updateKeepAlive();
+  }
+
+  #fill(): void {
     while (this.#queue.length > 0) {
       const slot = this.#freeSlot();
       if (slot === undefined) return;
@@ -368,7 +377,6 @@ export class Dispatcher {
     }
     piece.headSince = this.#clock.now();
     slot.inflight.push(piece);
-    if (slot.inflight.length === 1) slot.handle.setKeepAlive(true);
     if (job.timeout !== undefined) this.#startWatchdog();
   }
 
@@ -407,7 +415,7 @@ export class Dispatcher {
     job.settled = true;
     job.detach();
     job.resolve({ values: job.values, errors: job.errors });
-    this.#releaseIdle();
+    this.#updateKeepAlive();
   }
 
   #settleJob(job: Job, error: unknown): void {
@@ -415,10 +423,13 @@ export class Dispatcher {
     job.settled = true;
     job.detach();
     job.reject(error);
+    this.#updateKeepAlive();
   }
 
   /** A cancelled request: settle now, flag its running pieces so their tasks can stop. */
   #cancel(job: Job, reason: Error): void {
+    for (let i = this.#queue.length - 1; i >= 0; i--)
+      if (this.#queue[i]?.job === job) this.#queue.splice(i, 1);
     this.#settleJob(job, reason);
     for (const slot of this.#slots) {
       for (const piece of slot.inflight) {
@@ -432,11 +443,16 @@ export class Dispatcher {
     }
   }
 
-  /** Idle workers must not keep the process alive: a forgotten pool never hangs an exit. */
-  #releaseIdle(): void {
-    for (const slot of this.#slots) {
-      if (slot.inflight.length === 0) slot.handle.setKeepAlive(false);
-    }
+  /**
+   * Workers keep the process alive only while someone waits on the pool: a forgotten, idle pool
+   * never holds up an exit, and a pool with work (or a caller awaiting ready()) never lets it go.
+   */
+  #updateKeepAlive(): void {
+    let busy = this.#queue.length > 0 || this.#readyWaiters.length > 0;
+    for (const slot of this.#slots) busy ||= slot.inflight.some((piece) => !piece.job.settled);
+    if (busy === this.#keepingAlive) return;
+    this.#keepingAlive = busy;
+    for (const slot of this.#slots) slot.handle.setKeepAlive(busy);
   }
 
   #break(error: Error): void {

@@ -41,6 +41,8 @@ export interface InitErrorMessage {
 export interface DoneMessage {
   readonly type: 'done';
   readonly id: number;
+  /** Index of the batch's first item, echoed back for error messages. */
+  readonly first: number;
   readonly values: unknown[];
   /** Sparse: `errors[i]` is set when item i failed. Absent when every item succeeded. */
   readonly errors: (SerializedError | undefined)[] | undefined;

@@ -168,6 +168,8 @@ class ProcessWorker implements WorkerHandle {
 
   async terminate(): Promise<void> {
     if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
+    // Whoever awaits the termination must see it: hold the process open until the exit arrives.
+    this.#child.ref();
     this.#child.kill('SIGKILL');
     await this.#exited;
   }

@@ -8,7 +8,7 @@
  * to replace a worker whose task ignored its deadline. Nothing else is shared.
  */
 import { parentPort, type TransferListItem, workerData } from 'node:worker_threads';
-import { AbortError, TimeoutError } from '../../core/errors.js';
+import { AbortError, errorMessage, TimeoutError } from '../../core/errors.js';
 import { isTaskDefinition, type TaskContext, type TaskDefinition, unwrapMoved } from '../task.js';
 import {
   type BatchMessage,
@@ -170,6 +170,7 @@ class WorkerRuntime {
     return {
       type: 'done',
       id,
+      first: batch.first,
       values,
       errors,
       busyMs: startedAt === undefined ? 0 : performance.now() - startedAt,
@@ -215,11 +216,10 @@ class WorkerRuntime {
       } catch (cloneError) {
         done.values[i] = undefined;
         errors[i] = {
-          ...serializeError(cloneError),
           name: 'DataCloneError',
-          message: `The task's result for this item cannot be sent back to the main thread: ${
-            (cloneError as Error).message
-          }`,
+          message: `The task's result for item ${done.first + i} cannot be sent back: ${errorMessage(cloneError)}`,
+          stack: undefined,
+          props: { index: done.first + i },
         };
       }
     }
