@@ -4,7 +4,7 @@
  * medians and ratios (absolute figures mean little on a shared machine; ratios travel).
  *
  *   npm run bench                    # everything
- *   npm run bench -- noop            # one group: noop | memory | http
+ *   npm run bench -- noop            # one group: noop | memory | http | cpu-small | cpu-large | combined
  *   npm run bench -- noop --rounds 5
  */
 import { execFileSync } from 'node:child_process';
@@ -136,6 +136,75 @@ if (wanted('http')) {
       `| ${name} | ${fmt(r.itemsPerSecond)} | ${(r.itemsPerSecond / pmap.itemsPerSecond).toFixed(2)}x | ${r.ok} | ${JSON.stringify(
         r.errors,
       )} | ${r.accounted ? 'yes' : 'NO'} | ${r.peakRssMb.toFixed(0)} MB |`,
+    );
+  }
+  lines.push('');
+}
+
+/** The CPU pool against the peers, all with availableParallelism() workers, each warmed before timing. */
+function cpuGroup(group: string, tasks: number, n: number, title: string): void {
+  const contenders = ['serial', 'sluice-flow', 'sluice-pool', 'piscina', 'tinypool', 'workerpool'];
+  const results = compare('cpu.ts', contenders, [String(tasks), String(n)]);
+  const serial = results.get('serial') as Result;
+  lines.push(
+    title,
+    '',
+    `\`npm run bench -- ${group}\``,
+    '',
+    '| contender | tasks/s | vs serial | peak RSS |',
+    '| --- | ---: | ---: | ---: |',
+  );
+  for (const [name, r] of results) {
+    lines.push(
+      `| ${name} | ${fmt(r.itemsPerSecond)} | ${(r.itemsPerSecond / serial.itemsPerSecond).toFixed(2)}x | ${r.peakRssMb.toFixed(0)} MB |`,
+    );
+  }
+  lines.push('');
+}
+
+if (wanted('cpu-small')) {
+  cpuGroup(
+    'cpu-small',
+    100_000,
+    2_000,
+    `### 100,000 small CPU tasks (sum of squares, n = 2,000, a few microseconds each), ${availableParallelism()} workers`,
+  );
+}
+
+if (wanted('cpu-large')) {
+  cpuGroup(
+    'cpu-large',
+    400,
+    5_000_000,
+    `### 400 large CPU tasks (sum of squares, n = 5,000,000, a few milliseconds each), ${availableParallelism()} workers`,
+  );
+}
+
+if (wanted('combined')) {
+  // One n for every contender, measured once on this machine so that one call takes about 1.9 ms.
+  const { n, msPerCall } = scenario('combined.ts', 'calibrate', '1.9') as unknown as {
+    n: number;
+    msPerCall: number;
+  };
+  const results = compare(
+    'combined.ts',
+    ['serial-cpu', 'sluice', 'p-map+piscina'],
+    ['2000', String(n), '200', '20'],
+  );
+  const floor = (results.get('serial-cpu') as Result).seconds / availableParallelism();
+  lines.push(
+    '### Combined flow: 2,000 items, each fetched from a local HTTP server (20 ms, concurrency 200), then ~1.9 ms of CPU on a pool',
+    '',
+    '`npm run bench -- combined`',
+    '',
+    `Sum of squares with n = ${n.toLocaleString('en')} (${msPerCall.toFixed(2)} ms per call when calibrated); CPU floor = serial-cpu seconds / ${availableParallelism()} cores = ${floor.toFixed(2)} s.`,
+    '',
+    '| contender | wall seconds | x of CPU floor | event-loop p99 | peak RSS |',
+    '| --- | ---: | ---: | ---: | ---: |',
+  );
+  for (const [name, r] of results) {
+    lines.push(
+      `| ${name} | ${r.seconds.toFixed(2)} | ${(r.seconds / floor).toFixed(2)}x | ${Number(r.eventLoopP99Ms).toFixed(1)} ms | ${r.peakRssMb.toFixed(0)} MB |`,
     );
   }
   lines.push('');

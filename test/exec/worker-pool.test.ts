@@ -60,7 +60,7 @@ describe('WorkerPool', () => {
     });
     assert.equal(outcome.values[0], 'a');
     assert.equal(outcome.values[2], 'c');
-    assert.equal((outcome.errors?.[1] as Error).message, 'b failed');
+    assert.equal((outcome.errors?.[1] as Error | undefined)?.message, 'b failed');
     assert.equal(outcome.errors?.[0], undefined);
   });
 

@@ -96,7 +96,7 @@ describe('map(cpu(url))', () => {
     assert.ok(isSluiceError(error, 'SLUICE_ERR_STAGE'), String(error));
     assert.match((error as Error).message, /Stage "normalize" failed on item 1: bad row/);
     assert.equal((error as { index: number }).index, 1);
-    assertAddsUp((error as { report: { stages: StageReport[] } }).report.stages[0]);
+    assertAddsUp((error as unknown as { report: { stages: StageReport[] } }).report.stages[0]);
   });
 
   test("onError: 'skip' and dead letters count each failed item", async () => {
@@ -139,7 +139,7 @@ describe('map(cpu(url))', () => {
       .catch((e: unknown) => e);
     assert.ok(isSluiceError(error, 'SLUICE_ERR_STAGE'), String(error));
     assert.ok(isSluiceError((error as Error).cause, 'SLUICE_ERR_TIMEOUT'));
-    assert.equal((error as { report: { stages: StageReport[] } }).report.stages[0]?.timeouts, 1);
+    assert.equal((error as unknown as { report: { stages: StageReport[] } }).report.stages[0]?.timeouts, 1);
   });
 
   test('aborting the run reaches the task through its signal; a shared pool keeps its workers', async () => {
@@ -169,7 +169,7 @@ describe('map(cpu(url))', () => {
 
 describe('map(cpu(url)) - bad input', () => {
   test('a task module that does not exist throws SLUICE_ERR_TASK_NOT_FOUND naming the stage', () => {
-    const missing = cpu(new URL('../fixtures/tasks/nowhere.task.js', import.meta.url));
+    const missing = cpu<number, number>(new URL('../fixtures/tasks/nowhere.task.js', import.meta.url));
     assert.throws(() => flow([1]).map(missing), {
       code: 'SLUICE_ERR_TASK_NOT_FOUND',
       message: /Stage "nowhere": the task module .*nowhere\.task\.js does not exist/,
@@ -178,7 +178,9 @@ describe('map(cpu(url)) - bad input', () => {
 
   test('a module without a default task fails the run with a coded error naming the stage', async () => {
     const error = await flow([1])
-      .map(cpu(new URL('../fixtures/tasks/no-default.task.js', import.meta.url), { workers: 1 }))
+      .map(
+        cpu<number, number>(new URL('../fixtures/tasks/no-default.task.js', import.meta.url), { workers: 1 }),
+      )
       .run()
       .catch((e: unknown) => e);
     assert.ok(isSluiceError(error, 'SLUICE_ERR_STAGE'), String(error));
@@ -200,7 +202,7 @@ describe('map(cpu(url)) - bad input', () => {
   });
 
   test('options a pool decides for itself are refused with SLUICE_ERR_UNKNOWN_OPTION', () => {
-    const task = cpu(square);
+    const task = cpu<number, Squared>(square);
     assert.throws(() => flow([1]).map(task, { concurrency: 4 } as object), {
       code: 'SLUICE_ERR_UNKNOWN_OPTION',
     });

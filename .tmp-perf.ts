@@ -1,0 +1,15 @@
+import { flow, cpu, WorkerPool } from './src/index.js';
+const url = new URL('./bench/scenarios/tasks/sum.task.js', import.meta.url);
+const N = Number(process.argv[2] ?? 100000), n = Number(process.argv[3] ?? 2000);
+const sum = (n: number) => { let s = 0; for (let i = 0; i < n; i++) s += i * i; return s; };
+let t = performance.now(); let c = 0; for (let i = 0; i < N; i++) c += sum(n); const serial = performance.now() - t;
+const pool = new WorkerPool<number, number>(url, { workers: 2 });
+await pool.ready(); await pool.runMany([1,2,3,4]);
+t = performance.now();
+const r = await flow(Array.from({ length: N }, () => n)).map(cpu<number, number>(url, { pool })).reduce((a, b) => a + b, 0);
+const par = performance.now() - t;
+t = performance.now();
+const r2 = await Promise.all(Array.from({ length: N }, () => pool.run(n)));
+const par2 = performance.now() - t;
+console.log({ serial, par, par2, ratio: serial / par, ratio2: serial/par2, ok: r === c, batch: pool.batchSize, per: pool.busyMsPerItem });
+await pool.close();

@@ -1,0 +1,1 @@
+export default function sum(n: number): number;
