@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  cpu,
+  defineTask,
   type Flow,
   flow,
   map,
@@ -15,6 +17,9 @@ import {
   type SluiceError,
   type StageContext,
   StageError,
+  type TaskContext,
+  type TaskDefinition,
+  WorkerPool,
 } from '../src/index.js';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -62,6 +67,26 @@ test('public types infer as documented', async () => {
   void numbers.map((s: string) => s.length);
   // @ts-expect-error batch needs a size
   assert.throws(() => numbers.batch({}));
+
+  const squareTask = new URL('./fixtures/tasks/square.task.js', import.meta.url);
+  const squared = numbers.map(cpu<number, { square: number }>(squareTask));
+  expectType<Equal<typeof squared, Flow<{ square: number }>>>();
+  // @ts-expect-error a cpu() stage's input type must match the flow's items
+  void strings.map(cpu<number, number>(squareTask));
+  // @ts-expect-error a cpu() stage has no concurrency: the pool decides
+  assert.throws(() => numbers.map(cpu<number, number>(squareTask), { concurrency: 2 }));
+  const task = defineTask(
+    (n: number, ctx) => {
+      expectType<Equal<typeof ctx, TaskContext<{ k: number }>>>();
+      return n * ctx.state.k;
+    },
+    { setup: () => ({ k: 2 }) },
+  );
+  expectType<Equal<typeof task, TaskDefinition<number, number, { k: number }>>>();
+  const pool = new WorkerPool<number, string>(squareTask, { workers: 1 });
+  expectType<Equal<ReturnType<typeof pool.run>, Promise<string>>>();
+  expectType<Equal<ReturnType<typeof pool.runMany>, Promise<string[]>>>();
+  await pool.close();
 
   assert.equal(base.code, 'SLUICE_ERR_STAGE');
   await Promise.all([mapped, sink]);

@@ -4,7 +4,7 @@
  * batch to the pool and emits the outcomes item by item. The main thread never runs the task:
  * it only moves items, which is what keeps its event loop free while every core computes.
  *
- * It keeps `capacity` batches in flight (two per worker). Ordered stages number batches as they
+ * It keeps up to the pool's `capacity` batches in flight. Ordered stages number batches as they
  * are taken and emit them in that order; unordered ones number them as they finish. Either way a
  * single flusher emits, so items leave one batch at a time, and no lane takes a batch more than
  * `window` batches past the one being emitted, which bounds what a slow item can hold back.

@@ -39,8 +39,15 @@ import {
 import type { TaskModule } from './task-module.js';
 import { type Isolation, spawnWorker, type WorkerHandle } from './worker-handle.js';
 
-/** Pieces in flight per worker: one running, one waiting in its queue. */
-const PIPELINE = 2;
+/**
+ * Work queued in each worker, in milliseconds: enough that a worker never runs dry while the main
+ * thread is busy elsewhere (or simply not scheduled: on a machine with as many workers as cores
+ * it competes with them for CPU), short enough that the last items still spread evenly.
+ */
+const QUEUED_MS = 10;
+/** Pieces in flight per worker: at least one running and one waiting, at most MAX_PIPELINE. */
+const MIN_PIPELINE = 2;
+export const MAX_PIPELINE = 8;
 /** Workers that die before they are ready, in a row, before the pool gives up. */
 const MAX_STARTUP_FAILURES = 3;
 
@@ -125,6 +132,14 @@ export class Dispatcher {
     const waiting = new Promise<void>((resolve, reject) => this.#readyWaiters.push({ resolve, reject }));
     this.#updateKeepAlive();
     return waiting;
+  }
+
+  /** Pieces each worker holds: enough for QUEUED_MS of work at the current batch size. */
+  get pipelineDepth(): number {
+    const perItem = this.sizer.perItemMs;
+    if (perItem === undefined) return MIN_PIPELINE;
+    const pieceMs = Math.max(perItem * this.sizer.size, 0.001);
+    return Math.max(MIN_PIPELINE, Math.min(MAX_PIPELINE, Math.ceil(QUEUED_MS / pieceMs)));
   }
 
   /** Items per message the sizer wants now; processes with a deadline get one at a time. */
@@ -343,9 +358,10 @@ export class Dispatcher {
 
   /** The ready worker with the fewest pieces, if one has room: spread first, then pipeline. */
   #freeSlot(): Slot | undefined {
+    const depth = this.pipelineDepth;
     let best: Slot | undefined;
     for (const slot of this.#slots) {
-      if (!slot.ready || slot.killedFor !== undefined || slot.inflight.length >= PIPELINE) continue;
+      if (!slot.ready || slot.killedFor !== undefined || slot.inflight.length >= depth) continue;
       if (best === undefined || slot.inflight.length < best.inflight.length) best = slot;
     }
     return best;

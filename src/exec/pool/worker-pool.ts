@@ -8,7 +8,7 @@ import type { ResourceLimits } from 'node:worker_threads';
 import type { Clock } from '../../core/clock.js';
 import { checkInteger, checkNumber, checkOptions, invalidType } from '../../core/validate.js';
 import type { BatchOutcome, BatchRequest, Executor } from '../executor.js';
-import { Dispatcher } from './dispatcher.js';
+import { Dispatcher, MAX_PIPELINE } from './dispatcher.js';
 import { resolveTaskModule } from './task-module.js';
 import type { Isolation } from './worker-handle.js';
 
@@ -90,9 +90,9 @@ export class WorkerPool<In = unknown, Out = unknown> implements Executor<In, Out
     return this.#dispatcher.workers;
   }
 
-  /** Batches it can usefully hold at once: two per worker, one running and one queued. */
+  /** Batches it can usefully hold at once: per worker, one running and as many queued as keep it busy. */
   get capacity(): number {
-    return this.#dispatcher.workers * 2;
+    return this.#dispatcher.workers * MAX_PIPELINE;
   }
 
   /** Items per message the pool wants now, from the time items have been taking. */
