@@ -35,9 +35,14 @@ describe('map(cpu(url))', () => {
 
   test('computes every item off the main thread, on every worker, and emits in input order', async () => {
     const numbers = Array.from({ length: 3_000 }, (_, i) => i);
+    // Started beforehand: a run's own pool sends work to whichever worker is ready first, and tiny
+    // tasks may all be done before the second has loaded.
+    const squares = new WorkerPool<number, Squared>(square, { workers: 2 });
+    await squares.ready();
     const out = await flow(numbers)
-      .map(cpu<number, Squared>(square, { workers: 2 }))
-      .collect();
+      .map(cpu<number, Squared>(square, { pool: squares }))
+      .collect()
+      .finally(() => squares.close());
     assert.deepEqual(
       out.map((o) => o.square),
       numbers.map((n) => n * n),
