@@ -25,7 +25,7 @@ import {
   WorkerCrashedError,
 } from '../../core/errors.js';
 import type { BatchOutcome, BatchRequest } from '../executor.js';
-import { unwrapMoved } from '../task.js';
+import { isMoved, unwrapMoved } from '../task.js';
 import { BatchSizer } from './batch-sizer.js';
 import {
   CANCEL_RING_SIZE,
@@ -67,7 +67,7 @@ interface Job {
   readonly first: number;
   readonly attempt: number;
   readonly timeout: number | undefined;
-  readonly values: unknown[];
+  values: unknown[];
   errors: unknown[] | undefined;
   remaining: number;
   settled: boolean;
@@ -154,14 +154,15 @@ export class Dispatcher {
     const { signal } = request;
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     return new Promise((resolve, reject) => {
-      const items = [...request.items];
+      // Copied only when move() marks must be unwrapped: the caller's array is never written to.
+      const items = request.items.some(isMoved) ? [...request.items] : (request.items as unknown[]);
       const onAbort = (): void => this.#cancel(job, abortReason(signal as AbortSignal));
       const job: Job = {
         items,
         first: request.first,
         attempt: request.attempt ?? 1,
         timeout: request.timeout,
-        values: new Array(items.length),
+        values: items.length === 1 ? [] : new Array(items.length),
         errors: undefined,
         remaining: items.length,
         settled: false,
@@ -237,7 +238,8 @@ export class Dispatcher {
         this.sizer.record(piece.count, message.busyMs);
         const job = piece.job;
         if (!job.settled) {
-          for (let i = 0; i < piece.count; i++) job.values[piece.offset + i] = message.values[i];
+          if (piece.count === job.items.length) job.values = message.values;
+          else for (let i = 0; i < piece.count; i++) job.values[piece.offset + i] = message.values[i];
           if (message.errors !== undefined) {
             job.errors ??= [];
             for (const [i, error] of message.errors.entries()) {
