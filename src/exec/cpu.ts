@@ -5,7 +5,7 @@
 import { basename } from 'node:path';
 import { checkOptions, invalidType } from '../core/validate.js';
 import { resolveTaskModule, type TaskModule } from './pool/task-module.js';
-import { WorkerPool, type WorkerPoolOptions } from './pool/worker-pool.js';
+import { checkPoolOptions, poolKeys, WorkerPool, type WorkerPoolOptions } from './pool/worker-pool.js';
 
 const cpuBrand = Symbol.for('sluice.cpu');
 
@@ -31,15 +31,7 @@ export interface CpuTask<In, Out> {
   readonly __types?: { in: In; out: Out };
 }
 
-const cpuKeys = [
-  'pool',
-  'workers',
-  'isolation',
-  'resourceLimits',
-  'maxCrashRetries',
-  'deadlineGraceMs',
-  'clock',
-] as const;
+const cpuKeys = ['pool', ...poolKeys] as const;
 
 /**
  * A CPU-bound step, run on worker threads: pass it to `map`.
@@ -56,6 +48,7 @@ export function cpu<In, Out>(task: URL | string, options?: CpuOptions): CpuTask<
   if (given !== undefined && !(given instanceof WorkerPool))
     throw invalidType('cpu.pool', 'a WorkerPool', given);
   const { pool: _pool, ...poolOptions } = options ?? {};
+  checkPoolOptions(poolOptions);
   const file = basename(task instanceof URL ? task.pathname : task);
   return {
     [cpuBrand]: true,

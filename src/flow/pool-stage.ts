@@ -39,7 +39,6 @@ export class PoolStage {
   readonly #output: Channel<unknown> | undefined;
   readonly #stats: StageStats;
   readonly #run: RunControl;
-  #pool: WorkerPool | undefined;
   /** Next batch number to hand out (ordered: at take; unordered: at finish). */
   #nextSeq = 0;
   /** The batch number the flusher emits next. */
@@ -67,7 +66,6 @@ export class PoolStage {
 
   async start(): Promise<void> {
     const { pool, owned } = this.#spec.task.openPool(this.#spec.module);
-    this.#pool = pool;
     try {
       const lanes = pool.capacity;
       this.#window = lanes * 2;
@@ -226,10 +224,5 @@ export class PoolStage {
       stats.emitted++;
       stats.outputs++;
     }
-  }
-
-  /** The pool this run uses, once started. */
-  get pool(): WorkerPool | undefined {
-    return this.#pool;
   }
 }

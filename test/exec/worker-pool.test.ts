@@ -212,6 +212,18 @@ describe('WorkerPool - bad input', () => {
       code: 'SLUICE_ERR_UNKNOWN_OPTION',
     });
     assert.throws(() => new WorkerPool(42 as unknown as string), { code: 'SLUICE_ERR_INVALID_ARG_TYPE' });
+    assert.throws(() => new WorkerPool(behave, { maxCrashRetries: -1 }), {
+      code: 'SLUICE_ERR_INVALID_ARG_VALUE',
+    });
+    assert.throws(() => new WorkerPool(behave, { deadlineGraceMs: Number.NaN }), {
+      code: 'SLUICE_ERR_INVALID_ARG_VALUE',
+    });
+    assert.throws(() => new WorkerPool(behave, { resourceLimits: { maxOldGenerationSizeMb: 0 } }), {
+      code: 'SLUICE_ERR_INVALID_ARG_VALUE',
+    });
+    assert.throws(() => new WorkerPool(behave, { resourceLimits: { heapMb: 64 } as object }), {
+      code: 'SLUICE_ERR_UNKNOWN_OPTION',
+    });
   });
 
   test('defineTask() - rejects a non-function and unknown options', () => {

@@ -215,6 +215,11 @@ describe('map(cpu(url)) - bad input', () => {
       code: 'SLUICE_ERR_UNKNOWN_OPTION',
     });
     assert.throws(() => cpu(square, { pool: {} as WorkerPool }), { code: 'SLUICE_ERR_INVALID_ARG_TYPE' });
+    assert.throws(() => flow([1]).map(task, { timeout: 0 }), { code: 'SLUICE_ERR_INVALID_ARG_VALUE' });
+    assert.throws(() => flow([1]).map(task, { ordered: 'yes' as unknown as boolean }), {
+      code: 'SLUICE_ERR_INVALID_ARG_TYPE',
+    });
+    assert.throws(() => cpu(square, { workers: 1.5 }), { code: 'SLUICE_ERR_INVALID_ARG_VALUE' });
     assert.throws(() => cpu(7 as unknown as string), { code: 'SLUICE_ERR_INVALID_ARG_TYPE' });
   });
 });

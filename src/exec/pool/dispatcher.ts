@@ -116,7 +116,6 @@ export class Dispatcher {
   constructor(options: DispatcherOptions) {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
-    // A process worker cannot say which of several items it is running: with a deadline, one at a time.
     this.sizer = new BatchSizer();
     for (let i = 0; i < options.workers; i++) this.#spawn();
   }
@@ -142,7 +141,10 @@ export class Dispatcher {
     return Math.max(MIN_PIPELINE, Math.min(MAX_PIPELINE, Math.ceil(QUEUED_MS / pieceMs)));
   }
 
-  /** Items per message the sizer wants now; processes with a deadline get one at a time. */
+  /**
+   * Items per message the sizer wants now. A process worker cannot say which of several items it is
+   * running, so with a deadline it gets one at a time, which the watchdog can time.
+   */
   batchSizeFor(timeout: number | undefined): number {
     if (timeout !== undefined && this.#options.isolation === 'process') return 1;
     return this.sizer.size;

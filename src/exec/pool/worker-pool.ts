@@ -8,7 +8,7 @@ import type { ResourceLimits } from 'node:worker_threads';
 import type { Clock } from '../../core/clock.js';
 import { checkInteger, checkNumber, checkOptions, invalidType } from '../../core/validate.js';
 import type { BatchOutcome, BatchRequest, Executor } from '../executor.js';
-import { Dispatcher, MAX_PIPELINE } from './dispatcher.js';
+import { Dispatcher, type DispatcherOptions, MAX_PIPELINE } from './dispatcher.js';
 import { resolveTaskModule } from './task-module.js';
 import type { Isolation } from './worker-handle.js';
 
@@ -44,7 +44,8 @@ export interface RunItemOptions {
   signal?: AbortSignal;
 }
 
-const poolKeys = [
+/** Every WorkerPool option; `cpu()` takes these too. */
+export const poolKeys = [
   'workers',
   'isolation',
   'resourceLimits',
@@ -68,21 +69,8 @@ export class WorkerPool<In = unknown, Out = unknown> implements Executor<In, Out
   #submitted = 0;
 
   constructor(task: URL | string, options?: WorkerPoolOptions) {
-    checkOptions('WorkerPool options', options, poolKeys);
-    const module = resolveTaskModule('WorkerPool', task);
-    const isolation = options?.isolation ?? 'thread';
-    if (isolation !== 'thread' && isolation !== 'process') {
-      throw invalidType('WorkerPool.isolation', `'thread' or 'process'`, isolation);
-    }
-    this.#dispatcher = new Dispatcher({
-      task: module,
-      workers: checkInteger('WorkerPool.workers', options?.workers ?? availableParallelism(), { min: 1 }),
-      isolation,
-      resourceLimits: options?.resourceLimits,
-      maxCrashRetries: checkInteger('WorkerPool.maxCrashRetries', options?.maxCrashRetries ?? 2, { min: 0 }),
-      deadlineGraceMs: checkNumber('WorkerPool.deadlineGraceMs', options?.deadlineGraceMs ?? 1000),
-      ...(options?.clock === undefined ? {} : { clock: options.clock }),
-    });
+    const checked = checkPoolOptions(options);
+    this.#dispatcher = new Dispatcher({ task: resolveTaskModule('WorkerPool', task), ...checked });
   }
 
   /** Workers running now. */
@@ -185,4 +173,40 @@ export class WorkerPool<In = unknown, Out = unknown> implements Executor<In, Out
       },
     );
   }
+}
+
+const resourceLimitKeys = [
+  'maxOldGenerationSizeMb',
+  'maxYoungGenerationSizeMb',
+  'codeRangeSizeMb',
+  'stackSizeMb',
+] as const;
+
+function checkResourceLimits(limits: ResourceLimits | undefined): ResourceLimits | undefined {
+  checkOptions('WorkerPool.resourceLimits', limits, resourceLimitKeys);
+  for (const key of resourceLimitKeys) {
+    const value = limits?.[key];
+    if (value !== undefined) checkNumber(`WorkerPool.resourceLimits.${key}`, value, { min: 1 });
+  }
+  return limits;
+}
+
+/**
+ * Validates WorkerPool options at the door and fills in the defaults. `cpu()` calls it too, so a
+ * bad option fails where the stage is written, not when a run first opens its pool.
+ */
+export function checkPoolOptions(options: WorkerPoolOptions | undefined): Omit<DispatcherOptions, 'task'> {
+  checkOptions('WorkerPool options', options, poolKeys);
+  const isolation = options?.isolation ?? 'thread';
+  if (isolation !== 'thread' && isolation !== 'process') {
+    throw invalidType('WorkerPool.isolation', `'thread' or 'process'`, isolation);
+  }
+  return {
+    workers: checkInteger('WorkerPool.workers', options?.workers ?? availableParallelism(), { min: 1 }),
+    isolation,
+    resourceLimits: checkResourceLimits(options?.resourceLimits),
+    maxCrashRetries: checkInteger('WorkerPool.maxCrashRetries', options?.maxCrashRetries ?? 2, { min: 0 }),
+    deadlineGraceMs: checkNumber('WorkerPool.deadlineGraceMs', options?.deadlineGraceMs ?? 1000),
+    ...(options?.clock === undefined ? {} : { clock: options.clock }),
+  };
 }
