@@ -1,25 +1,47 @@
 #!/usr/bin/env node
 /**
- * The `sluice` command. For now it answers --version and --help; the commands (demo, run, lab,
- * tune) are built on the library and added here one by one.
+ * The `sluice` command. Each subcommand lives in its own module under commands/ and registers
+ * itself on the program; this file only wires them and turns failures into exit codes:
+ * 0 done, 1 failed, 2 usage.
  */
 import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { registerDemo } from './commands/demo.js';
+import { registerLab } from './commands/lab.js';
+import { registerRun } from './commands/run.js';
+import { registerTune } from './commands/tune.js';
+import { EXIT_FAILED, EXIT_USAGE, printFailure } from './exit.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
 };
 
-const usage = `Usage: sluice [--version] [--help]
+const program = new Command('sluice')
+  .description(
+    'Runs work at the right kind of concurrency: bounded async IO on the event loop, CPU work on worker threads, joined in one streaming pipeline.',
+  )
+  .version(version, '-v, --version')
+  .showSuggestionAfterError(true)
+  .exitOverride()
+  .configureOutput({
+    // commander's own usage errors become one coded line.
+    outputError: (text, write) =>
+      write(`${text.trim().replace(/^error: /, 'sluice: ')} (SLUICE_ERR_USAGE)\n`),
+  });
 
-Runs work at the right kind of concurrency. The library is the API today:
-  import { flow, map } from 'sluice';`;
+registerDemo(program);
+registerRun(program);
+registerLab(program);
+registerTune(program);
 
-const [command] = process.argv.slice(2);
-if (command === '--version' || command === '-v') {
-  console.log(version);
-} else if (command === undefined || command === '--help' || command === '-h') {
-  console.log(usage);
-} else {
-  console.error(`sluice: unknown command "${command}" (SLUICE_ERR_USAGE)\n\n${usage}`);
-  process.exitCode = 2;
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // --help and --version end here too, with exit code 0.
+    process.exitCode = error.exitCode === 0 ? 0 : EXIT_USAGE;
+  } else {
+    printFailure(error);
+    process.exitCode = EXIT_FAILED;
+  }
 }

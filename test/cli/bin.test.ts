@@ -21,6 +21,6 @@ test('sluice with an unknown command exits 2 with one coded line of error', asyn
   assert.equal((error as { code: number }).code, 2);
   assert.match(
     (error as { stderr: string }).stderr.split('\n')[0] ?? '',
-    /unknown command "frobnicate" \(SLUICE_ERR_USAGE\)/,
+    /unknown command .frobnicate. \(SLUICE_ERR_USAGE\)/,
   );
 });
