@@ -75,6 +75,7 @@ if (wanted('noop')) {
   const contenders = [
     'bare-loop',
     'sluice-flow',
+    'sluice-flow-no-metrics',
     'sluice-flow-unordered',
     'sluice-map',
     'p-map',

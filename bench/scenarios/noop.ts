@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import pLimit from 'p-limit';
 import pMap from 'p-map';
 import { flow, map } from '../../src/index.js';
+import { sampling } from '../../src/observe/stage-metrics.js';
 
 const [contender = 'sluice-flow', itemsArg = '1000000', concurrencyArg = '64'] = process.argv.slice(2);
 const items = Number(itemsArg);
@@ -36,6 +37,12 @@ const contenders: Record<string, () => Promise<number>> = {
     const report = await flow(range(items)).map(noop, { concurrency }).run();
     return report.stages[0]?.emitted ?? 0;
   },
+  /** The same flow without per-call timing: the difference is what metrics cost. */
+  'sluice-flow-no-metrics': async () => {
+    sampling.enabled = false;
+    const report = await flow(range(items)).map(noop, { concurrency }).run();
+    return report.stages[0]?.emitted ?? 0;
+  },
   'sluice-flow-unordered': async () => {
     const report = await flow(range(items)).map(noop, { concurrency, ordered: false }).run();
     return report.stages[0]?.emitted ?? 0;
@@ -59,8 +66,10 @@ const run = contenders[contender];
 if (run === undefined)
   throw new Error(`unknown contender ${contender}; one of ${Object.keys(contenders).join(', ')}`);
 const started = performance.now();
+const cpuBefore = process.cpuUsage();
 const count = await run();
 const seconds = (performance.now() - started) / 1000;
+const cpu = process.cpuUsage(cpuBefore);
 if (count !== items) throw new Error(`${contender} processed ${count} of ${items} items`);
 console.log(
   JSON.stringify({
@@ -68,6 +77,8 @@ console.log(
     items,
     seconds,
     itemsPerSecond: items / seconds,
+    /** CPU time is steadier than wall time on a shared machine: another process's load does not count. */
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
   }),
 );

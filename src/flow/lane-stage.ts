@@ -116,8 +116,12 @@ export class LaneStage {
       let result: unknown;
       try {
         result = this.#invoke(item, index);
-        if (isThenable(result)) result = await result;
+        if (isThenable(result)) {
+          result = await result;
+          this.#stats.metrics.settled(index);
+        }
       } catch (error) {
+        this.#stats.metrics.settled(index);
         if (await this.#fail(item, index, error)) continue;
         return;
       }

@@ -49,6 +49,8 @@ export class PoolStage {
   #flushActive = false;
   #window = 4;
   #windowWaiters: (() => void)[] = [];
+  /** The pool's busy time when the stage opened it: the pool may be shared with other stages. */
+  #busyAtStart = 0;
 
   constructor(
     spec: CpuSpec,
@@ -66,6 +68,14 @@ export class PoolStage {
 
   async start(): Promise<void> {
     const { pool, owned } = this.#spec.task.openPool(this.#spec.module);
+    this.#busyAtStart = pool.busyMs;
+    // Workers starting up are not idle for want of work: the stage's busy share counts from here.
+    pool.ready().then(
+      () => {
+        this.#stats.readyAtMs = performance.now();
+      },
+      () => undefined, // a pool that cannot start fails the stage through execute()
+    );
     try {
       const lanes = pool.capacity;
       this.#window = lanes * 2;
@@ -96,8 +106,12 @@ export class PoolStage {
       this.#stats.entered += items.length;
       const seq = ordered ? this.#nextSeq++ : -1;
       let outcome: BatchOutcome<unknown>;
+      const sentAt = performance.now();
       try {
         outcome = await this.#execute(pool, items, first);
+        // The batch's latency is each item's: from leaving the stage to coming back, off the loop.
+        this.#stats.metrics.record(0, performance.now() - sentAt);
+        this.#stats.workerBusyMs = pool.busyMs - this.#busyAtStart;
       } catch (error) {
         if (this.#run.stopped) return;
         // The request as a whole failed: the task cannot load, or the pool was closed under us.

@@ -3,11 +3,15 @@
  * and its counts add up: for every stage,
  * entered = emitted + filtered + skipped + deadLettered + failed + cancelled.
  */
+import type { Bottleneck } from '../observe/classify.js';
+import type { EventLoopReport } from '../observe/event-loop.js';
+import type { InsightWarning, ObservedStage, StageInsight } from '../observe/run-insight.js';
+import { StageMetrics } from '../observe/stage-metrics.js';
 import type { StageKind } from './stage-spec.js';
 
 export type RunStatus = 'completed' | 'failed' | 'aborted' | 'cancelled';
 
-export interface StageReport {
+export interface StageReport extends StageInsight {
   readonly name: string;
   readonly kind: StageKind;
   readonly concurrency: number;
@@ -48,10 +52,16 @@ export interface RunReport {
   readonly undelivered: number;
   /** Why the run did not complete. */
   readonly error?: { readonly code: string; readonly message: string };
+  /** The main thread's event loop during the run: how busy, how late. */
+  readonly eventLoop: EventLoopReport;
+  /** The stage that set the pace, and why it is named. */
+  readonly bottleneck?: Bottleneck;
+  /** Problems the run noticed about itself, such as a stage blocking the event loop. */
+  readonly warnings: readonly InsightWarning[];
 }
 
 /** The live counters of one stage. Plain fields: they sit on the hot path. */
-export class StageStats {
+export class StageStats implements ObservedStage {
   entered = 0;
   emitted = 0;
   filtered = 0;
@@ -63,6 +73,11 @@ export class StageStats {
   outputs = 0;
   retries = 0;
   timeouts = 0;
+  /** Sampled timings of the stage's calls. */
+  readonly metrics = new StageMetrics();
+  /** cpu() stages: worker milliseconds spent on this stage's items. */
+  workerBusyMs = 0;
+  readyAtMs: number | undefined = undefined;
 
   constructor(
     readonly name: string,
@@ -89,7 +104,15 @@ export class StageStats {
     );
   }
 
-  toReport(): StageReport {
+  get taken(): number {
+    return this.entered - this.dropped;
+  }
+
+  get settled(): number {
+    return this.entered - this.dropped - this.unsettled;
+  }
+
+  toReport(insight: StageInsight): StageReport {
     return {
       name: this.name,
       kind: this.kind,
@@ -104,6 +127,7 @@ export class StageStats {
       outputs: this.outputs,
       retries: this.retries,
       timeouts: this.timeouts,
+      ...insight,
     };
   }
 }

@@ -10,6 +10,10 @@ import { Channel, EMPTY } from '../core/channel.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { AbortError, errorMessage, isSluiceError, TerminalError } from '../core/errors.js';
 import { checkOptions, checkSignal, invalidType } from '../core/validate.js';
+import { isLogger, type Logger } from '../observe/logger.js';
+import { checkProgress, type ProgressOptions } from '../observe/progress.js';
+import type { StageInsight } from '../observe/run-insight.js';
+import { RunInsight } from '../observe/run-insight.js';
 import { BatchStage } from './batch-stage.js';
 import type { Inlet } from './inlet.js';
 import { type Invoker, makeInvoker } from './invoke.js';
@@ -28,18 +32,40 @@ export interface RunOptions {
    * @default the system clock
    */
   clock?: Clock;
+  /**
+   * Live progress: a line per stage (rate, in flight, done and total when known, ETA), redrawn in
+   * place on a terminal, plain lines every few seconds elsewhere.
+   * @default false
+   * @example await flow(urls).map(fetchPage, { concurrency: 64 }).run({ progress: true });
+   */
+  progress?: boolean | ProgressOptions;
+  /**
+   * Where the run's warnings go (a stage blocking the event loop, say): a pino logger or anything
+   * with pino's `warn(fields, message)`. Without one they go to `process.emitWarning`.
+   * @example import { createLogger } from 'sluice/log'; await f.run({ logger: createLogger() });
+   */
+  logger?: Logger;
 }
 
-const runKeys = ['signal', 'clock'] as const;
+const runKeys = ['signal', 'clock', 'progress', 'logger'] as const;
 
-export function checkRunOptions(options: unknown): RunOptions {
+interface CheckedRunOptions extends RunOptions {
+  progress?: ProgressOptions;
+}
+
+export function checkRunOptions(options: unknown): CheckedRunOptions {
   checkOptions('run options', options, runKeys);
   const o = (options ?? {}) as RunOptions;
   checkSignal('signal', o.signal);
   if (o.clock !== undefined && (typeof o.clock !== 'object' || typeof o.clock.setTimeout !== 'function')) {
     throw invalidType('clock', 'a Clock (now, setTimeout, clearTimeout)', o.clock);
   }
-  return o;
+  if (o.logger !== undefined && !isLogger(o.logger)) {
+    throw invalidType('logger', 'a logger with warn, info and debug methods (pino, say)', o.logger);
+  }
+  const progress = checkProgress(o.progress);
+  const { progress: _given, ...rest } = o;
+  return progress === undefined ? rest : { ...rest, progress };
 }
 
 export class Run<T> implements RunControl {
@@ -52,7 +78,10 @@ export class Run<T> implements RunControl {
   };
   readonly #source: SourceInlet<unknown>;
   readonly #channels: Channel<unknown>[] = [];
+  /** Each stage's output channel, where it has one. */
+  readonly #outputs: (Channel<unknown> | undefined)[] = [];
   readonly #stats: StageStats[] = [];
+  readonly #insight: RunInsight;
   readonly #work: Promise<unknown>;
   readonly #failure: Promise<never>;
   #rejectFailure: (error: unknown) => void = () => undefined;
@@ -72,7 +101,12 @@ export class Run<T> implements RunControl {
    * @param discard the terminal throws the output away (`run()`): the last lane stage then needs
    * no output buffer, and no ordering, since nothing comes out of it.
    */
-  constructor(source: Source<unknown>, specs: readonly StageSpec[], options: RunOptions, discard = false) {
+  constructor(
+    source: Source<unknown>,
+    specs: readonly StageSpec[],
+    options: CheckedRunOptions,
+    discard = false,
+  ) {
     this.clock = options.clock ?? systemClock;
     // Every call in flight with a deadline listens on the run's signal: as many as the stages'
     // concurrency, which is bounded by design, so Node's leak warning at 11 would be a false alarm.
@@ -105,6 +139,7 @@ export class Run<T> implements RunControl {
           ? undefined
           : new Channel<unknown>(spec.buffer);
       if (output !== undefined) this.#channels.push(output);
+      this.#outputs.push(output);
       stages.push(
         spec.kind === 'batch'
           ? new BatchStage(spec, input, output as Channel<unknown[]>, stats, this)
@@ -115,6 +150,14 @@ export class Run<T> implements RunControl {
       input = output ?? closedInlet;
     }
     this.output = input as Inlet<T>;
+    this.#insight = new RunInsight(
+      this.#stats,
+      stageTotals(source, specs),
+      () => this.#outputs.map((channel) => channel?.size ?? 0),
+      this.clock,
+      { progress: options.progress, logger: options.logger },
+    );
+    this.#insight.start();
 
     // Checked before anything starts: lanes call functions synchronously as they start.
     if (this.#external?.aborted) this.#onExternalAbort();
@@ -127,7 +170,7 @@ export class Run<T> implements RunControl {
   }
 
   invoker(spec: LaneSpec, stats: StageStats): Invoker {
-    return makeInvoker(spec, stats, this.signal, this.clock);
+    return stats.metrics.wrap(makeInvoker(spec, stats, this.signal, this.clock));
   }
 
   fail(error: unknown): void {
@@ -195,7 +238,9 @@ export class Run<T> implements RunControl {
       else this.#undelivered = n;
     }
     this.#external?.removeEventListener('abort', this.#onExternalAbort);
+    this.#insight.stop(status);
     const report = this.report();
+    this.#insight.ended(report);
     if (error !== null && typeof error === 'object' && Object.isExtensible(error) && isSluiceError(error)) {
       Object.defineProperty(error, 'report', { value: report, configurable: true });
     }
@@ -207,6 +252,10 @@ export class Run<T> implements RunControl {
       this.#status = status;
       this.stopped = true;
       this.#external?.removeEventListener('abort', this.#onExternalAbort);
+      this.#insight.stop(status);
+      const report = this.report();
+      this.#insight.ended(report);
+      return report;
     }
     return this.report();
   }
@@ -215,13 +264,17 @@ export class Run<T> implements RunControl {
   report(): RunReport {
     if (this.#report !== undefined) return this.#report;
     const error = this.#error;
+    const insight = this.#insight.report();
     const report: RunReport = {
       status: this.#status ?? 'completed',
       startedAt: this.#startedAt.toISOString(),
       durationMs: this.clock.now() - this.#startedMs,
       source: { items: this.#source.items },
-      stages: this.#stats.map((s) => s.toReport()),
+      stages: this.#stats.map((s, i) => s.toReport(insight.stages[i] as StageInsight)),
       undelivered: this.#undelivered,
+      eventLoop: insight.eventLoop,
+      ...(insight.bottleneck === undefined ? {} : { bottleneck: insight.bottleneck }),
+      warnings: insight.warnings,
       ...(error === undefined
         ? {}
         : {
@@ -234,6 +287,27 @@ export class Run<T> implements RunControl {
     if (this.#status !== undefined) this.#report = report;
     return report;
   }
+}
+
+/**
+ * Items each stage will see, where that is known: the source is an array (or a Set or Map) and
+ * every stage before is one-to-one (map, tap, cpu); a batch stage sees the batches' count.
+ */
+function stageTotals(source: Source<unknown>, specs: readonly StageSpec[]): (number | undefined)[] {
+  let total: number | undefined = Array.isArray(source)
+    ? source.length
+    : source instanceof Set || source instanceof Map
+      ? source.size
+      : undefined;
+  return specs.map((spec) => {
+    const seen = total;
+    if (total !== undefined) {
+      if (spec.kind === 'batch') total = Math.ceil(total / spec.size);
+      else if (spec.kind === 'filter' || spec.kind === 'flatMap' || spec.kind === 'forEach')
+        total = undefined;
+    }
+    return seen;
+  });
 }
 
 /** A pool takes items by the thousand when they are small: an async source must be able to keep up. */

@@ -103,6 +103,8 @@ export class Dispatcher {
   readonly #slots = new Set<Slot>();
   readonly #queue: Piece[] = [];
   readonly sizer: BatchSizer;
+  /** Milliseconds workers have spent running tasks, all told: for the report's CPU time per item. */
+  busyMs = 0;
   #nextId = 1;
   #readyWaiters: { resolve(): void; reject(error: unknown): void }[] = [];
   #everReady = false;
@@ -238,6 +240,7 @@ export class Dispatcher {
         const next = slot.inflight[0];
         if (next !== undefined) next.headSince = this.#clock.now();
         this.sizer.record(piece.count, message.busyMs);
+        this.busyMs += message.busyMs;
         const job = piece.job;
         if (!job.settled) {
           if (piece.count === job.items.length) job.values = message.values;

@@ -98,6 +98,11 @@ export class WorkerPool<In = unknown, Out = unknown> implements Executor<In, Out
     return this.#dispatcher.sizer.perItemMs;
   }
 
+  /** Milliseconds the workers have spent running tasks since the pool opened, all told. */
+  get busyMs(): number {
+    return this.#dispatcher.busyMs;
+  }
+
   /** Resolves once every worker has loaded the task and run its setup. */
   ready(): Promise<void> {
     return this.#dispatcher.ready();

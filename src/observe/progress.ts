@@ -1,0 +1,120 @@
+/**
+ * Live progress: on a terminal, one line per stage redrawn in place; anywhere else (a CI log, a
+ * file), plain lines every few seconds, so a log is not flooded with redraws.
+ */
+import { checkInteger, checkOptions, invalidType } from '../core/validate.js';
+
+export interface StageSnapshot {
+  readonly name: string;
+  readonly kind: string;
+  /** Items the stage has finished with, whichever way they ended. */
+  readonly done: number;
+  readonly inFlight: number;
+  /** Items waiting in the stage's output for the next stage. */
+  readonly buffered: number;
+  /** Items finished per second over the last interval. */
+  readonly ratePerSec: number;
+  /** Items the stage will see, when the source's size is known and every stage before it is one-to-one. */
+  readonly total?: number;
+  /** Estimated milliseconds to go, at the current rate, when the total is known. */
+  readonly etaMs?: number;
+}
+
+export interface ProgressSnapshot {
+  readonly elapsedMs: number;
+  readonly stages: readonly StageSnapshot[];
+}
+
+export interface ProgressOptions {
+  /** Where to write. @default process.stderr */
+  stream?: NodeJS.WritableStream & { isTTY?: boolean };
+  /**
+   * Milliseconds between updates.
+   * @default 250 on a terminal, 5000 elsewhere
+   */
+  intervalMs?: number;
+}
+
+const progressKeys = ['stream', 'intervalMs'] as const;
+
+export function checkProgress(value: unknown): ProgressOptions | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return {};
+  checkOptions('progress', value, progressKeys);
+  const o = value as ProgressOptions;
+  if (o.stream !== undefined && typeof (o.stream as { write?: unknown }).write !== 'function') {
+    throw invalidType('progress.stream', 'a writable stream', o.stream);
+  }
+  if (o.intervalMs !== undefined) checkInteger('progress.intervalMs', o.intervalMs, { min: 10 });
+  return o;
+}
+
+export class ProgressPrinter {
+  readonly #stream: NodeJS.WritableStream;
+  readonly #tty: boolean;
+  readonly intervalMs: number;
+  /** Lines drawn last time on a terminal, to move back over them. */
+  #drawn = 0;
+
+  constructor(options: ProgressOptions) {
+    const stream = options.stream ?? process.stderr;
+    this.#stream = stream;
+    this.#tty = (stream as { isTTY?: boolean }).isTTY === true;
+    this.intervalMs = options.intervalMs ?? (this.#tty ? 250 : 5000);
+  }
+
+  update(snapshot: ProgressSnapshot): void {
+    this.#write(snapshot, false);
+  }
+
+  /** The last picture of the run, left on screen. */
+  finish(snapshot: ProgressSnapshot, status: string): void {
+    this.#write(snapshot, true, status);
+  }
+
+  #write(snapshot: ProgressSnapshot, final: boolean, status?: string): void {
+    const lines = formatProgress(snapshot, final, status);
+    if (!this.#tty) {
+      this.#stream.write(`${lines.join('\n')}\n`);
+      return;
+    }
+    // Up over the previous picture, then each line cleared as it is rewritten.
+    const up = this.#drawn > 0 ? `\x1b[${this.#drawn}A` : '';
+    this.#stream.write(`${up}${lines.map((line) => `\x1b[2K${line}`).join('\n')}\n`);
+    this.#drawn = lines.length;
+  }
+}
+
+/** The progress lines for one snapshot: a header, then one line per stage. */
+export function formatProgress(snapshot: ProgressSnapshot, final = false, status?: string): string[] {
+  const width = Math.max(...snapshot.stages.map((s) => s.name.length), 5);
+  const header = `sluice ${final ? (status ?? 'done') : 'running'} ${formatDuration(snapshot.elapsedMs)}`;
+  return [
+    header,
+    ...snapshot.stages.map((s) => {
+      const done = s.total === undefined ? count(s.done) : `${count(s.done)}/${count(s.total)}`;
+      const parts = [
+        `  ${s.name.padEnd(width)}`,
+        done.padStart(15),
+        `${count(Math.round(s.ratePerSec))}/s`.padStart(9),
+      ];
+      if (!final) {
+        parts.push(`in flight ${count(s.inFlight)}`);
+        if (s.etaMs !== undefined) parts.push(`ETA ${formatDuration(s.etaMs)}`);
+      }
+      return parts.join('  ');
+    }),
+  ];
+}
+
+function count(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(1)}s`;
+  const m = Math.floor(s / 60);
+  return `${m}m${String(Math.round(s - m * 60)).padStart(2, '0')}s`;
+}

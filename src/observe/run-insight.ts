@@ -1,0 +1,325 @@
+/**
+ * What a run learns about itself while it goes: a tick once a second (on the run's clock) takes a
+ * snapshot of every stage, publishes it, draws progress when asked, and watches for a stage that
+ * keeps the event loop busy with synchronous work. At the end it turns the stages' measurements
+ * into the report's insight: latency, busy share, classification, the bottleneck, the loop's health.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Clock, TimerHandle } from '../core/clock.js';
+import { runEndChannel, runProgressChannel, runStartChannel, warningChannel } from './channels.js';
+import {
+  type Bottleneck,
+  type Classification,
+  classify,
+  findBottleneck,
+  type RunSample,
+  type StageSample,
+} from './classify.js';
+import { EventLoopMonitor, type EventLoopReport } from './event-loop.js';
+import type { Logger } from './logger.js';
+import {
+  type ProgressOptions,
+  ProgressPrinter,
+  type ProgressSnapshot,
+  type StageSnapshot,
+} from './progress.js';
+import { type LatencySummary, round, type StageMetrics } from './stage-metrics.js';
+
+/** What the insight reads of a stage: its counters and its measurements. */
+export interface ObservedStage {
+  readonly name: string;
+  readonly kind: string;
+  readonly concurrency: number;
+  /** Items taken (entered and not dropped at teardown). */
+  readonly taken: number;
+  /** Items finished, whichever way. */
+  readonly settled: number;
+  readonly unsettled: number;
+  readonly metrics: StageMetrics;
+  /** cpu() stages: worker milliseconds spent on the stage's items. */
+  readonly workerBusyMs: number;
+  /** cpu() stages: when (performance.now()) its workers were ready; busy time is judged from then. */
+  readonly readyAtMs: number | undefined;
+}
+
+export interface InsightWarning {
+  readonly code: 'SLUICE_W_LOOP_BLOCKED';
+  readonly stage: string;
+  readonly message: string;
+}
+
+/** The measured part of a stage's report. */
+export interface StageInsight {
+  /** Items in flight when the report was taken. */
+  readonly inFlight: number;
+  /** Items waiting in its output buffer when the report was taken. */
+  readonly buffered: number;
+  /** Share of its lanes' (or workers') time spent with an item, 0 to 1. */
+  readonly busy: number;
+  readonly latencyMs?: LatencySummary;
+  readonly classification?: Classification;
+}
+
+export interface RunInsightReport {
+  readonly stages: StageInsight[];
+  readonly eventLoop: EventLoopReport;
+  readonly bottleneck?: Bottleneck;
+  readonly warnings: InsightWarning[];
+}
+
+export interface InsightOptions {
+  readonly progress: ProgressOptions | undefined;
+  readonly logger: Logger | undefined;
+}
+
+/** Seconds between ticks when no progress display asks for more. */
+const TICK_MS = 1000;
+/** A stage whose synchronous calls fill this share of a tick (or of a whole short run) blocks the loop. */
+const BLOCKING_SHARE = 0.5;
+/** A single synchronous call this long is worth a warning on its own. */
+const LONG_BLOCK_MS = 100;
+/**
+ * Calls shorter than this are not worth moving to a worker: a message to a pool and back costs
+ * about as much, so a stage of tiny synchronous calls is left alone however busy it keeps the loop.
+ */
+const WORTH_MOVING_MS = 0.05;
+/** Runs shorter than this are not judged on their whole: a blip is not a pattern. */
+const MIN_JUDGED_MS = 100;
+
+export class RunInsight {
+  readonly runId = randomUUID();
+  readonly #stages: readonly ObservedStage[];
+  readonly #buffered: () => number[];
+  readonly #totals: (number | undefined)[];
+  readonly #clock: Clock;
+  readonly #startedMs: number;
+  /** Real time, for judging real measurements whatever the run's clock. */
+  readonly #realStart = performance.now();
+  #realEnd: number | undefined;
+  readonly #loop = new EventLoopMonitor();
+  readonly #printer: ProgressPrinter | undefined;
+  readonly #logger: Logger | undefined;
+  readonly #tickMs: number;
+  #timer: TimerHandle | undefined;
+  #lastTickMs: number;
+  #lastSettled: number[];
+  #lastTaken: number[];
+  #stopped = false;
+  readonly warnings: InsightWarning[] = [];
+  readonly #warned = new Set<string>();
+
+  /**
+   * @param totals items each stage will see, where known
+   * @param buffered the number of items in each stage's output buffer, read at each tick
+   */
+  constructor(
+    stages: readonly ObservedStage[],
+    totals: (number | undefined)[],
+    buffered: () => number[],
+    clock: Clock,
+    options: InsightOptions,
+  ) {
+    this.#stages = stages;
+    this.#totals = totals;
+    this.#buffered = buffered;
+    this.#clock = clock;
+    this.#startedMs = clock.now();
+    this.#lastTickMs = this.#startedMs;
+    this.#lastSettled = stages.map(() => 0);
+    this.#lastTaken = stages.map(() => 0);
+    this.#logger = options.logger;
+    this.#printer = options.progress === undefined ? undefined : new ProgressPrinter(options.progress);
+    this.#tickMs = Math.min(TICK_MS, this.#printer?.intervalMs ?? TICK_MS);
+    for (const stage of stages) {
+      if (stage.kind === 'cpu' || stage.kind === 'batch') continue;
+      stage.metrics.blockAlertMs = LONG_BLOCK_MS;
+      stage.metrics.onLongBlock = (ms) =>
+        this.#warnBlocking(stage, `a single call held it for ${ms.toFixed(0)} ms`);
+    }
+  }
+
+  start(): void {
+    if (runStartChannel.hasSubscribers) {
+      runStartChannel.publish({ runId: this.runId, stages: this.#stages.map((s) => s.name) });
+    }
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    this.#timer = this.#clock.setTimeout(() => this.#tick(), this.#tickMs);
+    // A run in progress keeps the process alive through its own work, never through this timer.
+    (this.#timer as { unref?: () => void } | undefined)?.unref?.();
+  }
+
+  #tick(): void {
+    if (this.#stopped) return;
+    const now = this.#clock.now();
+    const windowMs = now - this.#lastTickMs;
+    this.#checkBlocking(windowMs);
+    const snapshot = this.snapshot(windowMs);
+    this.#lastTickMs = now;
+    this.#lastSettled = this.#stages.map((s) => s.settled);
+    this.#lastTaken = this.#stages.map((s) => s.taken);
+    if (runProgressChannel.hasSubscribers) runProgressChannel.publish({ runId: this.runId, snapshot });
+    if (this.#printer !== undefined && this.#printDue(now)) this.#printer.update(snapshot);
+    this.#schedule();
+  }
+
+  #lastPrintMs = Number.NEGATIVE_INFINITY;
+  #printDue(now: number): boolean {
+    if (now - this.#lastPrintMs < (this.#printer?.intervalMs ?? 0) - 1) return false;
+    this.#lastPrintMs = now;
+    return true;
+  }
+
+  /** Every stage as it is now; rates over the `windowMs` since the last tick. */
+  snapshot(windowMs = this.#clock.now() - this.#lastTickMs): ProgressSnapshot {
+    const buffered = this.#buffered();
+    const stages = this.#stages.map((s, i): StageSnapshot => {
+      const done = s.settled;
+      const ratePerSec = windowMs > 0 ? ((done - (this.#lastSettled[i] ?? 0)) * 1000) / windowMs : 0;
+      const total = this.#totals[i];
+      const eta =
+        total !== undefined && ratePerSec > 0 ? Math.max(0, ((total - done) / ratePerSec) * 1000) : undefined;
+      return {
+        name: s.name,
+        kind: s.kind,
+        done,
+        inFlight: s.unsettled,
+        buffered: buffered[i] ?? 0,
+        ratePerSec,
+        ...(total === undefined ? {} : { total }),
+        ...(eta === undefined ? {} : { etaMs: eta }),
+      };
+    });
+    return { elapsedMs: this.#clock.now() - this.#startedMs, stages };
+  }
+
+  /** A stage whose synchronous calls filled half the last tick gets its warning. */
+  #checkBlocking(windowMs: number): void {
+    if (windowMs <= 0) return;
+    for (const [i, s] of this.#stages.entries()) {
+      if (s.kind === 'cpu' || s.kind === 'batch' || s.metrics.samples === 0) continue;
+      const calls = s.taken - (this.#lastTaken[i] ?? 0);
+      const share = (heldPerCall(s) * calls) / windowMs;
+      if (share >= BLOCKING_SHARE)
+        this.#warnBlocking(
+          s,
+          `it kept it busy ${percent(share)} of the last ${(windowMs / 1000).toFixed(1)} s`,
+        );
+    }
+  }
+
+  #warnBlocking(stage: ObservedStage, measured: string): void {
+    if (this.#warned.has(stage.name) || heldPerCall(stage) < WORTH_MOVING_MS) return;
+    this.#warned.add(stage.name);
+    const message =
+      `Stage "${stage.name}" blocks the event loop with synchronous work: ${measured} ` +
+      `(${heldPerCall(stage).toFixed(2)} ms per call, longest ${stage.metrics.longestSyncMs.toFixed(1)} ms). ` +
+      'Move it to a task module and run it with cpu() to compute on worker threads and keep the loop free.';
+    const warning: InsightWarning = { code: 'SLUICE_W_LOOP_BLOCKED', stage: stage.name, message };
+    this.warnings.push(warning);
+    if (warningChannel.hasSubscribers) warningChannel.publish({ runId: this.runId, warning });
+    if (this.#logger !== undefined) this.#logger.warn({ code: warning.code, stage: stage.name }, message);
+    else process.emitWarning(message, { code: warning.code, type: 'SluiceWarning' });
+  }
+
+  /** Ends the watch: stops the timer and the loop monitor, judges a short run whole, draws the last picture. */
+  stop(status: string): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#loop.stop();
+    this.#realEnd = performance.now();
+    const durationMs = this.#realEnd - this.#realStart;
+    if (durationMs >= MIN_JUDGED_MS) {
+      for (const s of this.#stages) {
+        if (s.kind === 'cpu' || s.kind === 'batch' || s.metrics.samples === 0) continue;
+        const share = (heldPerCall(s) * s.taken) / durationMs;
+        if (share >= BLOCKING_SHARE) this.#warnBlocking(s, `it kept it busy ${percent(share)} of the run`);
+      }
+    }
+    this.#printer?.finish(this.snapshot(), status);
+  }
+
+  /** Publishes the final report on `sluice:run:end`. */
+  ended(report: unknown): void {
+    if (runEndChannel.hasSubscribers) runEndChannel.publish({ runId: this.runId, report });
+  }
+
+  /** The measured half of the report. */
+  report(): RunInsightReport {
+    const loop = this.#loop.report();
+    const buffered = this.#buffered();
+    // Measurements are of the real process: judge them against real time, whatever the run's clock.
+    const end = this.#realEnd ?? performance.now();
+    const realMs = Math.max(end - this.#realStart, 1e-3);
+    const samples = this.#stages.map((s) =>
+      sample(s, Math.max(end - Math.max(this.#realStart, s.readyAtMs ?? 0), 1e-3)),
+    );
+    const run: RunSample = { durationMs: realMs, loopBusyMs: loop.busyMs, loopUtilization: loop.utilization };
+    const classes = classify(samples, run);
+    const bottleneck = findBottleneck(samples, classes, run);
+    return {
+      stages: this.#stages.map((s, i) => {
+        const latency = s.metrics.latency();
+        const c = classes[i];
+        return {
+          inFlight: s.unsettled,
+          buffered: buffered[i] ?? 0,
+          busy: round(samples[i]?.busy ?? 0),
+          ...(latency === undefined ? {} : { latencyMs: latency }),
+          ...(c === undefined ? {} : { classification: c }),
+        };
+      }),
+      eventLoop: loop,
+      ...(bottleneck === undefined ? {} : { bottleneck }),
+      warnings: [...this.warnings],
+    };
+  }
+}
+
+function heldPerCall(s: ObservedStage): number {
+  return s.metrics.samples === 0 ? 0 : s.metrics.syncMs / s.metrics.samples;
+}
+
+function sample(s: ObservedStage, durationMs: number): StageSample {
+  const m = s.metrics;
+  const wall = m.samples === 0 ? undefined : m.wallMs / m.samples;
+  if (s.kind === 'cpu') {
+    const cpu = s.taken === 0 ? undefined : s.workerBusyMs / s.taken;
+    return {
+      name: s.name,
+      where: 'workers',
+      calls: s.taken,
+      wallMsPerItem: wall,
+      cpuMsPerItem: cpu,
+      busy: Math.min(1, s.workerBusyMs / (durationMs * s.concurrency)),
+      concurrency: s.concurrency,
+    };
+  }
+  if (s.kind === 'batch') {
+    return {
+      name: s.name,
+      where: 'none',
+      calls: s.taken,
+      wallMsPerItem: undefined,
+      cpuMsPerItem: undefined,
+      busy: 0,
+      concurrency: 1,
+    };
+  }
+  return {
+    name: s.name,
+    where: 'event-loop',
+    calls: s.taken,
+    wallMsPerItem: wall,
+    cpuMsPerItem: m.samples === 0 ? undefined : m.syncMs / m.samples,
+    busy: wall === undefined ? 0 : Math.min(1, (wall * s.taken) / (durationMs * s.concurrency)),
+    concurrency: s.concurrency,
+  };
+}
+
+function percent(x: number): string {
+  return `${Math.round(x * 100)}%`;
+}

@@ -1,0 +1,131 @@
+/**
+ * What a stage measures about its own calls, cheaply enough to stay on at millions of items a
+ * second: a sample of its calls (see `sampled`). A sampled call records two durations:
+ *
+ * - how long the call held the event loop before it returned (the synchronous part: for a
+ *   function that computes without awaiting, all of it), and
+ * - how long until it settled (its latency, as a caller sees it).
+ *
+ * They are measurements of the real process, so they read `performance.now()`, not the run's
+ * clock: a fake clock drives timing logic in tests, it does not make work take less CPU.
+ */
+import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
+import { isThenable } from '../core/thenable.js';
+
+/**
+ * Which calls are timed: all of the first 64, then one in 64 up to 4,096, then one in 1,024. A
+ * timed call costs about a microsecond (two clock reads, a histogram entry), so a short run gets
+ * plenty of samples and a run of millions pays well under 1%.
+ */
+const SAMPLE_ALL_BELOW = 64;
+const SPARSE_FROM = 4096;
+const DENSE_MASK = 63;
+const SPARSE_MASK = 1023;
+
+/** A latency summary in milliseconds. */
+export interface LatencySummary {
+  /** Calls sampled. */
+  readonly samples: number;
+  readonly mean: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+export type Call = (item: unknown, index: number) => unknown;
+
+/**
+ * Off only in the benchmark that measures what sampling costs (`npm run bench -- noop`); not
+ * public, since a report without timings could not classify anything.
+ */
+export const sampling = { enabled: true };
+
+export class StageMetrics {
+  /** Latency of sampled calls, in microseconds (a histogram holds integers). */
+  readonly #latency: RecordableHistogram = createHistogram();
+  /** Sum over sampled calls of the time they held the event loop, ms. */
+  syncMs = 0;
+  /** Sum over sampled calls of their latency, ms. */
+  wallMs = 0;
+  samples = 0;
+  /** The longest single hold of the event loop seen, ms. */
+  longestSyncMs = 0;
+  /** Called when a sampled call held the loop at least `blockAlertMs` (set by the run's watcher). */
+  onLongBlock: ((ms: number) => void) | undefined = undefined;
+  blockAlertMs = Number.POSITIVE_INFINITY;
+
+  /** True for the calls this stage times. */
+  static sampled(index: number): boolean {
+    return index < SAMPLE_ALL_BELOW || (index & (index < SPARSE_FROM ? DENSE_MASK : SPARSE_MASK)) === 0;
+  }
+
+  /** Sampled calls that returned a promise: when they started, and how long they held the loop. */
+  readonly #pending = new Map<number, { start: number; held: number }>();
+
+  /**
+   * Wraps a stage's call so sampled calls are timed. Calls not sampled pay one comparison;
+   * sampled ones a clock read on each side. A call that returns a promise is finished by
+   * `settled(index)`, which its lane calls once it has awaited the promise: chaining a `then`
+   * here instead would make every sampled item finish a tick late, and in an ordered stage the
+   * items behind it would have to wait for it.
+   */
+  wrap(call: Call): Call {
+    if (!sampling.enabled) return call;
+    return (item, index) => {
+      if (!StageMetrics.sampled(index)) return call(item, index);
+      const start = performance.now();
+      let result: unknown;
+      try {
+        result = call(item, index);
+      } catch (error) {
+        const end = performance.now();
+        this.record(end - start, end - start);
+        throw error;
+      }
+      const held = performance.now() - start;
+      if (isThenable(result)) this.#pending.set(index, { start, held });
+      else this.record(held, held);
+      return result;
+    };
+  }
+
+  /** The promise of call `index` settled: records it, if it was sampled. */
+  settled(index: number): void {
+    if (!StageMetrics.sampled(index)) return;
+    const pending = this.#pending.get(index);
+    if (pending === undefined) return;
+    this.#pending.delete(index);
+    this.record(pending.held, performance.now() - pending.start);
+  }
+
+  /** Records one sampled call (also used by stages that time batches themselves). */
+  record(heldMs: number, latencyMs: number): void {
+    this.samples++;
+    this.syncMs += heldMs;
+    this.wallMs += latencyMs;
+    this.#latency.record(Math.max(1, Math.round(latencyMs * 1000)));
+    if (heldMs > this.longestSyncMs) {
+      this.longestSyncMs = heldMs;
+      if (heldMs >= this.blockAlertMs) this.onLongBlock?.(heldMs);
+    }
+  }
+
+  latency(): LatencySummary | undefined {
+    const h = this.#latency;
+    if (this.samples === 0) return undefined;
+    return {
+      samples: this.samples,
+      mean: round(this.wallMs / this.samples),
+      p50: round(h.percentile(50) / 1000),
+      p90: round(h.percentile(90) / 1000),
+      p99: round(h.percentile(99) / 1000),
+      max: round(h.max / 1000),
+    };
+  }
+}
+
+/** Three significant decimals are plenty for milliseconds, and keep reports readable. */
+export function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
