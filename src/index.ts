@@ -58,3 +58,10 @@ export type {
 } from './flow/types.js';
 export type { MapOptions } from './map.js';
 export { map, mapSkip } from './map.js';
+export type { Bottleneck, Boundness, Classification } from './observe/classify.js';
+export type { EventLoopReport } from './observe/event-loop.js';
+export type { Logger } from './observe/logger.js';
+export type { ProgressOptions, ProgressSnapshot, StageSnapshot } from './observe/progress.js';
+export { formatProgress } from './observe/progress.js';
+export type { InsightWarning, StageInsight } from './observe/run-insight.js';
+export type { LatencySummary } from './observe/stage-metrics.js';
