@@ -60,6 +60,7 @@ export type { MapOptions } from './map.js';
 export { map, mapSkip } from './map.js';
 export type { Bottleneck, Boundness, Classification } from './observe/classify.js';
 export type { EventLoopReport } from './observe/event-loop.js';
+export { formatReport } from './observe/format-report.js';
 export type { Logger } from './observe/logger.js';
 export type { ProgressOptions, ProgressSnapshot, StageSnapshot } from './observe/progress.js';
 export { formatProgress } from './observe/progress.js';

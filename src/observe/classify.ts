@@ -11,7 +11,8 @@
  */
 import { round } from './stage-metrics.js';
 
-export type Boundness = 'io-bound' | 'cpu-bound' | 'mixed';
+/** `light`: calls so quick (under LIGHT_BELOW_MS) that neither waiting nor computing bounds them. */
+export type Boundness = 'io-bound' | 'cpu-bound' | 'mixed' | 'light';
 
 export interface Classification {
   readonly label: Boundness;
@@ -28,6 +29,8 @@ export interface Classification {
 /** Below this share of CPU a stage is waiting; above CPU_BOUND it is computing; between, mixed. */
 export const IO_BOUND_BELOW = 0.25;
 export const CPU_BOUND_ABOVE = 0.75;
+/** A call this quick is bound by sluice's own bookkeeping more than by anything it does. */
+export const LIGHT_BELOW_MS = 0.05;
 
 /** What the classifier needs to know of a stage. */
 export interface StageSample {
@@ -77,11 +80,13 @@ export function classify(stages: readonly StageSample[], run: RunSample): (Class
     const wall = Math.max(s.wallMsPerItem, cpu);
     const share = wall === 0 ? 0 : cpu / wall;
     const label: Boundness =
-      s.where === 'workers' || share > CPU_BOUND_ABOVE
-        ? 'cpu-bound'
-        : share < IO_BOUND_BELOW
-          ? 'io-bound'
-          : 'mixed';
+      wall < LIGHT_BELOW_MS
+        ? 'light'
+        : s.where === 'workers' || share > CPU_BOUND_ABOVE
+          ? 'cpu-bound'
+          : share < IO_BOUND_BELOW
+            ? 'io-bound'
+            : 'mixed';
     return {
       label,
       cpuMsPerItem: round(cpu),

@@ -3,6 +3,7 @@
  * file), plain lines every few seconds, so a log is not flooded with redraws.
  */
 import { checkInteger, checkOptions, invalidType } from '../core/validate.js';
+import { count, formatDuration } from './units.js';
 
 export interface StageSnapshot {
   readonly name: string;
@@ -105,16 +106,4 @@ export function formatProgress(snapshot: ProgressSnapshot, final = false, status
       return parts.join('  ');
     }),
   ];
-}
-
-function count(n: number): string {
-  return n.toLocaleString('en-US');
-}
-
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(1)}s`;
-  const m = Math.floor(s / 60);
-  return `${m}m${String(Math.round(s - m * 60)).padStart(2, '0')}s`;
 }

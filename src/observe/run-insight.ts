@@ -12,6 +12,7 @@ import {
   type Classification,
   classify,
   findBottleneck,
+  LIGHT_BELOW_MS,
   type RunSample,
   type StageSample,
 } from './classify.js';
@@ -82,7 +83,7 @@ const LONG_BLOCK_MS = 100;
  * Calls shorter than this are not worth moving to a worker: a message to a pool and back costs
  * about as much, so a stage of tiny synchronous calls is left alone however busy it keeps the loop.
  */
-const WORTH_MOVING_MS = 0.05;
+const WORTH_MOVING_MS = LIGHT_BELOW_MS;
 /** Runs shorter than this are not judged on their whole: a blip is not a pattern. */
 const MIN_JUDGED_MS = 100;
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cpu, flow, type Logger, type RunReport } from '../../src/index.js';
+import { cpu, flow, formatReport, type Logger, type RunReport } from '../../src/index.js';
 
 const spinTask = new URL('../fixtures/tasks/spin.task.js', import.meta.url);
 
@@ -221,5 +221,30 @@ describe('diagnostics channels', () => {
     const ours = emitted.filter((w) => (w as Error & { code?: string }).code === 'SLUICE_W_LOOP_BLOCKED');
     assert.equal(ours.length, 1);
     assert.match(ours[0]?.message ?? '', /"crunch"/);
+  });
+});
+
+describe('formatReport()', () => {
+  test('prints a row per stage with its bound, then the bottleneck, the event loop and warnings', async () => {
+    const report = await flow(range(40))
+      .map(
+        async function download(x) {
+          await sleep(5);
+          return x;
+        },
+        { concurrency: 8 },
+      )
+      .map(function crunch(x) {
+        spin(3);
+        return x;
+      })
+      .run({ logger: recordingLogger() });
+    const text = formatReport(report);
+    assert.match(text, /^completed in /);
+    assert.match(text, /^download\s+map\s+40\s+.*io-bound$/m);
+    assert.match(text, /^crunch\s+map\s+40\s+.*cpu-bound$/m);
+    assert.match(text, /^bottleneck: crunch /m);
+    assert.match(text, /^event loop: busy \d+%, delay p99 /m);
+    assert.match(text, /^warning: Stage "crunch" blocks the event loop/m);
   });
 });
