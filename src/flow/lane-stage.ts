@@ -13,6 +13,7 @@ import { type Channel, EMPTY } from '../core/channel.js';
 import { InvalidArgTypeError } from '../core/errors.js';
 import { isThenable } from '../core/thenable.js';
 import { describe } from '../core/validate.js';
+import { StageMetrics } from '../observe/stage-metrics.js';
 import type { Inlet } from './inlet.js';
 import type { Invoker } from './invoke.js';
 import type { StageStats } from './report.js';
@@ -66,6 +67,9 @@ export class LaneStage {
   /** Set once the stage has run too long without the event loop getting a turn. */
   #yieldDue = false;
   #pause: Promise<void> | undefined;
+  readonly #metrics: StageMetrics;
+  /** Calls to go before the next timed one; counts down on every call. */
+  #untilTimed = 1;
 
   constructor(
     spec: LaneSpec,
@@ -80,6 +84,7 @@ export class LaneStage {
     this.#stats = stats;
     this.#run = run;
     this.#invoke = run.invoker(spec, stats);
+    this.#metrics = stats.metrics;
     this.#window = Math.max(16, spec.concurrency * 2);
     this.#ordered = spec.ordered && output !== undefined;
     this.#lastYield = run.clock.now();
@@ -115,19 +120,25 @@ export class LaneStage {
       const index = this.#stats.entered++;
       let result: unknown;
       try {
-        result = this.#invoke(item, index);
+        result = --this.#untilTimed === 0 ? this.#timed(item, index) : this.#invoke(item, index);
         if (isThenable(result)) {
           result = await result;
-          this.#stats.metrics.settled(index);
+          if (this.#metrics.pending !== 0) this.#metrics.settled(index);
         }
       } catch (error) {
-        this.#stats.metrics.settled(index);
+        if (this.#metrics.pending !== 0) this.#metrics.settled(index);
         if (await this.#fail(item, index, error)) continue;
         return;
       }
       const pending = this.#finish(item, index, result);
       if (pending !== undefined && !(await pending)) return;
     }
+  }
+
+  /** Times call `index` (see StageMetrics) and sets the countdown to the next timed call. */
+  #timed(item: unknown, index: number): unknown {
+    this.#untilTimed = StageMetrics.gapAfter(index);
+    return this.#metrics.time(this.#invoke, item, index);
   }
 
   /** The next item, or EMPTY when the lane must wait (or stop): see #waitToTake. */

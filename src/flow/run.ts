@@ -170,7 +170,7 @@ export class Run<T> implements RunControl {
   }
 
   invoker(spec: LaneSpec, stats: StageStats): Invoker {
-    return stats.metrics.wrap(makeInvoker(spec, stats, this.signal, this.clock));
+    return makeInvoker(spec, stats, this.signal, this.clock);
   }
 
   fail(error: unknown): void {

@@ -1,6 +1,6 @@
 /**
  * What a stage measures about its own calls, cheaply enough to stay on at millions of items a
- * second: a sample of its calls (see `sampled`). A sampled call records two durations:
+ * second: a sample of its calls (see `gapAfter`). A sampled call records two durations:
  *
  * - how long the call held the event loop before it returned (the synchronous part: for a
  *   function that computes without awaiting, all of it), and
@@ -19,8 +19,8 @@ import { isThenable } from '../core/thenable.js';
  */
 const SAMPLE_ALL_BELOW = 64;
 const SPARSE_FROM = 4096;
-const DENSE_MASK = 63;
-const SPARSE_MASK = 1023;
+const DENSE_GAP = 64;
+const SPARSE_GAP = 1024;
 
 /** A latency summary in milliseconds. */
 export interface LatencySummary {
@@ -55,47 +55,50 @@ export class StageMetrics {
   onLongBlock: ((ms: number) => void) | undefined = undefined;
   blockAlertMs = Number.POSITIVE_INFINITY;
 
-  /** True for the calls this stage times. */
-  static sampled(index: number): boolean {
-    return index < SAMPLE_ALL_BELOW || (index & (index < SPARSE_FROM ? DENSE_MASK : SPARSE_MASK)) === 0;
+  /**
+   * How many calls after call `index` the next timed one comes: the sampling schedule. Stages
+   * count down to it instead of testing every index, which keeps the untimed path to a decrement.
+   */
+  static gapAfter(index: number): number {
+    if (!sampling.enabled) return Number.POSITIVE_INFINITY;
+    return index + 1 < SAMPLE_ALL_BELOW ? 1 : index + 1 < SPARSE_FROM ? DENSE_GAP : SPARSE_GAP;
   }
 
   /** Sampled calls that returned a promise: when they started, and how long they held the loop. */
   readonly #pending = new Map<number, { start: number; held: number }>();
 
+  /** Timed calls whose promise has not settled yet: when 0, `settled` has nothing to look up. A plain field: every call reads it. */
+  pending = 0;
+
   /**
-   * Wraps a stage's call so sampled calls are timed. Calls not sampled pay one comparison;
-   * sampled ones a clock read on each side. A call that returns a promise is finished by
-   * `settled(index)`, which its lane calls once it has awaited the promise: chaining a `then`
-   * here instead would make every sampled item finish a tick late, and in an ordered stage the
-   * items behind it would have to wait for it.
+   * Makes call `index` timed: a clock read on each side of it. When it returns a promise, its
+   * lane calls `settled(index)` once it has awaited it; chaining a `then` here instead would make
+   * every timed item finish a tick late, and in an ordered stage the items behind it would wait.
    */
-  wrap(call: Call): Call {
-    if (!sampling.enabled) return call;
-    return (item, index) => {
-      if (!StageMetrics.sampled(index)) return call(item, index);
-      const start = performance.now();
-      let result: unknown;
-      try {
-        result = call(item, index);
-      } catch (error) {
-        const end = performance.now();
-        this.record(end - start, end - start);
-        throw error;
-      }
-      const held = performance.now() - start;
-      if (isThenable(result)) this.#pending.set(index, { start, held });
-      else this.record(held, held);
-      return result;
-    };
+  time(call: Call, item: unknown, index: number): unknown {
+    const start = performance.now();
+    let result: unknown;
+    try {
+      result = call(item, index);
+    } catch (error) {
+      const end = performance.now();
+      this.record(end - start, end - start);
+      throw error;
+    }
+    const held = performance.now() - start;
+    if (isThenable(result)) {
+      this.#pending.set(index, { start, held });
+      this.pending++;
+    } else this.record(held, held);
+    return result;
   }
 
-  /** The promise of call `index` settled: records it, if it was sampled. */
+  /** The promise of call `index` settled: records it, if it was timed. */
   settled(index: number): void {
-    if (!StageMetrics.sampled(index)) return;
     const pending = this.#pending.get(index);
     if (pending === undefined) return;
     this.#pending.delete(index);
+    this.pending--;
     this.record(pending.held, performance.now() - pending.start);
   }
 
