@@ -148,7 +148,8 @@ class WorkerRuntime {
       }
       if (ints !== undefined) {
         Atomics.store(ints, CONTROL_ITEM, i);
-        (this.#started as Float64Array)[0] = epochNow();
+        // Only the deadline watchdog reads the start time, and only for items with a deadline.
+        if (batch.timeout !== undefined) (this.#started as Float64Array)[0] = epochNow();
       }
       const ctx = new WorkerTaskContext(this, batch, i);
       try {
