@@ -52,3 +52,10 @@ export function formatBytes(bytes: number): string {
   if (bytes >= 2 ** 10) return `${(bytes / 2 ** 10).toFixed(1)} kB`;
   return `${bytes} B`;
 }
+
+/** A user name as the common log format writes it: one word, no brackets. */
+export function userName(value: string): string {
+  if (!/^[^\s[\]]+$/.test(value))
+    throw new InvalidArgumentError('Expected one word without spaces or brackets.');
+  return value;
+}
