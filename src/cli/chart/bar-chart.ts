@@ -31,7 +31,8 @@ const palette = ['#0969da', '#1a7f37', '#9a6700', '#8250df', '#cf222e', '#1b7c83
 
 /** The chart as a standalone SVG document. Bars with NaN or negative values are drawn empty. */
 export function barChart(spec: BarChartSpec): string {
-  const width = spec.width ?? 720;
+  // Wide enough for the title, whatever was asked.
+  const width = Math.max(spec.width ?? 720, textWidth(spec.title, 16.5) + 32);
   const labelWidth = Math.max(80, ...spec.bars.map((b) => textWidth(b.label, 12))) + 16;
   const valueText = (b: Bar): string =>
     `${formatNumber(b.value)} ${spec.unit}${b.note === undefined ? '' : `  ${b.note}`}`;

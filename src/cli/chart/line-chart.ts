@@ -3,7 +3,7 @@
  * right y axis: throughput (left) and latency (right) against concurrency, say. `sluice tune`
  * draws its measurements with it.
  */
-import { el, escapeXml, formatNumber, niceTicks, svgDocument, text } from './svg.js';
+import { el, escapeXml, formatNumber, niceTicks, svgDocument, text, textWidth } from './svg.js';
 
 export interface LineSeries {
   name: string;
@@ -44,7 +44,8 @@ const margin = { top: 78, right: 72, bottom: 56, left: 72 };
 
 /** The chart as a standalone SVG document. */
 export function lineChart(spec: LineChartSpec): string {
-  const width = spec.width ?? 720;
+  // Wide enough for the title, whatever was asked.
+  const width = Math.max(spec.width ?? 720, textWidth(spec.title, 16.5) + 32);
   const height = spec.height ?? 400;
   const plotWidth = width - margin.left - margin.right;
   const plotHeight = height - margin.top - margin.bottom;
@@ -92,6 +93,7 @@ export function lineChart(spec: LineChartSpec): string {
   body += axisTitle(spec.left.label, 18, margin.top + plotHeight / 2);
   if (spec.right !== undefined) body += axisTitle(spec.right.label, width - 14, margin.top + plotHeight / 2);
 
+  let legendX = 16;
   spec.series.forEach((series, i) => {
     const color = series.color ?? (palette[i % palette.length] as string);
     const ticks = (series.axis ?? 'left') === 'right' ? rightTicks : leftTicks;
@@ -106,9 +108,9 @@ export function lineChart(spec: LineChartSpec): string {
         color,
       ),
     );
-    const legendX = 16 + i * 180;
     body += el('line', { x1: legendX, y1: 62, x2: legendX + 22, y2: 62, stroke: color, 'stroke-width': 2.5 });
     body += text(series.name, { x: legendX + 28, y: 66, class: 'label' });
+    legendX += 28 + textWidth(series.name, 12) + 24;
   });
   return svgDocument(width, height, spec.title, body);
 }

@@ -75,15 +75,14 @@ export function niceTicks(max: number, count = 5): number[] {
   return ticks.map((t) => Number(t.toPrecision(12)));
 }
 
-/** A short label for a number: 0.042, 1.5, 12, 3.4k, 12M. */
+/** A short label for a number, three significant digits below 100: 0.0412, 2.71, 12.3, 854, 3.4k, 12M. */
 export function formatNumber(value: number): string {
   const abs = Math.abs(value);
   if (abs >= 1e9) return `${trim(value / 1e9)}G`;
   if (abs >= 1e6) return `${trim(value / 1e6)}M`;
   if (abs >= 1e4) return `${trim(value / 1e3)}k`;
   if (abs >= 100 || abs === 0) return String(Math.round(value));
-  if (abs >= 1) return trim(value);
-  return String(Number(value.toPrecision(2)));
+  return String(Number(value.toPrecision(3)));
 }
 
 function trim(value: number): string {

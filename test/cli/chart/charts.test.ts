@@ -87,8 +87,8 @@ test('niceTicks() - round steps from 0 past the maximum', () => {
 test('formatNumber() - short labels', () => {
   assert.deepEqual([0, 0.0412, 2.71, 12, 854, 12_345, 3_400_000].map(formatNumber), [
     '0',
-    '0.041',
-    '2.7',
+    '0.0412',
+    '2.71',
     '12',
     '854',
     '12.3k',
