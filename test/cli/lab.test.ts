@@ -125,7 +125,7 @@ describe('sluice lab', { concurrency: true }, () => {
     assert.equal(report.count, expected);
     assert.deepEqual(
       report.results.map((r) => r.approach).filter((a) => a !== 'grep'),
-      ['stream', 'readline', 'sluice'],
+      ['stream', 'readline', 'sluice', 'sluice-ranges'],
     );
     for (const r of report.results) assert.equal(r.count, expected, r.approach);
     assert.equal((await barLabels(report.chart)).length, report.results.length);

@@ -9,19 +9,20 @@ import { createReadStream } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { cpu } from '../../exec/cpu.js';
+import type { CpuTask } from '../../exec/cpu.js';
 import { move } from '../../exec/task.js';
 import { flow } from '../../flow/flow.js';
 import { writeAccessLog } from './access-log.js';
 import { writeBarChart } from './charts.js';
 import { countOccurrences, userNeedle } from './count.js';
-import { lineChunks } from './line-chunks.js';
+import { type ByteRange, lineChunks } from './line-chunks.js';
 import { type Approach, measure } from './measure.js';
 import { formatBytes } from './options.js';
-import { openPool, taskUrl } from './resources.js';
+import { poolApproach } from './resources.js';
 import { type LabSession, withSession } from './session.js';
 import { formatSeconds, formatSpeedup, formatTable } from './table.js';
 import type { CountItem } from './tasks/count.task.js';
+import type { RangeItem } from './tasks/count-range.task.js';
 
 export interface BigfileOptions {
   /** Bytes of log to generate; ignored with `file`. */
@@ -61,7 +62,7 @@ export function runBigfile(options: BigfileOptions): Promise<BigfileReport> {
     if (!grep) say('grep was not found: its reference run is left out.');
     const measured = await measure(
       session,
-      approaches(session, path, needle, options, grep),
+      approaches(session, { path, bytes }, needle, options, grep),
       (a, b) => a === b,
       (count) => `${count} lines`,
     );
@@ -137,13 +138,12 @@ async function logFile(
 
 function approaches(
   session: LabSession,
-  path: string,
+  { path, bytes }: { path: string; bytes: number },
   needle: string,
   options: BigfileOptions,
   grep: boolean,
 ): Approach<number>[] {
   const { chunk, workers } = options;
-  let opened: Awaited<ReturnType<typeof openPool<CountItem, number>>> | undefined;
   const list: Approach<number>[] = [
     {
       approach: 'stream',
@@ -165,19 +165,27 @@ function approaches(
         return count;
       },
     },
-    {
-      approach: 'sluice',
-      label: `sluice, cpu() on ${workers} threads`,
-      prepare: async () => {
-        opened = await openPool<CountItem, number>(session, 'count', { workers, isolation: 'thread' });
-      },
-      run: () =>
+    poolApproach(
+      session,
+      { task: 'count', workers, isolation: 'thread' },
+      'sluice',
+      `sluice: chunks moved to ${workers} threads`,
+      (stage: CpuTask<CountItem, number>) =>
         flow(lineChunks(path, chunk, session.signal))
           .map((piece) => move<CountItem>({ chunk: piece, needle }))
-          .map(cpu<CountItem, number>(taskUrl('count'), { pool: opened?.pool }))
+          .map(stage)
           .reduce((sum, count) => sum + count, 0, { signal: session.signal }),
-      finish: () => opened?.close() ?? Promise.resolve(),
-    },
+    ),
+    poolApproach(
+      session,
+      { task: 'count-range', workers, isolation: 'thread' },
+      'sluice-ranges',
+      `sluice: ${workers} threads read ranges`,
+      (stage: CpuTask<RangeItem, number>) =>
+        flow(ranges(bytes, workers * 4).map((range) => ({ ...range, path, needle, chunkBytes: chunk })))
+          .map(stage)
+          .reduce((sum, count) => sum + count, 0, { signal: session.signal }),
+    ),
   ];
   if (grep)
     list.push({
@@ -186,6 +194,12 @@ function approaches(
       run: () => grepCount(path, needle, session.signal),
     });
   return list;
+}
+
+/** `count` ranges of about equal size that tile `bytes` bytes. */
+function ranges(bytes: number, count: number): ByteRange[] {
+  const step = Math.ceil(bytes / count);
+  return Array.from({ length: count }, (_, i) => ({ start: i * step, end: Math.min(bytes, (i + 1) * step) }));
 }
 
 /** Lines of `path` containing `needle`, by `grep -cF`; grep exits 1 when it finds none. */

@@ -6,8 +6,10 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { Agent } from 'node:http';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type CpuTask, cpu } from '../../exec/cpu.js';
 import type { Isolation } from '../../exec/pool/worker-handle.js';
 import { WorkerPool } from '../../exec/pool/worker-pool.js';
+import type { Approach } from './measure.js';
 import type { LabSession } from './session.js';
 
 /** The file of a module next to this one: `.ts` when sluice runs from source, `.js` when compiled. */
@@ -80,4 +82,43 @@ export async function openPool<In, Out>(
   const close = session.defer(() => pool.close());
   await pool.ready();
   return { pool, close };
+}
+
+export interface PoolSpec<In> {
+  /** The task module's name under tasks/: `'sum'` for tasks/sum.task.ts. */
+  task: string;
+  workers: number;
+  isolation: Isolation;
+  /** Run a few times on every worker before the clock starts, so the JIT has seen the task. */
+  warmItem?: In;
+}
+
+/**
+ * An approach on a pool of its own: the pool is opened (and warmed) before the clock starts and
+ * closed after it stops; `run` gets it as a cpu() stage.
+ */
+export function poolApproach<In, Out, R>(
+  session: LabSession,
+  spec: PoolSpec<In>,
+  approach: string,
+  label: string,
+  run: (stage: CpuTask<In, Out>) => Promise<R>,
+): Approach<R> {
+  let opened: { pool: WorkerPool<In, Out>; close: () => Promise<void> } | undefined;
+  return {
+    approach,
+    label,
+    prepare: async () => {
+      opened = await openPool<In, Out>(session, spec.task, {
+        workers: spec.workers,
+        isolation: spec.isolation,
+      });
+      const { pool } = opened;
+      const { warmItem } = spec;
+      if (warmItem !== undefined)
+        await Promise.all(Array.from({ length: spec.workers * 2 }, () => pool.run(warmItem)));
+    },
+    run: () => run(cpu<In, Out>(taskUrl(spec.task), { pool: opened?.pool })),
+    finish: () => opened?.close() ?? Promise.resolve(),
+  };
 }

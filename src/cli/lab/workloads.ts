@@ -4,12 +4,11 @@
  * child processes (a sluice cpu() stage on a WorkerPool), and, for the combined workload, as one
  * flow that fetches on the loop and computes on the pool.
  */
-import { type CpuTask, cpu } from '../../exec/cpu.js';
-import type { Isolation } from '../../exec/pool/worker-handle.js';
+import type { CpuTask } from '../../exec/cpu.js';
 import { flow } from '../../flow/flow.js';
 import { httpGet } from './http-get.js';
 import { type Approach, describeNumbers, type Measured, measure, sameNumbers } from './measure.js';
-import { openAgent, openPool, startDelayServer, taskUrl } from './resources.js';
+import { openAgent, poolApproach, startDelayServer } from './resources.js';
 import type { LabSession } from './session.js';
 import { sumOfSquares } from './sum-of-squares.js';
 import type { FetchItem } from './tasks/fetch.task.js';
@@ -85,35 +84,6 @@ async function runWorkload(
   };
 }
 
-/**
- * An approach on a pool: the pool is opened and warmed before the clock starts and closed after
- * it stops; `run` gets the pool as a cpu() stage.
- */
-function onPool<In>(
-  session: LabSession,
-  sizes: LabSizes,
-  pool: { task: string; isolation: Isolation; warmItem: In },
-  approach: string,
-  label: string,
-  run: (stage: CpuTask<In, number>) => Promise<number[]>,
-): Approach<number[]> {
-  let opened: Awaited<ReturnType<typeof openPool<In, number>>> | undefined;
-  return {
-    approach,
-    label,
-    prepare: async () => {
-      opened = await openPool<In, number>(session, pool.task, {
-        workers: sizes.workers,
-        isolation: pool.isolation,
-      });
-      const { pool: ready } = opened;
-      await Promise.all(Array.from({ length: sizes.workers * 2 }, () => ready.run(pool.warmItem)));
-    },
-    run: () => run(cpu<In, number>(taskUrl(pool.task), { pool: opened?.pool })),
-    finish: () => opened?.close() ?? Promise.resolve(),
-  };
-}
-
 /** The same items through a cpu() stage, on worker threads and on child processes. */
 function threadsAndProcesses<In>(
   session: LabSession,
@@ -130,7 +100,13 @@ function threadsAndProcesses<In>(
     ['process', 'processes', `${workers} children`],
   ] as const;
   return kinds.map(([isolation, approach, on]) =>
-    onPool(session, sizes, { task, isolation, warmItem }, approach, `${approach} (cpu(), ${on})`, run),
+    poolApproach(
+      session,
+      { task, workers, isolation, warmItem },
+      approach,
+      `${approach} (cpu(), ${on})`,
+      run,
+    ),
   );
 }
 
@@ -204,13 +180,12 @@ function ioApproaches(
   if (compute) {
     // Fetch on the event loop, compute on worker threads, the two overlapping in one flow.
     approaches.push(
-      onPool(
+      poolApproach(
         session,
-        sizes,
-        { task: 'sum', isolation: 'thread', warmItem: 1000 },
+        { task: 'sum', workers: sizes.workers, isolation: 'thread', warmItem: 1000 },
         'combined',
         `combined (map, then cpu() on ${sizes.workers} threads)`,
-        (stage) =>
+        (stage: CpuTask<number, number>) =>
           flow(urls())
             .map(async (url, { signal }) => Number(await httpGet(url, asyncAgent, signal)), { concurrency })
             .map(stage)

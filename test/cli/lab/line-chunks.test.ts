@@ -59,3 +59,23 @@ test('countOccurrences() - counts the lines of one user, not of a user whose nam
   );
   assert.equal(countOccurrences(new Uint8Array(log), userNeedle('alice')), 2);
 });
+
+test('lineChunks() - ranges that tile a file read each line once, whatever their edges cut', async () => {
+  const content = Array.from({ length: 60 }, (_, i) => `${i} ${'z'.repeat(i % 13)}\n`).join('');
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-chunks-'));
+  try {
+    const path = join(dir, 'log');
+    await writeFile(path, content);
+    for (const step of [1, 7, 50, content.length]) {
+      let read = '';
+      for (let start = 0; start < content.length; start += step) {
+        const range = { start, end: Math.min(content.length, start + step) };
+        for await (const chunk of lineChunks(path, 32, new AbortController().signal, range))
+          read += Buffer.from(chunk).toString();
+      }
+      assert.equal(read, content, `ranges of ${step} bytes`);
+    }
+  } finally {
+    await rm(dir, { recursive: true });
+  }
+});
