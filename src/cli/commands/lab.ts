@@ -15,7 +15,7 @@ const cores = availableParallelism();
 
 const examples = `
 Examples:
-  sluice lab                                   all three workloads, about 20 s on 2 cores
+  sluice lab                                   all three workloads, 20 to 35 s on 2 cores
   sluice lab --workloads io --requests 500 --delay-ms 10 --json
   sluice lab bigfile --size 200MB              a 200 MB log, removed afterwards
   sluice lab server --clients 128
