@@ -96,8 +96,8 @@ describe('sluice lab', { concurrency: true }, () => {
       [
         'serial (one at a time)',
         'async (map, concurrency 32)',
-        'threads (cpu(), 1 workers)',
-        'processes (cpu(), 1 children)',
+        'threads (cpu(), 1 worker)',
+        'processes (cpu(), 1 child)',
       ],
     );
     assert.ok(lines.includes(`chart: ${join(dir, 'lab-cpu.svg')}`), ran.stdout);

@@ -20,7 +20,7 @@ import { type Approach, measure } from './measure.js';
 import { formatBytes } from './options.js';
 import { poolApproach } from './resources.js';
 import { type LabSession, withSession } from './session.js';
-import { formatSeconds, formatSpeedup, formatTable } from './table.js';
+import { formatSeconds, formatSpeedup, formatTable, plural } from './table.js';
 import type { CountItem } from './tasks/count.task.js';
 import type { RangeItem } from './tasks/count-range.task.js';
 
@@ -75,7 +75,7 @@ export function runBigfile(options: BigfileOptions): Promise<BigfileReport> {
     }));
     const chart = await writeBarChart(options.out, 'lab-bigfile', {
       title: `Counting ${options.user}'s lines in a ${formatBytes(bytes)} access log`,
-      subtitle: `${options.workers} workers, ${formatBytes(options.chunk)} chunks; lower is better`,
+      subtitle: `${plural(options.workers, 'worker')}, ${formatBytes(options.chunk)} chunks; lower is better`,
       unit: 's',
       bars: results.map((r) => ({ label: r.label, value: r.seconds, speedup: r.speedup })),
     });
@@ -169,7 +169,7 @@ function approaches(
       session,
       { task: 'count', workers, isolation: 'thread' },
       'sluice',
-      `sluice: chunks moved to ${workers} threads`,
+      `sluice: chunks moved to ${plural(workers, 'thread')}`,
       (stage: CpuTask<CountItem, number>) =>
         flow(lineChunks(path, chunk, session.signal))
           .map((piece) => move<CountItem>({ chunk: piece, needle }))
@@ -180,7 +180,7 @@ function approaches(
       session,
       { task: 'count-range', workers, isolation: 'thread' },
       'sluice-ranges',
-      `sluice: ${workers} threads read ranges`,
+      `sluice: ${plural(workers, 'thread')} read ranges`,
       (stage: CpuTask<RangeItem, number>) =>
         flow(ranges(bytes, workers * 4).map((range) => ({ ...range, path, needle, chunkBytes: chunk })))
           .map(stage)

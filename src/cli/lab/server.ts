@@ -10,7 +10,7 @@ import { writeBarChart } from './charts.js';
 import { forkSibling, openPool } from './resources.js';
 import { type LabSession, withSession } from './session.js';
 import { sumOfSquares } from './sum-of-squares.js';
-import { formatSeconds, formatSpeedup, formatTable } from './table.js';
+import { formatSeconds, formatSpeedup, formatTable, plural } from './table.js';
 
 export interface ServerOptions {
   requests: number;
@@ -60,7 +60,7 @@ export function runServerLab(options: ServerOptions): Promise<ServerReport> {
     await close();
     results.push({
       approach: 'pool',
-      label: `through cpu() (${workers} worker threads)`,
+      label: `through cpu() (${plural(workers, 'worker thread')})`,
       ...onPool,
       speedup: onPool.requestsPerSecond / loop.requestsPerSecond,
     });

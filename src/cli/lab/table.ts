@@ -27,3 +27,8 @@ export function formatSeconds(seconds: number): string {
 export function formatSpeedup(factor: number): string {
   return `${factor >= 10 ? factor.toFixed(0) : factor >= 1 ? factor.toFixed(1) : factor.toFixed(2)}x`;
 }
+
+/** `1 worker`, `2 workers`, `1 child`, `2 children`. */
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
+}

@@ -11,6 +11,7 @@ import { type Approach, describeNumbers, type Measured, measure, sameNumbers } f
 import { openAgent, poolApproach, startDelayServer } from './resources.js';
 import type { LabSession } from './session.js';
 import { sumOfSquares } from './sum-of-squares.js';
+import { plural } from './table.js';
 import type { FetchItem } from './tasks/fetch.task.js';
 
 export const workloadNames = ['io', 'cpu', 'combined'] as const;
@@ -64,7 +65,7 @@ async function runWorkload(
   origin: string,
 ): Promise<WorkloadResult> {
   const { requests, delayMs, tasks, size, workers, concurrency } = sizes;
-  const on = `${workers} worker${workers === 1 ? '' : 's'} per pool; lower is better`;
+  const on = `${plural(workers, 'worker')} per pool; lower is better`;
   const sum = `a sum of i*i for i < ${size.toLocaleString('en-US')}`;
   const [title, subtitle, approaches] =
     name === 'cpu'
@@ -96,8 +97,8 @@ function threadsAndProcesses<In>(
     flow(items()).map(stage).collect({ signal: session.signal });
   const { workers } = sizes;
   const kinds = [
-    ['thread', 'threads', `${workers} workers`],
-    ['process', 'processes', `${workers} children`],
+    ['thread', 'threads', plural(workers, 'worker')],
+    ['process', 'processes', plural(workers, 'child', 'children')],
   ] as const;
   return kinds.map(([isolation, approach, on]) =>
     poolApproach(
@@ -184,7 +185,7 @@ function ioApproaches(
         session,
         { task: 'sum', workers: sizes.workers, isolation: 'thread', warmItem: 1000 },
         'combined',
-        `combined (map, then cpu() on ${sizes.workers} threads)`,
+        `combined (map, then cpu() on ${plural(sizes.workers, 'thread')})`,
         (stage: CpuTask<number, number>) =>
           flow(urls())
             .map(async (url, { signal }) => Number(await httpGet(url, asyncAgent, signal)), { concurrency })
