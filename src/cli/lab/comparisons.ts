@@ -43,23 +43,18 @@ export async function runComparisons(options: ComparisonOptions): Promise<Compar
         'Pools are started and warmed before each clock starts.\n',
     );
   }
-  await withSession(async (session) => {
-    const charts: Promise<void>[] = [];
-    await runWorkloads(session, workloads, sizes, (result) => {
-      charts.push(
-        chartOf(out, result).then((chart) => {
-          report.workloads.push({
-            workload: result.workload,
-            title: result.title,
-            results: strip(result),
-            chart,
-          });
-          if (!json) process.stdout.write(`\n${result.title}\n${tableOf(result)}\nchart: ${chart}\n`);
-        }),
-      );
-    });
-    await Promise.all(charts);
-  });
+  await withSession((session) =>
+    runWorkloads(session, workloads, sizes, async (result) => {
+      const chart = await chartOf(out, result);
+      report.workloads.push({
+        workload: result.workload,
+        title: result.title,
+        results: strip(result),
+        chart,
+      });
+      if (!json) process.stdout.write(`\n${result.title}\n${tableOf(result)}\nchart: ${chart}\n`);
+    }),
+  );
   if (json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   return report;
 }

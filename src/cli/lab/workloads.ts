@@ -45,14 +45,14 @@ export async function runWorkloads(
   session: LabSession,
   names: readonly WorkloadName[],
   sizes: LabSizes,
-  onResult: (result: WorkloadResult) => void,
+  onResult: (result: WorkloadResult) => Promise<void>,
 ): Promise<WorkloadResult[]> {
   const needsServer = names.some((name) => name !== 'cpu');
   const origin = needsServer ? await startDelayServer(session, sizes.delayMs) : '';
   const out: WorkloadResult[] = [];
   for (const name of names) {
     const result = await runWorkload(session, name, sizes, origin);
-    onResult(result);
+    await onResult(result);
     out.push(result);
   }
   return out;
