@@ -60,7 +60,7 @@ export function runServerLab(options: ServerOptions): Promise<ServerReport> {
     await close();
     results.push({
       approach: 'pool',
-      label: `through cpu() (${plural(workers, 'worker thread')})`,
+      label: `on a WorkerPool (${plural(workers, 'worker thread')})`,
       ...onPool,
       speedup: onPool.requestsPerSecond / loop.requestsPerSecond,
     });
