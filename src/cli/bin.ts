@@ -22,6 +22,8 @@ const program = new Command('sluice')
   )
   .version(version, '-v, --version')
   .showSuggestionAfterError(true)
+  // Each command's options are its own: `sluice lab bigfile --size 200MB` is bigfile's --size, not lab's.
+  .enablePositionalOptions()
   .exitOverride()
   .configureOutput({
     // commander's own usage errors become one coded line.

@@ -86,6 +86,7 @@ const table = {
   WorkerCrashedError: { code: 'SLUICE_ERR_WORKER_CRASHED', base: 'Error' },
   DataCloneError: { code: 'SLUICE_ERR_DATA_CLONE', base: 'Error' },
   PoolClosedError: { code: 'SLUICE_ERR_POOL_CLOSED', base: 'Error' },
+  LabMismatchError: { code: 'SLUICE_ERR_LAB_MISMATCH', base: 'Error' },
 } as const satisfies Record<string, { code: `SLUICE_ERR_${string}`; base: Base }>;
 
 type Table = typeof table;
@@ -166,6 +167,9 @@ export const DataCloneError = generate('DataCloneError');
 export type DataCloneError = SluiceErrorOf<'DataCloneError'>;
 export const PoolClosedError = generate('PoolClosedError');
 export type PoolClosedError = SluiceErrorOf<'PoolClosedError'>;
+/** `sluice lab`: two approaches to the same work gave different answers. */
+export const LabMismatchError = generate('LabMismatchError');
+export type LabMismatchError = SluiceErrorOf<'LabMismatchError'>;
 
 /** Every generated class by name, to rebuild an error that crossed a thread or process boundary. */
 export const errorClasses: { readonly [N in ErrorName]?: SluiceErrorClass<N> } = {
