@@ -45,17 +45,10 @@ export function registerDemo(program: Command): void {
     .summary('run an asset-inventory ETL against 40 simulated providers, into SQLite or PostgreSQL')
     .description(
       [
-        'Runs an asset-inventory ETL of the kind security and IT teams run against dozens of products,',
-        'entirely on this machine. A local service simulates the providers: paginated listings (cursors',
-        'or page numbers), each with its own latency, record shape and rate limit (429 + Retry-After),',
-        'and occasional 5xx. sluice fetches every page with retries and per-provider rate limits,',
-        'normalizes the records on a worker pool (common schema, SHA-256 identity of the serial, MAC',
-        'or host name), merges the devices several providers report, and upserts them in batches,',
-        'one transaction each. Re-running loads the same rows again and changes nothing.',
-        '',
+        'Runs an asset-inventory ETL of the kind security and IT teams run against dozens of products, entirely on this machine. A local service simulates the providers: paginated listings (cursors or page numbers), each with its own latency, record shape and rate limit (429 + Retry-After), and occasional 5xx. sluice fetches every page with retries and per-provider rate limits, normalizes the records on a worker pool (common schema, SHA-256 identity of the serial, MAC or host name), merges the devices several providers report, and upserts them in batches, one transaction each. Re-running changes no row.',
         'Ctrl-C stops cleanly: batches already loaded stay committed, none is left half-written.',
         'Exit codes: 0 done, 1 failed, 2 bad usage, 130 interrupted.',
-      ].join('\n'),
+      ].join('\n\n'),
     )
     .option(
       '--assets <n>',

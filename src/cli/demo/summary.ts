@@ -9,6 +9,7 @@ export interface StageRate {
   readonly name: string;
   readonly kind: string;
   readonly entered: number;
+  /** Items passed on; for forEach, items consumed. */
   readonly outputs: number;
   /** Items entered per second of the run. */
   readonly perSecond: number;
@@ -41,7 +42,7 @@ export function stageRates(report: RunReport): StageRate[] {
     name: s.name,
     kind: s.kind,
     entered: s.entered,
-    outputs: s.outputs,
+    outputs: s.kind === 'forEach' ? s.emitted : s.outputs,
     perSecond: Math.round(s.entered / seconds),
     retries: s.retries,
     deadLettered: s.deadLettered,
