@@ -5,6 +5,10 @@
  * reveals its total on page one, and the rest can then be fetched side by side. The queue holds
  * at most one entry per provider (a range stands for many pages), so it stays small whatever the
  * size of the listing.
+ *
+ * Requests are handed out round-robin, and no provider gets more than `perProvider` in flight:
+ * otherwise one provider's 200 pages would fill every lane of the fetch stage, and the lanes
+ * would all queue on that one provider's rate limit while the other thirty-nine sat idle.
  */
 import type { Provider } from './population.js';
 
@@ -32,11 +36,17 @@ export class Frontier implements AsyncIterable<PageRequest> {
   readonly #ready: (PageRequest | Range)[];
   /** Requests queued or handed out and not yet settled; the listing is over when it reaches 0. */
   #open: number;
+  /** Requests handed out and not yet settled, by provider index. */
+  readonly #inFlight: number[];
+  readonly #perProvider: number;
   #wake: (() => void) | undefined;
 
-  constructor(providers: readonly Provider[]) {
+  /** @param perProvider requests one provider may have handed out and unsettled at once */
+  constructor(providers: readonly Provider[], perProvider = 4) {
     this.#ready = providers.map((provider) => ({ provider, page: 0 }));
     this.#open = providers.length;
+    this.#inFlight = providers.map(() => 0);
+    this.#perProvider = perProvider;
   }
 
   /** A page was fetched: queue the pages it revealed. */
@@ -47,12 +57,12 @@ export class Frontier implements AsyncIterable<PageRequest> {
     } else if (provider.paging === 'page' && page === 0 && (links.totalPages ?? 1) > 1) {
       this.#push({ provider, next: 1, end: links.totalPages! }, links.totalPages! - 1);
     }
-    this.#settle();
+    this.#settle(request);
   }
 
   /** A page failed for good. For a cursor-paged provider that ends its listing: its next cursor is lost with it. */
-  failed(_request: PageRequest): void {
-    this.#settle();
+  failed(request: PageRequest): void {
+    this.#settle(request);
   }
 
   #push(entry: PageRequest | Range, requests: number): void {
@@ -61,8 +71,9 @@ export class Frontier implements AsyncIterable<PageRequest> {
     this.#wakeUp();
   }
 
-  #settle(): void {
+  #settle(request: PageRequest): void {
     this.#open--;
+    this.#inFlight[request.provider.index]!--;
     this.#wakeUp();
   }
 
@@ -72,12 +83,19 @@ export class Frontier implements AsyncIterable<PageRequest> {
     wake?.();
   }
 
+  /** The next request of the first provider in the queue below its in-flight limit, the queue then rotated. */
   #take(): PageRequest | undefined {
-    const head = this.#ready[0];
-    if (head === undefined) return undefined;
-    if (!('next' in head)) return this.#ready.shift() as PageRequest;
-    const request = { provider: head.provider, page: head.next++ };
-    if (head.next >= head.end) this.#ready.shift();
+    const at = this.#ready.findIndex((entry) => this.#inFlight[entry.provider.index]! < this.#perProvider);
+    if (at === -1) return undefined;
+    const [entry] = this.#ready.splice(at, 1) as [PageRequest | Range];
+    let request: PageRequest;
+    if ('next' in entry) {
+      request = { provider: entry.provider, page: entry.next++ };
+      if (entry.next < entry.end) this.#ready.push(entry);
+    } else {
+      request = entry;
+    }
+    this.#inFlight[request.provider.index]!++;
     return request;
   }
 
