@@ -5,7 +5,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { runInventory } from '../demo/inventory.js';
 import { MAX_ASSETS, Population } from '../demo/population.js';
-import { startProviderServer } from '../demo/provider-server.js';
+import { type ProviderServer, startProviderServer } from '../demo/provider-server.js';
 import { isPostgresUrl, isTableName, openStore } from '../demo/store.js';
 import { demoSummary, printDemoSummary } from '../demo/summary.js';
 import { abortOnInterrupt, EXIT_INTERRUPTED } from '../interrupt.js';
@@ -106,10 +106,11 @@ async function demo(options: DemoOptions): Promise<void> {
     );
   });
   const interrupt = abortOnInterrupt();
-  const server = await startProviderServer(population);
+  let server: ProviderServer | undefined;
   let outcome: Awaited<ReturnType<typeof runInventory>> | undefined;
   let failure: unknown;
   try {
+    server = await startProviderServer(population);
     outcome = await runInventory({
       population,
       origin: server.origin,
@@ -123,7 +124,7 @@ async function demo(options: DemoOptions): Promise<void> {
     if (report !== undefined && counts !== undefined) outcome = { report, counts };
   } finally {
     interrupt.dispose();
-    await server.close();
+    await server?.close();
   }
   try {
     if (outcome !== undefined) {
@@ -131,7 +132,14 @@ async function demo(options: DemoOptions): Promise<void> {
         seed: options.seed,
         assets: options.assets,
         providers: options.providers,
-        ...(await store.counts().then(({ devices, correlated }) => ({ uniqueDevices: devices, correlated }))),
+        // After a failure the database may be unreachable too: the summary then says so with -1.
+        ...(await store.counts().then(
+          ({ devices, correlated }) => ({ uniqueDevices: devices, correlated }),
+          (error: unknown) => {
+            if (failure === undefined) throw error;
+            return { uniqueDevices: -1, correlated: -1 };
+          },
+        )),
         rateLimited: outcome.counts.rateLimited,
         database: store.location,
       });
