@@ -3,7 +3,7 @@ import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -124,16 +124,28 @@ test('sluice demo with a bad option value exits 2 with one coded line', async ()
   }
 });
 
-const PG_URL = `postgres://postgres@127.0.0.1:5432/test`;
+/** Connects as postgres, else as the current OS user (trust auth either way); fails saying how to start the server. */
+async function connectPostgres(): Promise<{ client: pg.Client; url: string }> {
+  let last: unknown;
+  for (const user of ['postgres', userInfo().username]) {
+    const url = `postgres://${user}@127.0.0.1:5432/test`;
+    const client = new pg.Client({ connectionString: url });
+    try {
+      await client.connect();
+      return { client, url };
+    } catch (error) {
+      last = error;
+      await client.end().catch(() => undefined);
+    }
+  }
+  return assert.fail(
+    `PostgreSQL is not reachable at 127.0.0.1:5432, database test (${String(last)}). Start it with: ` +
+      'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start',
+  );
+}
 
 test('sluice demo --db postgres:// loads the same devices into PostgreSQL, idempotently', async () => {
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect().catch((error: unknown) => {
-    assert.fail(
-      `PostgreSQL is not reachable at ${PG_URL} (${String(error)}). Start it with: ` +
-        'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start',
-    );
-  });
+  const { client, url: PG_URL } = await connectPostgres();
   const table = `demo_test_${process.pid}_${Date.now()}`;
   try {
     const truth = groundTruth(ASSETS);
