@@ -1,0 +1,112 @@
+/**
+ * The one place the CLI turns a run report into words: per-stage rates for any flow (`sluice
+ * run`), and the demo's summary with its counts. Live progress and richer report formatting are
+ * coming with the observe layer; until then, this is deliberately plain.
+ */
+import type { RunReport, RunStatus } from '../../flow/report.js';
+
+export interface StageRate {
+  readonly name: string;
+  readonly kind: string;
+  readonly entered: number;
+  /** Items passed on; for forEach, items consumed. */
+  readonly outputs: number;
+  /** Items entered per second of the run. */
+  readonly perSecond: number;
+  readonly retries: number;
+  readonly deadLettered: number;
+}
+
+export interface DemoSummary {
+  readonly status: RunStatus;
+  readonly seconds: number;
+  readonly seed: number;
+  readonly assets: number;
+  readonly providers: number;
+  readonly pages: number;
+  readonly records: number;
+  readonly uniqueDevices: number;
+  /** Devices reported by more than one provider, merged into one row. */
+  readonly correlated: number;
+  readonly retried: number;
+  readonly rateLimited: number;
+  readonly deadLetters: { readonly pages: number; readonly records: number };
+  readonly database: string;
+  readonly stages: readonly StageRate[];
+}
+
+/** Per-stage counts and rates from a report. */
+export function stageRates(report: RunReport): StageRate[] {
+  const seconds = Math.max(report.durationMs, 1) / 1000;
+  return report.stages.map((s) => ({
+    name: s.name,
+    kind: s.kind,
+    entered: s.entered,
+    outputs: s.kind === 'forEach' ? s.emitted : s.outputs,
+    perSecond: Math.round(s.entered / seconds),
+    retries: s.retries,
+    deadLettered: s.deadLettered,
+  }));
+}
+
+export function demoSummary(
+  report: RunReport,
+  facts: Omit<DemoSummary, 'status' | 'seconds' | 'pages' | 'records' | 'retried' | 'deadLetters' | 'stages'>,
+): DemoSummary {
+  const stage = (name: string) => report.stages.find((s) => s.name === name);
+  return {
+    status: report.status,
+    seconds: Math.round(report.durationMs / 10) / 100,
+    ...facts,
+    pages: stage('fetch')?.emitted ?? 0,
+    records: stage('split')?.outputs ?? 0,
+    retried: report.stages.reduce((sum, s) => sum + s.retries, 0),
+    deadLetters: { pages: stage('fetch')?.deadLettered ?? 0, records: stage('normalize')?.deadLettered ?? 0 },
+    stages: stageRates(report),
+  };
+}
+
+const n = (value: number) => value.toLocaleString('en-US');
+
+/** The per-stage table, one line a stage. */
+export function formatStages(rates: readonly StageRate[]): string {
+  const width = Math.max(5, ...rates.map((r) => r.name.length));
+  const lines = [
+    `  ${'stage'.padEnd(width)}  ${'kind'.padEnd(7)} ${'in'.padStart(10)} ${'out'.padStart(10)} ${'in/s'.padStart(9)} ${'retries'.padStart(7)} ${'dead'.padStart(5)}`,
+  ];
+  for (const r of rates) {
+    lines.push(
+      `  ${r.name.padEnd(width)}  ${r.kind.padEnd(7)} ${n(r.entered).padStart(10)} ${n(r.outputs).padStart(10)} ${n(r.perSecond).padStart(9)} ${n(r.retries).padStart(7)} ${n(r.deadLettered).padStart(5)}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** Prints the demo's summary, as text or as one JSON document. */
+export function printDemoSummary(
+  summary: DemoSummary,
+  json: boolean,
+  out: NodeJS.WritableStream = process.stdout,
+): void {
+  if (json) {
+    out.write(`${JSON.stringify(summary, null, 2)}\n`);
+    return;
+  }
+  const s = summary;
+  out.write(
+    [
+      `${s.status === 'completed' ? 'Inventory loaded' : `Inventory run ${s.status}`} in ${s.seconds.toFixed(2)} s: ${n(s.providers)} providers, seed ${s.seed}`,
+      '',
+      formatStages(s.stages),
+      '',
+      `  pages fetched     ${n(s.pages)}`,
+      `  records fetched   ${n(s.records)}`,
+      `  unique devices    ${n(s.uniqueDevices)} (${n(s.correlated)} seen by more than one provider, merged)`,
+      `  retried           ${n(s.retried)} (${n(s.rateLimited)} after a 429 with Retry-After)`,
+      `  dead letters      ${n(s.deadLetters.pages)} page${s.deadLetters.pages === 1 ? '' : 's'}, ${n(s.deadLetters.records)} records`,
+      '',
+      `Data: ${s.database}`,
+      '',
+    ].join('\n'),
+  );
+}
