@@ -27,6 +27,9 @@ const STOP: Promise<boolean> = Promise.resolve(false);
 const CARRY_ON = (): boolean => true;
 /** How long a stage may keep the event loop to itself (see #timeToYield). */
 const YIELD_AFTER_MS = 10;
+/** How often, in work, a stage looks at the clock; and the most takes it lets pass between looks. */
+const CHECK_EVERY_MS = 2;
+const MAX_CHECK_GAP = 256;
 
 /** An ordered flatMap item still being iterated while not at the head: its outputs wait here. */
 class PendingOutputs {
@@ -60,8 +63,11 @@ export class LaneStage {
   #watching = false;
   /** True while #flush waits for room in the output. */
   #flushWaiting = false;
-  /** Takes so far, to read the clock only every 256 of them. */
-  #takes = 0;
+  /** Takes to go before the clock is read again (see #timeToYield). */
+  #untilClockCheck = 1;
+  /** Takes between clock reads: up to 256 for quick items, down to 1 for slow synchronous ones. */
+  #checkGap = 1;
+  #lastCheck: number;
   /** When the event loop last had a turn, as far as this stage knows. */
   #lastYield: number;
   /** Set once the stage has run too long without the event loop getting a turn. */
@@ -88,6 +94,7 @@ export class LaneStage {
     this.#window = Math.max(16, spec.concurrency * 2);
     this.#ordered = spec.ordered && output !== undefined;
     this.#lastYield = run.clock.now();
+    this.#lastCheck = this.#lastYield;
   }
 
   /** Runs every lane; resolves when the input is exhausted and every result is out. */
@@ -146,7 +153,7 @@ export class LaneStage {
     if (
       this.#run.stopped ||
       this.#yieldDue ||
-      ((++this.#takes & 255) === 0 && this.#timeToYield()) ||
+      (--this.#untilClockCheck === 0 && this.#timeToYield()) ||
       (this.#ordered && this.#stats.entered - this.#head >= this.#window)
     ) {
       return EMPTY;
@@ -174,10 +181,20 @@ export class LaneStage {
    * the lanes going on microtasks alone, and microtasks run before any timer or socket gets a
    * turn. Once the stage has run YIELD_AFTER_MS without the event loop getting one, every lane
    * pauses for one macrotask, so a run over a large in-memory source cannot starve the rest of
-   * the process (an HTTP server, an abort timer). The clock is read once every 256 items.
+   * the process (an HTTP server, an abort timer). The clock is read every `#checkGap` takes: 256
+   * for quick items, fewer for slow synchronous ones, so that it is read about every
+   * CHECK_EVERY_MS (a stage of 5 ms synchronous calls must not run 256 of them before it looks).
    */
   #timeToYield(): boolean {
-    if (this.#run.clock.now() - this.#lastYield < YIELD_AFTER_MS) return false;
+    const now = this.#run.clock.now();
+    const sinceCheck = now - this.#lastCheck;
+    this.#lastCheck = now;
+    this.#checkGap =
+      sinceCheck <= 0
+        ? Math.min(MAX_CHECK_GAP, this.#checkGap * 2)
+        : Math.max(1, Math.min(MAX_CHECK_GAP, Math.floor((this.#checkGap * CHECK_EVERY_MS) / sinceCheck)));
+    this.#untilClockCheck = this.#checkGap;
+    if (now - this.#lastYield < YIELD_AFTER_MS) return false;
     this.#yieldDue = true;
     return true;
   }

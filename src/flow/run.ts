@@ -238,7 +238,7 @@ export class Run<T> implements RunControl {
       else this.#undelivered = n;
     }
     this.#external?.removeEventListener('abort', this.#onExternalAbort);
-    this.#insight.stop(status);
+    this.#insight.stop();
     const report = this.report();
     this.#insight.ended(report);
     if (error !== null && typeof error === 'object' && Object.isExtensible(error) && isSluiceError(error)) {
@@ -252,7 +252,7 @@ export class Run<T> implements RunControl {
       this.#status = status;
       this.stopped = true;
       this.#external?.removeEventListener('abort', this.#onExternalAbort);
-      this.#insight.stop(status);
+      this.#insight.stop();
       const report = this.report();
       this.#insight.ended(report);
       return report;

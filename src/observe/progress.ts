@@ -24,6 +24,8 @@ export interface StageSnapshot {
 export interface ProgressSnapshot {
   readonly elapsedMs: number;
   readonly stages: readonly StageSnapshot[];
+  /** Warnings so far (a stage blocking the event loop, say), shown under the stages. */
+  readonly warnings: readonly string[];
 }
 
 export interface ProgressOptions {
@@ -65,31 +67,37 @@ export class ProgressPrinter {
   }
 
   update(snapshot: ProgressSnapshot): void {
-    this.#write(snapshot, false);
-  }
-
-  /** The last picture of the run, left on screen. */
-  finish(snapshot: ProgressSnapshot, status: string): void {
-    this.#write(snapshot, true, status);
-  }
-
-  #write(snapshot: ProgressSnapshot, final: boolean, status?: string): void {
-    const lines = formatProgress(snapshot, final, status);
+    const lines = formatProgress(snapshot);
     if (!this.#tty) {
       this.#stream.write(`${lines.join('\n')}\n`);
       return;
     }
     // Up over the previous picture, then each line cleared as it is rewritten.
-    const up = this.#drawn > 0 ? `\x1b[${this.#drawn}A` : '';
-    this.#stream.write(`${up}${lines.map((line) => `\x1b[2K${line}`).join('\n')}\n`);
+    this.#stream.write(`${this.#up()}${lines.map((line) => `${ESC}[2K${line}`).join('\n')}\n`);
     this.#drawn = lines.length;
+  }
+
+  /**
+   * The run ended: a terminal's picture is wiped, leaving the screen to the report; a log keeps
+   * its lines, which are a record.
+   */
+  finish(): void {
+    if (!this.#tty || this.#drawn === 0) return;
+    this.#stream.write(`${this.#up()}${ESC}[0J`);
+    this.#drawn = 0;
+  }
+
+  #up(): string {
+    return this.#drawn > 0 ? `${ESC}[${this.#drawn}A\r` : '';
   }
 }
 
+const ESC = '\x1b';
+
 /** The progress lines for one snapshot: a header, then one line per stage. */
-export function formatProgress(snapshot: ProgressSnapshot, final = false, status?: string): string[] {
+export function formatProgress(snapshot: ProgressSnapshot): string[] {
   const width = Math.max(...snapshot.stages.map((s) => s.name.length), 5);
-  const header = `sluice ${final ? (status ?? 'done') : 'running'} ${formatDuration(snapshot.elapsedMs)}`;
+  const header = `sluice running ${formatDuration(snapshot.elapsedMs)}`;
   return [
     header,
     ...snapshot.stages.map((s) => {
@@ -99,11 +107,10 @@ export function formatProgress(snapshot: ProgressSnapshot, final = false, status
         done.padStart(15),
         `${count(Math.round(s.ratePerSec))}/s`.padStart(9),
       ];
-      if (!final) {
-        parts.push(`in flight ${count(s.inFlight)}`);
-        if (s.etaMs !== undefined) parts.push(`ETA ${formatDuration(s.etaMs)}`);
-      }
+      parts.push(`in flight ${count(s.inFlight)}`);
+      if (s.etaMs !== undefined) parts.push(`ETA ${formatDuration(s.etaMs)}`);
       return parts.join('  ');
     }),
+    ...snapshot.warnings.map((warning) => `  warning: ${warning}`),
   ];
 }

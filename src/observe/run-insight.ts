@@ -193,7 +193,11 @@ export class RunInsight {
         ...(eta === undefined ? {} : { etaMs: eta }),
       };
     });
-    return { elapsedMs: this.#clock.now() - this.#startedMs, stages };
+    return {
+      elapsedMs: this.#clock.now() - this.#startedMs,
+      stages,
+      warnings: this.warnings.map((w) => w.message),
+    };
   }
 
   /** A stage whose synchronous calls filled half the last tick gets its warning. */
@@ -221,12 +225,15 @@ export class RunInsight {
     const warning: InsightWarning = { code: 'SLUICE_W_LOOP_BLOCKED', stage: stage.name, message };
     this.warnings.push(warning);
     if (warningChannel.hasSubscribers) warningChannel.publish({ runId: this.runId, warning });
+    // One place for it: the run's logger, else the progress display (a line written under a
+    // redrawn display would be drawn over), else Node's own warnings.
     if (this.#logger !== undefined) this.#logger.warn({ code: warning.code, stage: stage.name }, message);
-    else process.emitWarning(message, { code: warning.code, type: 'SluiceWarning' });
+    else if (this.#printer === undefined)
+      process.emitWarning(message, { code: warning.code, type: 'SluiceWarning' });
   }
 
-  /** Ends the watch: stops the timer and the loop monitor, judges a short run whole, draws the last picture. */
-  stop(status: string): void {
+  /** Ends the watch: stops the timer and the loop monitor, judges a short run whole, wipes the progress display. */
+  stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
@@ -240,7 +247,7 @@ export class RunInsight {
         if (share >= BLOCKING_SHARE) this.#warnBlocking(s, `it kept it busy ${percent(share)} of the run`);
       }
     }
-    this.#printer?.finish(this.snapshot(), status);
+    this.#printer?.finish();
   }
 
   /** Publishes the final report on `sluice:run:end`. */

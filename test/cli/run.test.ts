@@ -23,9 +23,12 @@ type Failed = { code: number; stdout: string; stderr: string };
 test('sluice run runs the flow a module returns, prints the per-stage summary and writes the report', async () => {
   const out = join(dir, 'report.json');
   const { stdout } = await sluiceRun(fixture('squares-flow.ts'), '--report', out);
-  assert.match(stdout, /^Run completed in [\d.]+ s, 100 items from the source/);
-  assert.match(stdout, /^ {2}square +map +100 +100 /m);
-  assert.match(stdout, /^ {2}even +filter +100 +50 /m);
+  assert.match(stdout, /^completed in [\d.]+m?s, 100 items from the source/);
+  // Per stage: items out, rate, latency, busy share and what bounds it; then the bottleneck.
+  assert.match(stdout, /^square +map +100 +[\d,]+\/s .*(light|cpu-bound|io-bound|mixed)$/m);
+  assert.match(stdout, /^even +filter +50 /m);
+  assert.match(stdout, /^bottleneck: /m);
+  assert.match(stdout, /^event loop: busy \d+%/m);
   const report = JSON.parse(readFileSync(out, 'utf8')) as RunReport;
   assert.equal(report.status, 'completed');
   assert.deepEqual(

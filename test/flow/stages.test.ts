@@ -170,3 +170,36 @@ test('destroying the Readable from .toReadable() stops the run and closes the so
   for (let i = 0; i < 5 && !closed; i++) await tick();
   assert.equal(closed, true);
 });
+
+test('a stage of slow synchronous calls gives the event loop a turn every 10 ms of work', async () => {
+  // A clock on which every call takes 4 ms: what the stage sees of its own work, without spinning.
+  let now = 0;
+  const clock = {
+    now: () => now,
+    setTimeout: (callback: () => void, ms: number) => setTimeout(callback, ms),
+    clearTimeout: (handle: unknown) => clearTimeout(handle as NodeJS.Timeout),
+  };
+  let done = 0;
+  const turns: number[] = [];
+  let watching = true;
+  const watch = (): void => {
+    if (!watching) return;
+    turns.push(done);
+    setImmediate(watch);
+  };
+  setImmediate(watch);
+  try {
+    await flow(Array.from({ length: 40 }, (_, i) => i))
+      .map((x) => {
+        now += 4;
+        done++;
+        return x;
+      })
+      .run({ clock });
+  } finally {
+    watching = false;
+  }
+  // 40 calls of 4 ms are 160 ms of work: the loop got a turn at least every 3 calls, not once at the end.
+  assert.ok(turns.length >= 10, `the event loop had ${turns.length} turns: ${turns}`);
+  assert.ok(turns[0] !== undefined && turns[0] <= 4, `first turn after ${turns[0]} calls`);
+});

@@ -24,7 +24,7 @@ function slowFlow(clock: FakeClock, items: number) {
 }
 
 describe('run({ progress })', () => {
-  test('elsewhere than a terminal, writes plain lines every intervalMs of the run clock, then the final picture', async () => {
+  test('elsewhere than a terminal, writes plain lines every intervalMs of the run clock', async () => {
     const clock = new FakeClock();
     const stream = capture(false);
     const done = slowFlow(clock, 40).run({ clock, progress: { stream, intervalMs: 1000 } });
@@ -38,16 +38,11 @@ describe('run({ progress })', () => {
     assert.equal(stream.text(), first, 'no line before the next interval');
     await clock.advance(1000);
     await done;
-    const lines = stream.text().split('\n');
-    assert.ok(
-      lines.some((line) => /^sluice completed/.test(line)),
-      stream.text(),
-    );
-    assert.ok(lines.some((line) => /fetch\s+40\/40/.test(line)));
+    assert.match(stream.text(), /sluice running 2\.0s\n\s+fetch\s+38\/40/);
     assert.ok(!stream.text().includes(`${ESC}[`), 'no terminal codes in a log');
   });
 
-  test('on a terminal, redraws its lines in place', async () => {
+  test('on a terminal, redraws its lines in place and wipes them when the run ends', async () => {
     const clock = new FakeClock();
     const stream = capture(true);
     const done = slowFlow(clock, 20).run({ clock, progress: { stream, intervalMs: 250 } });
@@ -55,9 +50,32 @@ describe('run({ progress })', () => {
     await clock.advance(250);
     await clock.runAll();
     await done;
-    // Two lines a picture (header, one stage): each redraw moves up over the last one.
-    assert.ok(stream.text().includes(`${ESC}[2A`), JSON.stringify(stream.text()));
-    assert.ok(stream.text().includes(`${ESC}[2Ksluice completed`), JSON.stringify(stream.text()));
+    const text = stream.text();
+    // Two lines a picture (header, one stage): each redraw moves up over the last one and clears
+    // each line it rewrites; at the end the picture is erased, for the report to take its place.
+    assert.ok(text.includes(`${ESC}[2A\r${ESC}[2Ksluice running 500ms`), JSON.stringify(text));
+    assert.ok(text.endsWith(`${ESC}[2A\r${ESC}[0J`), JSON.stringify(text));
+  });
+
+  test('shows a warning under the stages instead of writing it elsewhere', async () => {
+    const stream = capture(false);
+    const emitted: Error[] = [];
+    const onWarning = (warning: Error): void => void emitted.push(warning);
+    process.on('warning', onWarning);
+    try {
+      await flow(Array.from({ length: 60 }, (_, i) => i))
+        .map(function crunch(x) {
+          const until = performance.now() + 5;
+          while (performance.now() < until);
+          return x;
+        })
+        .run({ progress: { stream, intervalMs: 50 } });
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    assert.deepEqual(emitted, []);
+    assert.match(stream.text(), /^ {2}warning: Stage "crunch" blocks the event loop/m);
   });
 
   test('is off by default', async () => {

@@ -11,13 +11,14 @@ import { pathToFileURL } from 'node:url';
 import { type Command, CommanderError } from 'commander';
 import type { RunReport } from '../../flow/report.js';
 import type { RunOptions } from '../../flow/run.js';
-import { formatStages, stageRates } from '../demo/summary.js';
+import { formatReport } from '../../observe/format-report.js';
 import { EXIT_USAGE } from '../exit.js';
 import { abortOnInterrupt, EXIT_INTERRUPTED } from '../interrupt.js';
 
 interface RunCommandOptions {
   report?: string;
   json?: boolean;
+  progress: boolean;
 }
 
 /** What `run` needs of a flow. Checked by shape: the user's flow may come from another copy of sluice. */
@@ -40,13 +41,14 @@ export function registerRun(program: Command): void {
     .summary("run a module's flow and print its report")
     .description(
       [
-        'Imports <module> and runs the flow it exports by default: a Flow, or a function returning one, called with { signal } (the signal Ctrl-C aborts). Prints the per-stage summary of the run report; --report writes the whole report as JSON, even when the run fails.',
+        'Imports <module> and runs the flow it exports by default: a Flow, or a function returning one, called with { signal } (the signal Ctrl-C aborts). Shows live progress on stderr, then prints the report: per stage its items, rate, latency, busy share and whether it is IO- or CPU-bound, the bottleneck, the event loop health and any warning; --report writes the whole report as JSON, even when the run fails.',
         'Exit codes: 0 completed, 1 failed (one coded line on stderr), 2 bad usage (no such module, no flow exported), 130 interrupted.',
       ].join('\n\n'),
     )
     .argument('<module>', 'path of an ES module (.js, .mjs; .ts when run under tsx)')
     .option('--report <file>', 'write the run report as JSON to <file>')
     .option('--json', 'print the report as JSON instead of the summary')
+    .option('--no-progress', 'no live progress on stderr (a line per stage: rate, in flight, done, ETA)')
     .addHelpText(
       'after',
       [
@@ -84,7 +86,7 @@ async function runModule(path: string, options: RunCommandOptions): Promise<void
   try {
     const { runnable } = await loadFlow(path, interrupt.signal);
     try {
-      report = await runnable.run({ signal: interrupt.signal });
+      report = await runnable.run({ signal: interrupt.signal, progress: options.progress });
     } catch (error) {
       // A forEach that has already started (awaited by the module) cannot take a signal any more.
       if ((error as { code?: unknown }).code !== 'SLUICE_ERR_SINK_STARTED') throw error;
@@ -99,10 +101,7 @@ async function runModule(path: string, options: RunCommandOptions): Promise<void
   if (report !== undefined) {
     if (options.report !== undefined) await writeFile(options.report, `${JSON.stringify(report, null, 2)}\n`);
     if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    else
-      process.stdout.write(
-        `Run ${report.status} in ${(report.durationMs / 1000).toFixed(2)} s, ${report.source.items.toLocaleString('en-US')} items from the source\n\n${formatStages(stageRates(report))}\n`,
-      );
+    else process.stdout.write(`${formatReport(report)}\n`);
   }
   if (failure === undefined) return;
   if (interrupt.interrupted) {
