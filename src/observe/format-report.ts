@@ -5,10 +5,15 @@
 import type { RunReport } from '../flow/report.js';
 import { count, formatDuration, formatMs as ms } from './units.js';
 
+export interface FormatReportOptions {
+  /** The first line. @default "<status> in <duration>, <n> items from the source" */
+  title?: string;
+}
+
 /**
  * @example console.log(formatReport(await flow(xs).map(f, { concurrency: 8 }).run()));
  */
-export function formatReport(report: RunReport): string {
+export function formatReport(report: RunReport, options: FormatReportOptions = {}): string {
   const seconds = Math.max(report.durationMs, 1) / 1000;
   const rows = report.stages.map((s) => [
     s.name,
@@ -31,7 +36,8 @@ export function formatReport(report: RunReport): string {
   ]);
   const header = ['stage', 'kind', 'items', 'rate', 'p50 / p99', 'busy', 'bound', ''];
   const lines = [
-    `${report.status} in ${formatDuration(report.durationMs)}, ${count(report.source.items)} items from the source`,
+    options.title ??
+      `${report.status} in ${formatDuration(report.durationMs)}, ${count(report.source.items)} items from the source`,
     '',
     ...table([header, ...rows]),
     '',

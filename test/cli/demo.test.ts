@@ -101,12 +101,16 @@ test('sluice demo loads the devices the providers list into SQLite, merged, and 
   assert.ok(second.loads > first.loads, 'the second run logged its loads');
 });
 
-test('sluice demo prints the per-stage summary, the counts and where the data is', async () => {
+test('sluice demo prints the per-stage report, the bottleneck, the counts and where the data is', async () => {
   const path = join(dir, 'text.db');
   const { stdout } = await demo('--assets', '500', '--providers', '8', '--db', path);
   assert.match(stdout, /^Inventory loaded in [\d.]+ s: 8 providers, seed 7/);
   for (const stage of ['fetch', 'split', 'normalize', 'batch', 'correlate', 'load'])
-    assert.match(stdout, new RegExp(`^ {2}${stage} `, 'm'));
+    assert.match(stdout, new RegExp(`^${stage} +[a-zA-Z]+ +[\\d,]+ +[\\d,]+/s`, 'm'));
+  // The fetch stage waits on the network; the normalize stage computes on the workers.
+  assert.match(stdout, /^fetch .* io-bound/m);
+  assert.match(stdout, /^normalize .* cpu-bound/m);
+  assert.match(stdout, /^bottleneck: /m);
   for (const line of ['pages fetched', 'records fetched', 'unique devices', 'retried', 'dead letters'])
     assert.match(stdout, new RegExp(`^ {2}${line} +[\\d,]+`, 'm'));
   assert.ok(stdout.includes(`Data: ${path}`));

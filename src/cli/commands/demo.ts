@@ -21,6 +21,7 @@ interface DemoOptions {
   table: string;
   workers?: number;
   json?: boolean;
+  progress: boolean;
 }
 
 /** A commander parser for whole numbers in [min, max]; a bad value is a usage error (exit 2). */
@@ -76,6 +77,7 @@ export function registerDemo(program: Command): void {
       wholeNumber(1, 256),
     )
     .option('--json', 'print the summary as JSON')
+    .option('--no-progress', 'no live progress on stderr (a line per stage: rate, in flight, done, ETA)')
     .addHelpText(
       'after',
       [
@@ -116,6 +118,7 @@ async function demo(options: DemoOptions): Promise<void> {
       origin: server.origin,
       store,
       signal: interrupt.signal,
+      progress: options.progress,
       ...(options.workers === undefined ? {} : { workers: options.workers }),
     });
   } catch (error) {

@@ -56,6 +56,8 @@ export interface InventoryOptions {
   readonly signal?: AbortSignal;
   /** Worker threads for the normalize stage. @default one per core */
   readonly workers?: number;
+  /** Live progress on stderr. @default false */
+  readonly progress?: boolean;
 }
 
 /**
@@ -115,7 +117,7 @@ export async function runInventory(options: InventoryOptions): Promise<Inventory
       .batch({ size: BATCH_SIZE, maxWaitMs: 250, name: 'batch' })
       .map(correlate, { name: 'correlate' })
       .forEach((rows) => store.write(rows), { name: 'load' })
-      .run(signal === undefined ? undefined : { signal });
+      .run({ progress: options.progress ?? false, ...(signal === undefined ? {} : { signal }) });
     return { report, counts };
   } catch (error) {
     if (isSluiceError(error)) Object.assign(error, { counts });

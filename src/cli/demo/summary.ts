@@ -1,9 +1,10 @@
 /**
- * The one place the CLI turns a run report into words: per-stage rates for any flow (`sluice
- * run`), and the demo's summary with its counts. Live progress and richer report formatting are
- * coming with the observe layer; until then, this is deliberately plain.
+ * The demo's summary: the run report (per stage its rate, latency, busy share and bound, then the
+ * bottleneck), followed by the demo's own counts and where the data is.
  */
 import type { RunReport, RunStatus } from '../../flow/report.js';
+import type { Bottleneck, Boundness } from '../../observe/classify.js';
+import { formatReport } from '../../observe/format-report.js';
 
 export interface StageRate {
   readonly name: string;
@@ -15,6 +16,10 @@ export interface StageRate {
   readonly perSecond: number;
   readonly retries: number;
   readonly deadLettered: number;
+  /** What bounds the stage, when it ran on the event loop or on workers. */
+  readonly bound?: Boundness;
+  /** Latency p99 of a call, ms. */
+  readonly p99Ms?: number;
 }
 
 export interface DemoSummary {
@@ -33,6 +38,9 @@ export interface DemoSummary {
   readonly deadLetters: { readonly pages: number; readonly records: number };
   readonly database: string;
   readonly stages: readonly StageRate[];
+  readonly bottleneck?: Bottleneck;
+  /** The run report behind the summary. */
+  readonly report: RunReport;
 }
 
 /** Per-stage counts and rates from a report. */
@@ -46,12 +54,25 @@ export function stageRates(report: RunReport): StageRate[] {
     perSecond: Math.round(s.entered / seconds),
     retries: s.retries,
     deadLettered: s.deadLettered,
+    ...(s.classification === undefined ? {} : { bound: s.classification.label }),
+    ...(s.latencyMs === undefined ? {} : { p99Ms: s.latencyMs.p99 }),
   }));
 }
 
 export function demoSummary(
   report: RunReport,
-  facts: Omit<DemoSummary, 'status' | 'seconds' | 'pages' | 'records' | 'retried' | 'deadLetters' | 'stages'>,
+  facts: Omit<
+    DemoSummary,
+    | 'status'
+    | 'seconds'
+    | 'pages'
+    | 'records'
+    | 'retried'
+    | 'deadLetters'
+    | 'stages'
+    | 'bottleneck'
+    | 'report'
+  >,
 ): DemoSummary {
   const stage = (name: string) => report.stages.find((s) => s.name === name);
   return {
@@ -63,24 +84,12 @@ export function demoSummary(
     retried: report.stages.reduce((sum, s) => sum + s.retries, 0),
     deadLetters: { pages: stage('fetch')?.deadLettered ?? 0, records: stage('normalize')?.deadLettered ?? 0 },
     stages: stageRates(report),
+    ...(report.bottleneck === undefined ? {} : { bottleneck: report.bottleneck }),
+    report,
   };
 }
 
 const n = (value: number) => value.toLocaleString('en-US');
-
-/** The per-stage table, one line a stage. */
-export function formatStages(rates: readonly StageRate[]): string {
-  const width = Math.max(5, ...rates.map((r) => r.name.length));
-  const lines = [
-    `  ${'stage'.padEnd(width)}  ${'kind'.padEnd(7)} ${'in'.padStart(10)} ${'out'.padStart(10)} ${'in/s'.padStart(9)} ${'retries'.padStart(7)} ${'dead'.padStart(5)}`,
-  ];
-  for (const r of rates) {
-    lines.push(
-      `  ${r.name.padEnd(width)}  ${r.kind.padEnd(7)} ${n(r.entered).padStart(10)} ${n(r.outputs).padStart(10)} ${n(r.perSecond).padStart(9)} ${n(r.retries).padStart(7)} ${n(r.deadLettered).padStart(5)}`,
-    );
-  }
-  return lines.join('\n');
-}
 
 /** Prints the demo's summary, as text or as one JSON document. */
 export function printDemoSummary(
@@ -95,9 +104,9 @@ export function printDemoSummary(
   const s = summary;
   out.write(
     [
-      `${s.status === 'completed' ? 'Inventory loaded' : `Inventory run ${s.status}`} in ${s.seconds.toFixed(2)} s: ${n(s.providers)} providers, seed ${s.seed}`,
-      '',
-      formatStages(s.stages),
+      formatReport(s.report, {
+        title: `${s.status === 'completed' ? 'Inventory loaded' : `Inventory run ${s.status}`} in ${s.seconds.toFixed(2)} s: ${n(s.providers)} providers, seed ${s.seed}`,
+      }),
       '',
       `  pages fetched     ${n(s.pages)}`,
       `  records fetched   ${n(s.records)}`,
