@@ -56,5 +56,9 @@ export type {
   StageOptions,
   StageRateLimit,
 } from './flow/types.js';
+export type { LimitReport } from './limit/adaptive-limiter.js';
+export type { AdaptiveConcurrency, AdaptiveOptions } from './limit/adaptive-options.js';
+export { adaptive } from './limit/adaptive-options.js';
+export { isOverload } from './limit/overload.js';
 export type { MapOptions } from './map.js';
 export { map, mapSkip } from './map.js';

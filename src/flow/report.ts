@@ -3,6 +3,7 @@
  * and its counts add up: for every stage,
  * entered = emitted + filtered + skipped + deadLettered + failed + cancelled.
  */
+import type { LimitReport } from '../limit/adaptive-limiter.js';
 import type { StageKind } from './stage-spec.js';
 
 export type RunStatus = 'completed' | 'failed' | 'aborted' | 'cancelled';
@@ -10,7 +11,10 @@ export type RunStatus = 'completed' | 'failed' | 'aborted' | 'cancelled';
 export interface StageReport {
   readonly name: string;
   readonly kind: StageKind;
+  /** The stage's concurrency; for an adaptive stage, its limit when the run ended (see `limit`). */
   readonly concurrency: number;
+  /** Present for `concurrency: 'adaptive'`: where the limit started, went and ended. */
+  readonly limit?: LimitReport;
   /** Items that entered the stage's input. */
   readonly entered: number;
   /** Items processed and passed on (for forEach: processed). */
@@ -63,6 +67,8 @@ export class StageStats {
   outputs = 0;
   retries = 0;
   timeouts = 0;
+  /** Set by an adaptive stage's invoker, for the run it belongs to. */
+  limit: { report(): LimitReport } | undefined = undefined;
 
   constructor(
     readonly name: string,
@@ -90,10 +96,12 @@ export class StageStats {
   }
 
   toReport(): StageReport {
+    const limit = this.limit?.report();
     return {
       name: this.name,
       kind: this.kind,
-      concurrency: this.concurrency,
+      concurrency: limit?.final ?? this.concurrency,
+      ...(limit === undefined ? {} : { limit }),
       entered: this.entered,
       emitted: this.emitted,
       filtered: this.filtered,
