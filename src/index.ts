@@ -62,3 +62,5 @@ export { adaptive } from './limit/adaptive-options.js';
 export { isOverload } from './limit/overload.js';
 export type { MapOptions } from './map.js';
 export { map, mapSkip } from './map.js';
+export type { TuneLevel, TuneOptions, TuneResult, TuneTarget } from './tune/tune.js';
+export { tune } from './tune/tune.js';
