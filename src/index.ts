@@ -56,6 +56,10 @@ export type {
   StageOptions,
   StageRateLimit,
 } from './flow/types.js';
+export type { LimitReport } from './limit/adaptive-limiter.js';
+export type { AdaptiveConcurrency, AdaptiveOptions } from './limit/adaptive-options.js';
+export { adaptive } from './limit/adaptive-options.js';
+export { isOverload } from './limit/overload.js';
 export type { MapOptions } from './map.js';
 export { map, mapSkip } from './map.js';
 export type { Bottleneck, Boundness, Classification } from './observe/classify.js';
@@ -66,3 +70,5 @@ export type { ProgressOptions, ProgressSnapshot, StageSnapshot } from './observe
 export { formatProgress } from './observe/progress.js';
 export type { InsightWarning, StageInsight } from './observe/run-insight.js';
 export type { LatencySummary } from './observe/stage-metrics.js';
+export type { TuneLevel, TuneOptions, TuneResult, TuneTarget } from './tune/tune.js';
+export { tune } from './tune/tune.js';

@@ -7,6 +7,7 @@ import { withDeadline } from '../core/deadline.js';
 import { isSluiceError } from '../core/errors.js';
 import { RateLimiter } from '../core/rate-limiter.js';
 import { nextDelay, retryAfterMs } from '../core/retry.js';
+import { AdaptiveLimiter } from '../limit/adaptive-limiter.js';
 import type { StageStats } from './report.js';
 import type { LaneSpec } from './stage-spec.js';
 import type { StageContext } from './types.js';
@@ -31,11 +32,14 @@ export function makeInvoker(spec: LaneSpec, stats: StageStats, signal: AbortSign
         : new RateLimiter({ ...withoutKey(spec.rateLimit), clock });
   const keyOf = spec.rateLimit instanceof RateLimiter ? undefined : spec.rateLimit?.key;
 
-  if (limiter === undefined && retry === undefined && timeout === undefined) {
+  const gate = spec.adaptive === undefined ? undefined : new AdaptiveLimiter(spec.adaptive, clock);
+  stats.limit = gate;
+
+  if (limiter === undefined && retry === undefined && timeout === undefined && gate === undefined) {
     return (item, index) => fn(item, { index, signal, attempt: 1 });
   }
 
-  const attemptOnce = (item: unknown, index: number, attempt: number): unknown => {
+  const call = (item: unknown, index: number, attempt: number): unknown => {
     if (timeout === undefined) return fn(item, { index, signal, attempt });
     return withDeadline(
       (deadline) => fn(item, { index, signal: deadline, attempt } satisfies StageContext),
@@ -44,6 +48,24 @@ export function makeInvoker(spec: LaneSpec, stats: StageStats, signal: AbortSign
       signal,
     );
   };
+
+  /** Each attempt takes a turn under the adaptive limit and reports back; backoff waits hold none. */
+  const attemptOnce =
+    gate === undefined
+      ? call
+      : async (item: unknown, index: number, attempt: number): Promise<unknown> => {
+          const slot = gate.slot(item);
+          if (!gate.tryAcquire(slot)) await gate.acquire(slot, signal);
+          const started = clock.now();
+          try {
+            const result = await call(item, index, attempt);
+            gate.release(slot, started, false);
+            return result;
+          } catch (error) {
+            gate.release(slot, started, true, error);
+            throw error;
+          }
+        };
 
   return async (item, index) => {
     const key = keyOf?.(item);

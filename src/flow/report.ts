@@ -3,6 +3,8 @@
  * and its counts add up: for every stage,
  * entered = emitted + filtered + skipped + deadLettered + failed + cancelled.
  */
+
+import type { LimitReport } from '../limit/adaptive-limiter.js';
 import type { Bottleneck } from '../observe/classify.js';
 import type { EventLoopReport } from '../observe/event-loop.js';
 import type { InsightWarning, ObservedStage, StageInsight } from '../observe/run-insight.js';
@@ -14,7 +16,10 @@ export type RunStatus = 'completed' | 'failed' | 'aborted' | 'cancelled';
 export interface StageReport extends StageInsight {
   readonly name: string;
   readonly kind: StageKind;
+  /** The stage's concurrency; for an adaptive stage, its limit when the run ended (see `limit`). */
   readonly concurrency: number;
+  /** Present for `concurrency: 'adaptive'`: where the limit started, went and ended. */
+  readonly limit?: LimitReport;
   /** Items that entered the stage's input. */
   readonly entered: number;
   /** Items processed and passed on (for forEach: processed). */
@@ -78,6 +83,8 @@ export class StageStats implements ObservedStage {
   /** cpu() stages: worker milliseconds spent on this stage's items. */
   workerBusyMs = 0;
   readyAtMs: number | undefined = undefined;
+  /** Set by an adaptive stage's invoker, for the run it belongs to. */
+  limit: { report(): LimitReport } | undefined = undefined;
 
   constructor(
     readonly name: string,
@@ -113,10 +120,12 @@ export class StageStats implements ObservedStage {
   }
 
   toReport(insight: StageInsight): StageReport {
+    const limit = this.limit?.report();
     return {
       name: this.name,
       kind: this.kind,
-      concurrency: this.concurrency,
+      concurrency: limit?.final ?? this.concurrency,
+      ...(limit === undefined ? {} : { limit }),
       entered: this.entered,
       emitted: this.emitted,
       filtered: this.filtered,

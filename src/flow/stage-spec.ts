@@ -15,6 +15,9 @@ import {
 } from '../core/validate.js';
 import type { CpuTask } from '../exec/cpu.js';
 import type { TaskModule } from '../exec/pool/task-module.js';
+import type { AdaptiveConcurrency } from '../limit/adaptive-options.js';
+import { type NormalizedAdaptive, normalizeAdaptive } from '../limit/adaptive-options.js';
+import { processBudget } from '../limit/open-files.js';
 import type {
   BatchOptions,
   CpuStageOptions,
@@ -32,7 +35,9 @@ export interface LaneSpec {
   readonly kind: LaneKind;
   readonly name: string;
   readonly fn: (item: unknown, ctx: import('./types.js').StageContext) => unknown;
+  /** Lanes: the fixed concurrency, or for an adaptive stage the most its limit may reach. */
   readonly concurrency: number;
+  readonly adaptive: NormalizedAdaptive | undefined;
   readonly ordered: boolean;
   readonly buffer: number;
   readonly retry: NormalizedRetry | undefined;
@@ -85,13 +90,28 @@ export function laneSpec(kind: LaneKind, position: number, fn: unknown, options:
   checkOptions(`${kind} options`, options, stageKeys);
   const o = (options ?? {}) as StageOptions<unknown>;
   const name = stageName(kind, position, o.name, (fn as Function).name);
-  const concurrency = checkInteger(`${name}.concurrency`, o.concurrency ?? 1, { min: 1 });
+  if (o.concurrency !== undefined && typeof o.concurrency !== 'number' && !isAdaptive(o.concurrency)) {
+    throw invalidType(
+      `${name}.concurrency`,
+      `a number (an integer >= 1), 'adaptive' or { adaptive: true, ... }`,
+      o.concurrency,
+    );
+  }
+  const adaptive = isAdaptive(o.concurrency)
+    ? normalizeAdaptive(`${name}.concurrency`, o.concurrency)
+    : undefined;
+  // An adaptive stage runs a lane per call its limit may allow; no more than descriptors allow.
+  const concurrency =
+    adaptive === undefined
+      ? checkInteger(`${name}.concurrency`, o.concurrency ?? 1, { min: 1 })
+      : Math.min(adaptive.max, processBudget().ceiling);
   const ordered = checkBoolean(`${name}.ordered`, o.ordered ?? true);
   return {
     kind,
     name,
     fn: fn as LaneSpec['fn'],
     concurrency,
+    adaptive,
     // One lane cannot reorder anything; the unordered path is the cheaper one.
     ordered: ordered && concurrency > 1 && kind !== 'forEach',
     buffer: checkInteger(`${name}.buffer`, o.buffer ?? Math.max(16, concurrency), { min: 1 }),
@@ -156,6 +176,11 @@ function checkRateLimit(name: string, value: unknown): StageRateLimit<unknown> |
   // Built once here so bad numbers fail at the door; each run builds its own on the run's clock.
   new RateLimiter(bucket);
   return value as StageRateLimit<unknown>;
+}
+
+/** `'adaptive'` or an object: anything else goes to the integer check, whose message covers the forms. */
+function isAdaptive(value: unknown): value is 'adaptive' | AdaptiveConcurrency {
+  return value === 'adaptive' || (typeof value === 'object' && value !== null);
 }
 
 function checkErrorPolicy(name: string, value: unknown): LaneSpec['onError'] {

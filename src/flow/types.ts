@@ -1,5 +1,6 @@
 import type { RateLimiter } from '../core/rate-limiter.js';
 import type { RetryOptions } from '../core/retry.js';
+import type { AdaptiveConcurrency } from '../limit/adaptive-options.js';
 
 /** What a stage's function receives besides the item. */
 export interface StageContext {
@@ -42,10 +43,13 @@ export interface StageOptions<T> {
   /** Shown in the report and in errors. @default the function's name, else `<kind>#<position>` */
   name?: string;
   /**
-   * How many items the stage works on at once.
+   * How many items the stage works on at once: a number, or `'adaptive'` to find it from the
+   * latency and errors of the calls (options: `{ adaptive: true, min, max, initial, key }` or
+   * `adaptive({...})`).
    * @default 1
+   * @example concurrency: 'adaptive'
    */
-  concurrency?: number;
+  concurrency?: number | 'adaptive' | AdaptiveConcurrency<T>;
   /**
    * Emit results in input order (true) or as they finish (false). Ordered output holds finished
    * items back behind a slow one, within a bounded window; unordered keeps every slot busy.

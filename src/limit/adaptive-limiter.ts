@@ -1,0 +1,200 @@
+/**
+ * Admits calls under an adaptive limit, one limit per key. The engine of `concurrency:
+ * 'adaptive'`: a stage asks for a turn before each attempt and reports how the attempt went, and
+ * the limiter turns those reports into the limit (see gradient-limit.ts). A call starts only when
+ * its key is under its limit, no Retry-After pause holds the key, and the process's descriptor
+ * budget has room.
+ */
+import type { Clock, TimerHandle } from '../core/clock.js';
+import { retryAfterMs } from '../core/retry.js';
+import { WaiterQueue } from '../core/waiter-queue.js';
+import type { NormalizedAdaptive } from './adaptive-options.js';
+import { GradientLimit } from './gradient-limit.js';
+import { type DescriptorBudget, processBudget } from './open-files.js';
+
+/** What an adaptive stage's report says about its limit. Plain data. */
+export interface LimitReport {
+  readonly adaptive: true;
+  readonly min: number;
+  readonly max: number;
+  readonly initial: number;
+  /** The limit when the run ended; with a `key`, the sum over the keys. */
+  readonly final: number;
+  /** The highest the limit reached (with a `key`, the highest of any key). */
+  readonly peak: number;
+  /** The lowest the limit fell to (with a `key`, the lowest of any key). */
+  readonly lowest: number;
+  /** The most calls that were in flight at once, over every key. */
+  readonly peakInFlight: number;
+  /** Drops (overload signals) seen, and the calls held back by a Retry-After. */
+  readonly drops: number;
+  /** With a `key`: each key's final limit, by `String(key)`, for the first 100 keys. */
+  readonly keys?: Readonly<Record<string, number>>;
+}
+
+/** The most keys listed in a report: a key per item would make the report as long as the input. */
+const REPORTED_KEYS = 100;
+
+/** One key's share: its limit, its calls in flight and its queue of callers waiting for a turn. */
+export class KeySlot {
+  readonly limit: GradientLimit;
+  /** Calls holding a turn now; never above `limit.limit` except right after the limit shrank. */
+  inflight = 0;
+  readonly waiters: WaiterQueue;
+  /** New calls wait until the clock reaches this (a Retry-After); -Infinity when not paused. */
+  pausedUntil = Number.NEGATIVE_INFINITY;
+  /** Set only while callers wait out a pause, to wake them when it ends. */
+  timer: TimerHandle | undefined;
+  readonly wake: () => void;
+
+  constructor(limit: GradientLimit, clock: Clock, pump: (slot: KeySlot) => void) {
+    this.limit = limit;
+    this.wake = () => pump(this);
+    this.waiters = new WaiterQueue(() => {
+      if (this.timer !== undefined) clock.clearTimeout(this.timer);
+      this.timer = undefined;
+    });
+  }
+}
+
+export class AdaptiveLimiter {
+  readonly #settings: NormalizedAdaptive;
+  readonly #clock: Clock;
+  readonly #budget: DescriptorBudget;
+  /** The one slot when there is no key: the common case looks nothing up. */
+  readonly #single: KeySlot | undefined;
+  readonly #slots = new Map<unknown, KeySlot>();
+  #inflight = 0;
+  #peakInflight = 0;
+  #drops = 0;
+
+  /**
+   * @param budget the descriptor budget shared with every other adaptive limit; tests pass their own
+   */
+  constructor(settings: NormalizedAdaptive, clock: Clock, budget: DescriptorBudget = processBudget()) {
+    this.#settings = settings;
+    this.#clock = clock;
+    this.#budget = budget;
+    this.#single = settings.key === undefined ? this.#newSlot() : undefined;
+  }
+
+  /** The slot of the item's key (the only slot when the limit has no key). */
+  slot(item: unknown): KeySlot {
+    if (this.#single !== undefined) return this.#single;
+    const key = (this.#settings.key as (item: unknown) => unknown)(item);
+    let slot = this.#slots.get(key);
+    if (slot === undefined) {
+      slot = this.#newSlot();
+      this.#slots.set(key, slot);
+    }
+    return slot;
+  }
+
+  /** Takes a turn if one is free and nobody queued before; never waits. */
+  tryAcquire(slot: KeySlot): boolean {
+    if (slot.waiters.size > 0 || !this.#canStart(slot)) return false;
+    this.#take(slot);
+    return true;
+  }
+
+  /** Waits for a turn, first come first served within the key. Rejects when `signal` aborts. */
+  acquire(slot: KeySlot, signal?: AbortSignal): Promise<void> {
+    const turn = slot.waiters.enqueue(signal);
+    this.#pump(slot);
+    return turn;
+  }
+
+  /**
+   * Gives a turn back and reports how the call went.
+   * @param started the clock's time when the turn was taken
+   * @param error what the call threw; `undefined` for a success
+   */
+  release(slot: KeySlot, started: number, failed: boolean, error?: unknown): void {
+    const now = this.#clock.now();
+    if (!failed) slot.limit.success(now, now - started, slot.inflight);
+    else if (this.#settings.isOverload(error)) {
+      this.#drops++;
+      slot.limit.drop(now, started);
+      const pause = retryAfterMs(error);
+      if (pause !== undefined && pause > 0) slot.pausedUntil = Math.max(slot.pausedUntil, now + pause);
+    }
+    slot.inflight--;
+    this.#inflight--;
+    this.#budget.inUse--;
+    this.#pump(slot);
+    if (!this.#budget.full) this.#budget.notify();
+  }
+
+  /** The limit of the item's key now. */
+  limitOf(item: unknown): number {
+    return this.slot(item).limit.limit;
+  }
+
+  report(): LimitReport {
+    const { min, max, initial } = this.#settings;
+    const slots = this.#single !== undefined ? [this.#single] : [...this.#slots.values()];
+    let final = 0;
+    let peak = slots.length === 0 ? initial : 0;
+    let lowest = slots.length === 0 ? initial : max;
+    for (const s of slots) {
+      final += s.limit.limit;
+      peak = Math.max(peak, s.limit.peak);
+      lowest = Math.min(lowest, s.limit.lowest);
+    }
+    const report = {
+      adaptive: true as const,
+      min,
+      max,
+      initial,
+      final: slots.length === 0 ? initial : final,
+      peak,
+      lowest,
+      peakInFlight: this.#peakInflight,
+      drops: this.#drops,
+    };
+    if (this.#single !== undefined) return report;
+    const keys: Record<string, number> = {};
+    for (const [key, slot] of [...this.#slots].slice(0, REPORTED_KEYS)) keys[String(key)] = slot.limit.limit;
+    return { ...report, keys };
+  }
+
+  #newSlot(): KeySlot {
+    return new KeySlot(new GradientLimit(this.#settings), this.#clock, (slot) => this.#pump(slot));
+  }
+
+  #canStart(slot: KeySlot): boolean {
+    return (
+      slot.inflight < slot.limit.limit &&
+      !this.#budget.full &&
+      (slot.pausedUntil === Number.NEGATIVE_INFINITY || this.#clock.now() >= slot.pausedUntil)
+    );
+  }
+
+  #take(slot: KeySlot): void {
+    slot.inflight++;
+    this.#budget.inUse++;
+    if (++this.#inflight > this.#peakInflight) this.#peakInflight = this.#inflight;
+  }
+
+  /** Serves the key's waiters while it may start calls; arranges to be called again when it may not. */
+  #pump(slot: KeySlot): void {
+    while (slot.waiters.size > 0) {
+      if (!this.#canStart(slot)) {
+        if (slot.inflight >= slot.limit.limit) return; // a release will pump again
+        if (this.#budget.full) {
+          this.#budget.whenFree(slot.wake);
+          return;
+        }
+        if (slot.timer === undefined) {
+          slot.timer = this.#clock.setTimeout(() => {
+            slot.timer = undefined;
+            this.#pump(slot);
+          }, slot.pausedUntil - this.#clock.now());
+        }
+        return;
+      }
+      this.#take(slot);
+      slot.waiters.serve();
+    }
+  }
+}

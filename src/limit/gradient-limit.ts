@@ -1,0 +1,185 @@
+/**
+ * The limit itself: a number that moves with what the calls it admits tell it. Two signals, as
+ * in TCP and Netflix's concurrency-limits:
+ *
+ * - **Latency.** Samples are gathered in windows of about one round trip. A window's mean RTT is
+ *   compared to the baseline, the lowest window mean of the last `baselineMs`: while it stays
+ *   within `tolerance` times the baseline nothing is queueing, so the limit grows; past that the
+ *   extra calls only wait in a queue somewhere, so it shrinks by the ratio.
+ * - **Loss.** A dropped call (an error that signals overload, a timeout, a 429 or 503) cuts the
+ *   limit by `backoff`, once per round trip: calls already in flight when the cut was made
+ *   report the same congestion and are not counted again.
+ *
+ * Growth doubles each window until the first sign of congestion (slow start), then adds
+ * sqrt(limit) a window, and only 1 a window near the limit where loss last happened, so a service
+ * that rejects above a hidden concurrency sees a probe now and then, not a burst of rejections.
+ *
+ * It reads no clock and sets no timer: callers pass `now`, so it can be driven by any Clock.
+ */
+
+export interface GradientSettings {
+  readonly min: number;
+  readonly max: number;
+  readonly initial: number;
+  /** How much the window mean RTT may exceed the baseline before the limit shrinks; > 1. */
+  readonly tolerance: number;
+  /** The factor a drop multiplies the limit by; in (0, 1). */
+  readonly backoff: number;
+}
+
+/** Samples a window needs before it may close, so one odd call does not move the limit. */
+const MIN_WINDOW_SAMPLES = 8;
+/** How far the limit may fall in one window on latency alone. */
+const MIN_GRADIENT = 0.5;
+/** Latency decreases move only part of the way, so one noisy window cannot halve the limit. */
+const SHRINK_SMOOTHING = 0.5;
+/** The baseline is the lowest window mean in this many buckets spanning `baselineMs`. */
+const BASELINE_BUCKETS = 10;
+/** Near the limit where loss happened, growth slows to 1 a window. */
+const NEAR_LOSS = 0.8;
+/** Once the limit has grown this far past the last loss without another, the mark is forgotten. */
+const PAST_LOSS = 1.1;
+/**
+ * Windows spent just below the limit where loss happened before probing it again. Each probe of a
+ * service that rejects above a fixed concurrency costs the calls started in one rejection's round
+ * trip; holding keeps those to a small share of all calls.
+ */
+const HOLD_WINDOWS = 32;
+
+export class GradientLimit {
+  readonly #settings: GradientSettings;
+  /** Kept fractional so additive growth on small limits is not lost to rounding; read as an integer. */
+  #limit: number;
+  #slowStart = true;
+  /** The limit when the last drop happened: growth is careful near it. */
+  #lossMark: number | undefined;
+  /** Windows the limit has been held just below `#lossMark`. */
+  #held = 0;
+  /** When the limit was last cut for a drop: drops of calls that started before it are the same episode. */
+  #lastCut = Number.NEGATIVE_INFINITY;
+  /** When the current window began: the last change of the limit, or the first call. */
+  #windowStart: number | undefined;
+  #samples = 0;
+  #rttSum = 0;
+  #maxInflight = 0;
+  /** Lowest window mean per time bucket, newest last; the baseline is their minimum. */
+  readonly #buckets: { start: number; min: number }[] = [];
+  readonly #bucketMs: number;
+  /** The highest and lowest limits reached, for the report. */
+  peak: number;
+  lowest: number;
+  /** Window means seen (the latest), for the report and for tests. */
+  lastRtt: number | undefined;
+
+  constructor(settings: GradientSettings, baselineMs = 30_000) {
+    this.#settings = settings;
+    this.#limit = settings.initial;
+    this.#bucketMs = baselineMs / BASELINE_BUCKETS;
+    this.peak = settings.initial;
+    this.lowest = settings.initial;
+  }
+
+  /** Calls that may be in flight at once now. */
+  get limit(): number {
+    return Math.floor(this.#limit);
+  }
+
+  /** The lowest window mean RTT remembered, or undefined before the first window closed. */
+  get baseline(): number | undefined {
+    if (this.#buckets.length === 0) return undefined;
+    let min = Number.POSITIVE_INFINITY;
+    for (const b of this.#buckets) if (b.min < min) min = b.min;
+    return min;
+  }
+
+  /**
+   * A call finished without signalling overload.
+   * @param rtt how long it took, on the caller's clock
+   * @param inflight calls in flight when it started, itself included
+   */
+  success(now: number, rtt: number, inflight: number): void {
+    const started = now - rtt;
+    if (this.#windowStart === undefined) this.#windowStart = started;
+    // A call admitted before the limit last changed tells about the old limit, not this one.
+    else if (started < this.#windowStart) return;
+    this.#samples++;
+    this.#rttSum += rtt;
+    if (inflight > this.#maxInflight) this.#maxInflight = inflight;
+    // A window spans about one round trip: the limit moves once per RTT, as TCP's window does.
+    const span = this.baseline ?? this.#rttSum / this.#samples;
+    // And it hears from about half the calls admitted, not just the first few to finish, which
+    // are the fastest.
+    const needed = Math.max(MIN_WINDOW_SAMPLES, this.#limit / 2);
+    if (this.#samples < needed || now - this.#windowStart < span) return;
+    this.#closeWindow(now);
+  }
+
+  /**
+   * A call signalled overload.
+   * @param started when the call started: a call started before the last cut reports the
+   *   congestion that cut was for.
+   */
+  drop(now: number, started: number): void {
+    if (started <= this.#lastCut) return;
+    this.#lastCut = now;
+    this.#slowStart = false;
+    this.#lossMark = this.#limit;
+    this.#held = 0;
+    this.#set(this.#limit * this.#settings.backoff);
+    this.#resetWindow(now);
+  }
+
+  #closeWindow(now: number): void {
+    const mean = this.#rttSum / this.#samples;
+    const appLimited = this.#maxInflight * 2 < this.#limit;
+    this.#resetWindow(now);
+    this.lastRtt = mean;
+    this.#remember(now, mean);
+    const baseline = this.baseline as number;
+    const { tolerance } = this.#settings;
+    if (mean <= tolerance * baseline || mean <= 0) {
+      // The stage does not use what it has (a slow source, a slow consumer): more would prove nothing.
+      if (appLimited) return;
+      const limit = this.#limit;
+      let next: number;
+      if (this.#slowStart) next = limit * 2;
+      else if (this.#lossMark !== undefined && limit >= NEAR_LOSS * this.#lossMark) {
+        next = limit + 1;
+        if (Math.floor(next) >= Math.floor(this.#lossMark) && this.#held++ < HOLD_WINDOWS) {
+          next = Math.max(limit, Math.floor(this.#lossMark) - 1);
+        }
+      } else next = limit + Math.sqrt(limit);
+      if (this.#lossMark !== undefined && next > PAST_LOSS * this.#lossMark) this.#lossMark = undefined;
+      this.#set(next);
+      return;
+    }
+    this.#slowStart = false;
+    const gradient = Math.max(MIN_GRADIENT, (tolerance * baseline) / mean);
+    this.#set(this.#limit - (this.#limit - this.#limit * gradient) * SHRINK_SMOOTHING);
+  }
+
+  #remember(now: number, mean: number): void {
+    const buckets = this.#buckets;
+    const last = buckets.at(-1);
+    if (last !== undefined && now - last.start < this.#bucketMs) {
+      if (mean < last.min) last.min = mean;
+    } else {
+      buckets.push({ start: now, min: mean });
+      if (buckets.length > BASELINE_BUCKETS) buckets.shift();
+    }
+  }
+
+  #resetWindow(now: number): void {
+    this.#windowStart = now;
+    this.#samples = 0;
+    this.#rttSum = 0;
+    this.#maxInflight = 0;
+  }
+
+  #set(value: number): void {
+    const { min, max } = this.#settings;
+    this.#limit = Math.min(max, Math.max(min, value));
+    if (this.#limit > this.peak) this.peak = Math.floor(this.#limit);
+    if (this.#limit < this.lowest) this.lowest = Math.floor(this.#limit);
+  }
+}

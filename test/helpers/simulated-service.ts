@@ -1,0 +1,92 @@
+import { sleep } from '../../src/core/clock.js';
+import { AdaptiveLimiter } from '../../src/limit/adaptive-limiter.js';
+import { type AdaptiveOptions, normalizeAdaptive } from '../../src/limit/adaptive-options.js';
+import type { DescriptorBudget } from '../../src/limit/open-files.js';
+import { FakeClock } from '../../src/testing.js';
+
+/** How a simulated service answers a call: after `ms`, with success or an error. */
+export type Behaviour = (inflight: number, key: string) => { ms: number; error?: unknown };
+
+/**
+ * Callers that keep `demand` calls asking for turns, against a service simulated on a FakeClock:
+ * every number here is fake time, so the tests never depend on the machine's speed.
+ */
+export class SimulatedService {
+  readonly clock = new FakeClock();
+  readonly limiter: AdaptiveLimiter;
+  /** Calls in flight at the service, per key, and the most seen at once. */
+  readonly inflight = new Map<string, number>();
+  peak = 0;
+  totalInflight = 0;
+  ok = 0;
+  rejected = 0;
+  /** Calls started, with the clock's time, to look at a later stretch only. */
+  readonly starts: number[] = [];
+  behaviour: Behaviour;
+  #stopped = false;
+  readonly #loops: Promise<void>[] = [];
+
+  constructor(options: AdaptiveOptions<string>, behaviour: Behaviour, budget?: DescriptorBudget) {
+    this.behaviour = behaviour;
+    const settings = normalizeAdaptive('test', { ...options, adaptive: true } as never);
+    this.limiter = new AdaptiveLimiter(settings, this.clock, budget);
+  }
+
+  /** Starts `demand` callers, each calling again as soon as its call ends; `key` picks each call's key. */
+  start(demand: number, key: (n: number) => string = () => 'k'): this {
+    for (let i = 0; i < demand; i++) this.#loops.push(this.#caller(i, key));
+    return this;
+  }
+
+  async #caller(i: number, keyOf: (n: number) => string): Promise<void> {
+    for (let n = 0; !this.#stopped; n++) {
+      const key = keyOf(i + n);
+      const slot = this.limiter.slot(key);
+      if (!this.limiter.tryAcquire(slot)) await this.limiter.acquire(slot);
+      if (this.#stopped) return;
+      const started = this.clock.now();
+      this.starts.push(started);
+      const inflight = (this.inflight.get(key) ?? 0) + 1;
+      this.inflight.set(key, inflight);
+      this.totalInflight++;
+      this.peak = Math.max(this.peak, this.totalInflight);
+      const { ms, error } = this.behaviour(inflight, key);
+      await sleep(this.clock, ms);
+      this.inflight.set(key, (this.inflight.get(key) ?? 1) - 1);
+      this.totalInflight--;
+      if (error === undefined) this.ok++;
+      else this.rejected++;
+      this.limiter.release(slot, started, error !== undefined, error);
+    }
+  }
+
+  /** Moves fake time on by `ms`, in steps of `step`. */
+  async run(ms: number, step = 5): Promise<void> {
+    for (let t = 0; t < ms; t += step) await this.clock.advance(step);
+  }
+
+  limit(key = 'k'): number {
+    return this.limiter.limitOf(key);
+  }
+
+  stop(): void {
+    this.#stopped = true;
+  }
+}
+
+/** An overload rejection as an HTTP client would throw it. */
+export function tooMany(retryAfter?: string): Error {
+  return Object.assign(new Error('HTTP 429'), {
+    statusCode: 429,
+    ...(retryAfter === undefined ? {} : { headers: { 'retry-after': retryAfter } }),
+  });
+}
+
+/** A seeded uniform random number in [0, 1): the same sequence on every run. */
+export function seeded(seed = 1): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return state / 2_147_483_648;
+  };
+}

@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DescriptorBudget } from '../../src/limit/open-files.js';
+import { SimulatedService, seeded, tooMany } from '../helpers/simulated-service.js';
+
+const random = seeded();
+/** Calls take 15 to 25 ms: real services do not answer in lockstep. */
+const flat = (): { ms: number } => ({ ms: 15 + 10 * random() });
+/** A service that serves `capacity` calls at once in 20 ms; past that, calls queue. */
+const queueing =
+  (capacity: number) =>
+  (inflight: number): { ms: number } => ({ ms: flat().ms * Math.max(1, inflight / capacity) });
+/** A service that answers 429 at once above `hidden` calls in flight. */
+const rejecting =
+  (hidden: number) =>
+  (inflight: number): { ms: number; error?: unknown } =>
+    inflight > hidden ? { ms: 1, error: tooMany() } : flat();
+
+test('the limit grows while latency holds flat', async () => {
+  const service = new SimulatedService({ initial: 4, max: 400 }, flat).start(500);
+  await service.run(2_000);
+  service.stop();
+  assert.ok(service.limit() >= 300, `limit ${service.limit()}`);
+});
+
+test('the limit settles where latency starts to rise', async () => {
+  const service = new SimulatedService({ initial: 4, max: 1_000 }, queueing(50)).start(1_000);
+  await service.run(5_000);
+  service.stop();
+  // Tolerance 1.5 accepts latency up to about 1.5x the unloaded 20 ms: about 75 in flight.
+  assert.ok(service.limit() >= 40 && service.limit() <= 120, `limit ${service.limit()}`);
+});
+
+test('the limit shrinks when latency rises', async () => {
+  const service = new SimulatedService({ initial: 16, max: 1_000 }, flat).start(1_000);
+  await service.run(2_000);
+  const before = service.limit();
+  service.behaviour = queueing(30);
+  await service.run(5_000);
+  service.stop();
+  assert.ok(before >= 400, `limit before ${before}`);
+  assert.ok(service.limit() <= 80, `limit after ${service.limit()}`);
+});
+
+test('429s above a hidden concurrency back the limit off below it, with few rejections once settled', async () => {
+  const service = new SimulatedService({ initial: 16, max: 1_000 }, rejecting(60)).start(1_000);
+  await service.run(3_000);
+  const [ok, rejected] = [service.ok, service.rejected];
+  await service.run(10_000);
+  service.stop();
+  const lateOk = service.ok - ok;
+  const lateRejected = service.rejected - rejected;
+  assert.ok(service.limit() <= 61, `limit ${service.limit()}`);
+  assert.ok(service.limit() >= 40, `limit ${service.limit()}`);
+  assert.ok(
+    lateRejected / (lateOk + lateRejected) < 0.01,
+    `${lateRejected} of ${lateOk + lateRejected} rejected`,
+  );
+});
+
+test('a Retry-After pauses new calls on the key until it has passed', async () => {
+  let failed = false;
+  const service = new SimulatedService({ initial: 4 }, () => {
+    if (failed) return { ms: 10 };
+    failed = true;
+    return { ms: 10, error: tooMany('2') };
+  }).start(4);
+  // The 429 comes back at 10 ms, with the three other first calls.
+  await service.run(1_500, 10);
+  assert.deepEqual(service.starts, [0, 0, 0, 0]);
+  await service.run(600, 10);
+  service.stop();
+  assert.ok(service.starts.length > 4, 'calls start again once the pause has passed');
+  assert.ok(
+    service.starts.slice(4).every((t) => t >= 2_010),
+    `restarted at ${service.starts[4]}`,
+  );
+});
+
+test('the limit stays within min and max', async () => {
+  const high = new SimulatedService({ initial: 2, max: 12 }, flat).start(100);
+  await high.run(2_000);
+  high.stop();
+  assert.equal(high.limit(), 12);
+  assert.equal(high.peak, 12);
+
+  const low = new SimulatedService({ min: 5, initial: 20 }, () => ({ ms: 5, error: tooMany() })).start(50);
+  await low.run(2_000);
+  low.stop();
+  assert.equal(low.limit(), 5);
+  assert.equal(low.limiter.report().lowest, 5);
+});
+
+test('adaptive limits together never hold more calls than the descriptor budget', async () => {
+  const budget = new DescriptorBudget(30);
+  const service = new SimulatedService({ initial: 16, max: 500, key: (k) => k }, flat, budget).start(
+    400,
+    (n) => (n % 2 === 0 ? 'a' : 'b'),
+  );
+  await service.run(2_000);
+  service.stop();
+  assert.equal(service.peak, 30);
+  assert.ok(budget.inUse <= 30);
+});
+
+test('each key learns its own limit', async () => {
+  const service = new SimulatedService({ initial: 8, max: 1_000, key: (k) => k }, (inflight, key) =>
+    key === 'slow' ? rejecting(10)(inflight) : flat(),
+  ).start(600, (n) => (n % 2 === 0 ? 'slow' : 'fast'));
+  await service.run(5_000);
+  service.stop();
+  assert.ok(service.limit('slow') <= 11, `slow ${service.limit('slow')}`);
+  assert.ok(service.limit('fast') >= 150, `fast ${service.limit('fast')}`);
+  const report = service.limiter.report();
+  assert.deepEqual(Object.keys(report.keys ?? {}).sort(), ['fast', 'slow']);
+});
