@@ -29,9 +29,16 @@ export function flow<T>(source: Source<T>): Flow<T> {
   return new Flow<T>(source, []);
 }
 
+/** Reads a flow's parts; set by Flow's static block, for `stageToTune` below. */
+let partsOf: (f: Flow<unknown>) => { source: Source<unknown>; stages: readonly StageSpec[] };
+
 export class Flow<T> implements AsyncIterable<T> {
   readonly #source: Source<unknown>;
   readonly #stages: readonly StageSpec[];
+
+  static {
+    partsOf = (f) => ({ source: f.#source, stages: f.#stages });
+  }
 
   /** @internal Use `flow(source)`. */
   constructor(source: Source<unknown>, stages: readonly StageSpec[]) {
@@ -185,9 +192,22 @@ export class Flow<T> implements AsyncIterable<T> {
  * A flow that ends in `forEach`. It starts like a promise does, on its own: await it for the
  * report. To pass run options, call `.run(options)` in the same expression, before it starts.
  */
+/** Takes a Sink's flow for `sluice tune` without running it; set by Sink's static block. */
+let claimSink: (sink: Sink) => Flow<unknown> | undefined;
+
 export class Sink implements PromiseLike<RunReport> {
   readonly #flow: Flow<never>;
   #started: Promise<RunReport> | undefined;
+
+  static {
+    claimSink = (sink) => {
+      if (sink.#started !== undefined) return undefined;
+      const taken = Promise.reject(new SinkStartedError('This forEach was taken apart by sluice tune'));
+      taken.catch(() => undefined);
+      sink.#started = taken;
+      return sink.#flow;
+    };
+  }
 
   /** @internal */
   constructor(flow: Flow<never>) {
@@ -222,4 +242,39 @@ export class Sink implements PromiseLike<RunReport> {
   ): Promise<A | B> {
     return this.run().then(onFulfilled, onRejected);
   }
+}
+
+/** A stage of a flow, as `sluice tune` sweeps it: its function, its policies, and what feeds it. */
+export interface StageToTune {
+  readonly name: string;
+  readonly fn: (item: unknown, ctx: StageContext) => unknown;
+  readonly options: Pick<StageOptions<unknown>, 'retry' | 'timeout' | 'rateLimit'>;
+  /** The flow up to the stage: its output is the stage's input. */
+  readonly upstream: Flow<unknown>;
+}
+
+/**
+ * @internal For `sluice tune`: the lane stage called `name` (by default the first lane stage),
+ * or undefined when there is none; cpu() and batch stages set their own concurrency.
+ */
+export function stageToTune(target: Flow<unknown> | Sink, name?: string): StageToTune | undefined {
+  // A Sink must be claimed in the turn it was made: left alone, it starts itself on a microtask.
+  const f = target instanceof Sink ? claimSink(target) : target;
+  if (f === undefined) return undefined;
+  const { source, stages } = partsOf(f);
+  const index = stages.findIndex(
+    (s) => s.kind !== 'batch' && s.kind !== 'cpu' && (name === undefined || s.name === name),
+  );
+  const spec = stages[index];
+  if (spec === undefined || spec.kind === 'batch' || spec.kind === 'cpu') return undefined;
+  return {
+    name: spec.name,
+    fn: spec.fn,
+    options: {
+      ...(spec.retry === undefined ? {} : { retry: spec.retry }),
+      ...(spec.timeout === undefined ? {} : { timeout: spec.timeout }),
+      ...(spec.rateLimit === undefined ? {} : { rateLimit: spec.rateLimit }),
+    },
+    upstream: new Flow<unknown>(source, stages.slice(0, index)),
+  };
 }

@@ -5,18 +5,11 @@
  */
 import { type Agent, request } from 'undici';
 import type { StageContext } from '../../flow/types.js';
-import type { PageLinks, PageRequest } from './frontier.js';
+import { HttpError } from '../http-error.js';
 
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly headers: Record<string, string | string[] | undefined>,
-    url: string,
-  ) {
-    super(`HTTP ${status} from ${url}`);
-    this.name = 'HttpError';
-  }
-}
+export { HttpError };
+
+import type { PageLinks, PageRequest } from './frontier.js';
 
 /** Worth another attempt: rate limits, server errors, and network failures (no status). */
 export function isRetryable(error: unknown): boolean {
