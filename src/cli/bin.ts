@@ -31,6 +31,14 @@ const program = new Command('sluice')
       write(`${text.trim().replace(/^error: /, 'sluice: ')} (SLUICE_ERR_USAGE)\n`),
   });
 
+// `sluice --help | head` closes the pipe early: that is the reader being done, not a failure.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+}
+
 registerDemo(program);
 registerRun(program);
 registerLab(program);
