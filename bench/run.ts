@@ -4,7 +4,7 @@
  * medians and ratios (absolute figures mean little on a shared machine; ratios travel).
  *
  *   npm run bench                    # everything
- *   npm run bench -- noop            # one group: noop | memory | http | cpu-small | cpu-large | combined
+ *   npm run bench -- noop            # one group: noop | memory | http | cpu-small | cpu-large | combined | adaptive | adaptive-hidden
  *   npm run bench -- noop --rounds 5
  */
 import { execFileSync } from 'node:child_process';
@@ -209,6 +209,58 @@ if (wanted('combined')) {
     );
   }
   lines.push('');
+}
+
+if (wanted('adaptive')) {
+  // One run: a sweep is already many measurements, and takes about a minute and a half.
+  const r = scenario('adaptive.ts', 'latency', '5') as unknown as {
+    ratio: number;
+    knee: number;
+    best: number;
+    levels: { concurrency: number; adaptive: boolean; throughput: number; p50Ms: number; p99Ms: number }[];
+  };
+  lines.push(
+    '### Adaptive concurrency against a server whose requests cost CPU (20 ms wait + 300 us of CPU each, in its own process on the same cores)',
+    '',
+    '`npm run bench -- adaptive`',
+    '',
+    'Fixed levels: tune(), each level warmed, then timed for 5 s. Adaptive: from a cold start, no concurrency set, timed for 15 s, convergence included.',
+    '',
+    '| concurrency | requests/s | p50 | p99 |',
+    '| --- | ---: | ---: | ---: |',
+  );
+  for (const l of r.levels) {
+    lines.push(
+      `| ${l.adaptive ? `adaptive (ended at ${l.concurrency})` : l.concurrency} | ${fmt(l.throughput)} | ${l.p50Ms.toFixed(0)} ms | ${l.p99Ms.toFixed(0)} ms |`,
+    );
+  }
+  lines.push(
+    '',
+    `Knee (95% of best): ${r.knee}; best fixed: ${r.best}. Adaptive: ${(100 * r.ratio).toFixed(0)}% of the best fixed throughput.`,
+    '',
+  );
+}
+
+if (wanted('adaptive-hidden')) {
+  const r = scenario('adaptive.ts', 'hidden', '12', '150') as unknown as {
+    itemsPerSecond: number;
+    completed: boolean;
+    requestsAfterWarmup: number;
+    rejectedAfterWarmup: number;
+    rejectedShare: number;
+    retries: number;
+    limit: { final: number; peak: number };
+  };
+  lines.push(
+    '### Adaptive concurrency against a server that answers 429 above 150 in flight, unannounced',
+    '',
+    '`npm run bench -- adaptive-hidden`',
+    '',
+    '| requests/s | every item completed | final limit | peak limit | retries | rejected after the first 3 s |',
+    '| ---: | --- | ---: | ---: | ---: | ---: |',
+    `| ${fmt(r.itemsPerSecond)} | ${r.completed ? 'yes' : 'NO'} | ${r.limit.final} | ${r.limit.peak} | ${r.retries} | ${r.rejectedAfterWarmup} of ${r.requestsAfterWarmup} (${(100 * r.rejectedShare).toFixed(3)}%) |`,
+    '',
+  );
 }
 
 console.log(lines.join('\n'));

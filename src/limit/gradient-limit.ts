@@ -29,8 +29,17 @@ export interface GradientSettings {
 
 /** Samples a window needs before it may close, so one odd call does not move the limit. */
 const MIN_WINDOW_SAMPLES = 8;
+/** Windows whose limit and mean RTT are kept, to see how latency follows the limit. */
+const HISTORY_WINDOWS = 16;
+/** The spread of log(limit) over those windows needed to read a slope: about +-10%. */
+const MIN_SPREAD = 0.1 ** 2;
+/**
+ * Below this slope of log(RTT) on log(limit), more calls still buy throughput (doubling the limit
+ * gives at least 2^0.1, about 7%, more), so the limit grows past the latency tolerance.
+ */
+const PAYING_ELASTICITY = 0.9;
 /** How far the limit may fall in one window on latency alone. */
-const MIN_GRADIENT = 0.5;
+const MIN_GRADIENT = 0.8;
 /** Latency decreases move only part of the way, so one noisy window cannot halve the limit. */
 const SHRINK_SMOOTHING = 0.5;
 /** The baseline is the lowest window mean in this many buckets spanning `baselineMs`. */
@@ -65,6 +74,7 @@ export class GradientLimit {
   /** Lowest window mean per time bucket, newest last; the baseline is their minimum. */
   readonly #buckets: { start: number; min: number }[] = [];
   readonly #bucketMs: number;
+  readonly #history: { x: number; y: number }[] = [];
   /** The highest and lowest limits reached, for the report. */
   peak: number;
   lowest: number;
@@ -137,6 +147,11 @@ export class GradientLimit {
     this.#remember(now, mean);
     const baseline = this.baseline as number;
     const { tolerance } = this.#settings;
+    // Only windows past the tolerance say anything about whether a queue pays for itself.
+    if (!appLimited && mean > tolerance * baseline) {
+      this.#history.push({ x: Math.log(this.#limit), y: Math.log(mean) });
+      if (this.#history.length > HISTORY_WINDOWS) this.#history.shift();
+    }
     if (mean <= tolerance * baseline || mean <= 0) {
       // The stage does not use what it has (a slow source, a slow consumer): more would prove nothing.
       if (appLimited) return;
@@ -154,8 +169,43 @@ export class GradientLimit {
       return;
     }
     this.#slowStart = false;
+    // Latency rose, but if throughput rose with the limit the queue is paying for itself: a
+    // service that handles calls more cheaply in bulk is slower per call and faster overall.
+    const elasticity = this.#elasticity();
+    if (!appLimited && elasticity !== undefined && elasticity < PAYING_ELASTICITY) {
+      this.#set(this.#limit + Math.sqrt(this.#limit));
+      return;
+    }
     const gradient = Math.max(MIN_GRADIENT, (tolerance * baseline) / mean);
     this.#set(this.#limit - (this.#limit - this.#limit * gradient) * SHRINK_SMOOTHING);
+  }
+
+  /**
+   * How latency grows with the limit over the last windows: the slope of log(RTT) against
+   * log(limit). By Little's law throughput is limit / RTT, so a slope of 1 means more calls only
+   * wait longer, and 0.5 means doubling the limit still gives 41% more throughput. Undefined
+   * while the limit has not moved enough to tell.
+   */
+  #elasticity(): number | undefined {
+    const points = this.#history;
+    const n = points.length;
+    if (n < 3) return undefined;
+    let sx = 0;
+    let sy = 0;
+    for (const p of points) {
+      sx += p.x;
+      sy += p.y;
+    }
+    const mx = sx / n;
+    const my = sy / n;
+    let sxx = 0;
+    let sxy = 0;
+    for (const p of points) {
+      sxx += (p.x - mx) ** 2;
+      sxy += (p.x - mx) * (p.y - my);
+    }
+    if (sxx / n < MIN_SPREAD) return undefined;
+    return sxy / sxx;
   }
 
   #remember(now: number, mean: number): void {

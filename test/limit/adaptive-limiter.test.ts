@@ -36,7 +36,7 @@ test('the limit shrinks when latency rises', async () => {
   await service.run(2_000);
   const before = service.limit();
   service.behaviour = queueing(30);
-  await service.run(5_000);
+  await service.run(10_000);
   service.stop();
   assert.ok(before >= 400, `limit before ${before}`);
   assert.ok(service.limit() <= 80, `limit after ${service.limit()}`);

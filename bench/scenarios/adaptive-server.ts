@@ -1,0 +1,41 @@
+/**
+ * The server the adaptive benchmarks talk to, in a process of its own on the same cores as the
+ * client. Each request waits `delayMs`, then burns `burnUs` of CPU before answering, so past some
+ * concurrency the server's CPU, not the wait, sets the pace, and throughput stops growing while
+ * latency climbs. With `hidden` > 0 it answers 429 at once to any request above that many in
+ * flight, without announcing the limit. Prints its port on the first line of stdout.
+ *   node --import tsx bench/scenarios/adaptive-server.ts <delayMs> <burnUs> [hidden]
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+const delayMs = Number(process.argv[2] ?? 20);
+const burnUs = Number(process.argv[3] ?? 0);
+const hidden = Number(process.argv[4] ?? 0);
+let inFlight = 0;
+
+function burn(us: number): void {
+  const until = performance.now() + us / 1000;
+  while (performance.now() < until) {
+    // Spin: the request's CPU cost.
+  }
+}
+
+const server = createServer((_req, res) => {
+  if (hidden > 0 && inFlight >= hidden) {
+    res.writeHead(429).end();
+    return;
+  }
+  inFlight++;
+  setTimeout(() => {
+    burn(burnUs);
+    inFlight--;
+    res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+  }, delayMs);
+});
+server.keepAliveTimeout = 60_000;
+server.maxConnections = 20_000;
+server.listen(0, '127.0.0.1', () => {
+  console.log((server.address() as AddressInfo).port);
+});
+process.on('disconnect', () => process.exit(0));
