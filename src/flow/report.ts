@@ -111,6 +111,11 @@ export class StageStats implements ObservedStage {
     );
   }
 
+  /** Lanes or workers it could keep busy: for an adaptive stage, where its limit settled. */
+  get capacity(): number {
+    return Math.max(1, this.limit?.report().final ?? this.concurrency);
+  }
+
   get taken(): number {
     return this.entered - this.dropped;
   }

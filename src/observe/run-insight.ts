@@ -31,6 +31,8 @@ export interface ObservedStage {
   readonly name: string;
   readonly kind: string;
   readonly concurrency: number;
+  /** What its busy share is judged against: its concurrency, or an adaptive stage's settled limit. */
+  readonly capacity: number;
   /** Items taken (entered and not dropped at teardown). */
   readonly taken: number;
   /** Items finished, whichever way. */
@@ -323,8 +325,8 @@ function sample(s: ObservedStage, durationMs: number): StageSample {
     calls: s.taken,
     wallMsPerItem: wall,
     cpuMsPerItem: m.samples === 0 ? undefined : m.syncMs / m.samples,
-    busy: wall === undefined ? 0 : Math.min(1, (wall * s.taken) / (durationMs * s.concurrency)),
-    concurrency: s.concurrency,
+    busy: wall === undefined ? 0 : Math.min(1, (wall * s.taken) / (durationMs * s.capacity)),
+    concurrency: s.capacity,
   };
 }
 

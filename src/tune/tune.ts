@@ -72,7 +72,7 @@ export interface TuneLevel {
   /** Items that failed for good, after the target's retries. */
   readonly errors: number;
   readonly seconds: number;
-  /** Items per second. */
+  /** Items that succeeded, per second: failed calls are not throughput. */
   readonly throughput: number;
   /** Latency of calls, in ms (every attempt counts). */
   readonly p50Ms: number;
@@ -141,7 +141,8 @@ export async function tune<T>(target: TuneTarget<T>, options: TuneOptions<T>): P
       items,
       errors: s?.skipped ?? 0,
       seconds,
-      throughput: seconds > 0 ? items / seconds : 0,
+      // Successes only: a level that answers fast with errors has not served anyone.
+      throughput: seconds > 0 ? (items - (s?.skipped ?? 0)) / seconds : 0,
       p50Ms: percentile(latencies, 0.5),
       p90Ms: percentile(latencies, 0.9),
       p99Ms: percentile(latencies, 0.99),

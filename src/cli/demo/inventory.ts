@@ -10,6 +10,7 @@ import { isSluiceError } from '../../core/errors.js';
 import { cpu } from '../../exec/cpu.js';
 import { flow } from '../../flow/flow.js';
 import type { RunReport } from '../../flow/report.js';
+import { adaptive } from '../../limit/adaptive-options.js';
 import { correlate } from './correlate.js';
 import { isRetryable, type Page, pageFetcher } from './fetch-page.js';
 import { Frontier, type PageRequest } from './frontier.js';
@@ -17,11 +18,19 @@ import type { Asset, RawRecord } from './normalize.js';
 import type { Population } from './population.js';
 import type { DeviceStore } from './store.js';
 
+/** Sockets to the provider service, and the most pages in flight over all providers. */
+export const MAX_FETCH_CONCURRENCY = 256;
+
 /**
- * Pages fetched at once, over all providers. One number for now; the fetch stage is where
- * `concurrency: 'adaptive'` belongs once it exists, so this is the one place to change.
+ * Pages fetched at once: found while running, per provider, since each is its own service with
+ * its own latency and rate limit. A provider that slows down or answers 429 gets fewer calls
+ * without holding back the others; MAX_FETCH_CONCURRENCY bounds them all together.
  */
-export const FETCH_CONCURRENCY: number = 32;
+export const FETCH_CONCURRENCY = adaptive<PageRequest>({
+  initial: 4,
+  max: MAX_FETCH_CONCURRENCY,
+  key: (request) => request.provider.name,
+});
 
 /**
  * Requests a second the client allows itself per provider. The providers' own limits differ
@@ -68,7 +77,7 @@ export async function runInventory(options: InventoryOptions): Promise<Inventory
   const { population, origin, store, signal } = options;
   const counts: InventoryCounts = { rateLimited: 0 };
   const frontier = new Frontier(population.providers);
-  const dispatcher = new Agent({ connections: FETCH_CONCURRENCY, keepAliveTimeout: 10_000 });
+  const dispatcher = new Agent({ connections: MAX_FETCH_CONCURRENCY, keepAliveTimeout: 10_000 });
   const fetchPage = pageFetcher(origin, dispatcher);
   const normalize = cpu<RawRecord, Asset>(new URL('./normalize.task.js', import.meta.url), {
     ...(options.workers === undefined ? {} : { workers: options.workers }),

@@ -1,62 +1,43 @@
-/** The default store: one SQLite file (better-sqlite3), in WAL mode. See store.ts for the contract. */
+/**
+ * The default store: one SQLite file (better-sqlite3), in WAL mode. See store.ts for the contract.
+ *
+ * better-sqlite3 is synchronous: a transaction of 5,000 upserts holds its thread for about 100 ms.
+ * On the main thread that would stall every fetch in flight, so batches are written by a worker
+ * thread of their own (a one-worker WorkerPool running sqlite-write.task.ts), and the load stage
+ * only waits for it, as it would for a database server.
+ */
 import { resolve } from 'node:path';
-import Database from 'better-sqlite3';
-import type { DeviceRow } from './correlate.js';
-import { type DeviceStore, mergeClause } from './store.js';
+import { WorkerPool } from '../../exec/pool/worker-pool.js';
+import { openSqliteDatabase } from './sqlite-database.js';
+import type { SqliteWrite } from './sqlite-write.task.js';
+import type { DeviceStore } from './store.js';
 
 export function openSqliteStore(path: string, table: string): DeviceStore {
   const location = resolve(path);
-  const db = new Database(location);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  const loads = `${table}_loads`;
-  db.exec(`
-    CREATE TABLE IF NOT EXISTS "${loads}" (
-      id INTEGER PRIMARY KEY AUTOINCREMENT,
-      loaded_at TEXT NOT NULL,
-      row_count INTEGER NOT NULL
-    );
-    CREATE TABLE IF NOT EXISTS "${table}" (
-      id TEXT PRIMARY KEY,
-      serial TEXT,
-      mac TEXT,
-      hostname TEXT NOT NULL,
-      ip TEXT,
-      os TEXT,
-      last_seen TEXT NOT NULL,
-      providers TEXT NOT NULL,
-      load_id INTEGER NOT NULL
-    );`);
-  const t = `"${table}"`;
-  const logLoad = db.prepare(`INSERT INTO "${loads}" (loaded_at, row_count) VALUES (?, ?)`);
-  const upsert = db.prepare(`
-    INSERT INTO ${t} (id, serial, mac, hostname, ip, os, last_seen, providers, load_id)
-    VALUES (@id, @serial, @mac, @hostname, @ip, @os, @lastSeen, @providers, @load)
-    ${mergeClause(table, {
-      later: (a, b) => `max(${a}, ${b})`,
-      union: `(SELECT json_group_array(value) FROM (
-        SELECT value FROM json_each(${t}.providers) UNION SELECT value FROM json_each(excluded.providers)
-        ORDER BY value))`,
-      grew: `EXISTS (SELECT 1 FROM json_each(excluded.providers) AS n
-        WHERE n.value NOT IN (SELECT value FROM json_each(${t}.providers)))`,
-    })}`);
-  const writeBatch = db.transaction((rows: readonly DeviceRow[]) => {
-    const load = Number(logLoad.run(new Date().toISOString(), rows.length).lastInsertRowid);
-    for (const row of rows) upsert.run({ ...row, providers: JSON.stringify(row.providers), load });
+  // Made here first, so the schema exists before the writer opens the file.
+  const db = openSqliteDatabase(location, table);
+  // One writer: SQLite takes one at a time, and batches then land in order.
+  const writer = new WorkerPool<SqliteWrite, number>(new URL('./sqlite-write.task.js', import.meta.url), {
+    workers: 1,
   });
-  const count = db.prepare(
-    `SELECT count(*) AS devices, coalesce(sum(json_array_length(providers) > 1), 0) AS correlated FROM ${t}`,
-  );
-
+  // The batch being written. A stopped run does not wait for it, but the store does: it is
+  // committed whole before the counts are read or the writer is stopped.
+  let writing: Promise<unknown> = Promise.resolve();
   return {
     location,
-    // Synchronous inside: a batch's transaction cannot be interrupted half-way.
-    write: async (rows) => {
-      writeBatch(rows);
+    write: (rows) => {
+      const written = writer.run({ location, table, rows });
+      writing = written.catch(() => undefined);
+      return written.then(() => undefined);
     },
-    counts: async () => count.get() as { devices: number; correlated: number },
+    counts: async () => {
+      await writing;
+      return db.counts();
+    },
     close: async () => {
-      if (db.open) db.close();
+      await writing;
+      await writer.close();
+      db.close();
     },
   };
 }
