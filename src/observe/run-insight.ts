@@ -79,13 +79,15 @@ export interface InsightOptions {
 const TICK_MS = 1000;
 /** A stage whose synchronous calls fill this share of a tick (or of a whole short run) blocks the loop. */
 const BLOCKING_SHARE = 0.5;
-/** A single synchronous call this long is worth a warning on its own. */
+/** Two synchronous calls this long are worth a warning on their own (one may be a preemption). */
 const LONG_BLOCK_MS = 100;
 /**
  * Calls shorter than this are not worth moving to a worker: a message to a pool and back costs
  * about as much, so a stage of tiny synchronous calls is left alone however busy it keeps the loop.
  */
 const WORTH_MOVING_MS = LIGHT_BELOW_MS;
+/** A stage is judged on at least this many timed calls: the first is often slow, being the first. */
+const MIN_SAMPLES = 8;
 /** Runs shorter than this are not judged on their whole: a blip is not a pattern. */
 const MIN_JUDGED_MS = 100;
 
@@ -137,7 +139,7 @@ export class RunInsight {
       if (stage.kind === 'cpu' || stage.kind === 'batch') continue;
       stage.metrics.blockAlertMs = LONG_BLOCK_MS;
       stage.metrics.onLongBlock = (ms) =>
-        this.#warnBlocking(stage, `a single call held it for ${ms.toFixed(0)} ms`);
+        this.#warnBlocking(stage, `calls held it for as long as ${ms.toFixed(0)} ms`);
     }
   }
 
@@ -218,11 +220,12 @@ export class RunInsight {
   }
 
   #warnBlocking(stage: ObservedStage, measured: string): void {
-    if (this.#warned.has(stage.name) || heldPerCall(stage) < WORTH_MOVING_MS) return;
+    const m = stage.metrics;
+    if (this.#warned.has(stage.name) || m.samples < MIN_SAMPLES || m.heldMedianMs < WORTH_MOVING_MS) return;
     this.#warned.add(stage.name);
     const message =
       `Stage "${stage.name}" blocks the event loop with synchronous work: ${measured} ` +
-      `(${heldPerCall(stage).toFixed(2)} ms per call, longest ${stage.metrics.longestSyncMs.toFixed(1)} ms). ` +
+      `(${stage.metrics.heldMedianMs.toFixed(2)} ms per call, longest ${stage.metrics.longestSyncMs.toFixed(1)} ms). ` +
       'Move it to a task module and run it with cpu() to compute on worker threads and keep the loop free.';
     const warning: InsightWarning = { code: 'SLUICE_W_LOOP_BLOCKED', stage: stage.name, message };
     this.warnings.push(warning);
