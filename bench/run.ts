@@ -4,7 +4,7 @@
  * medians and ratios (absolute figures mean little on a shared machine; ratios travel).
  *
  *   npm run bench                    # everything
- *   npm run bench -- noop            # one group: noop | memory | http | cpu-small | cpu-large | combined | adaptive | adaptive-hidden
+ *   npm run bench -- noop            # one group: noop | memory | http | cpu-small | cpu-large | combined | adaptive | adaptive-hidden | metrics-cost
  *   npm run bench -- noop --rounds 5
  */
 import { execFileSync } from 'node:child_process';
@@ -259,6 +259,27 @@ if (wanted('adaptive-hidden')) {
     '| requests/s | every item completed | final limit | peak limit | retries | rejected after the first 3 s |',
     '| ---: | --- | ---: | ---: | ---: | ---: |',
     `| ${fmt(r.itemsPerSecond)} | ${r.completed ? 'yes' : 'NO'} | ${r.limit.final} | ${r.limit.peak} | ${r.retries} | ${r.rejectedAfterWarmup} of ${r.requestsAfterWarmup} (${(100 * r.rejectedShare).toFixed(3)}%) |`,
+    '',
+  );
+}
+
+if (wanted('metrics-cost')) {
+  const r = scenario('metrics-cost.ts', '16') as unknown as {
+    on: { median: number; best: number };
+    off: { median: number; best: number };
+    costMedian: number;
+    costBest: number;
+  };
+  lines.push(
+    '### What always-on metrics cost: the no-op flow with per-call sampling on and off',
+    '',
+    '`npm run bench -- metrics-cost` (one process, 16 interleaved rounds of 1,000,000 items each way)',
+    '',
+    '| sampling | median items/s | best items/s |',
+    '| --- | ---: | ---: |',
+    `| on | ${fmt(r.on.median)} | ${fmt(r.on.best)} |`,
+    `| off | ${fmt(r.off.median)} | ${fmt(r.off.best)} |`,
+    `| cost | ${(100 * r.costMedian).toFixed(1)}% | ${(100 * r.costBest).toFixed(1)}% |`,
     '',
   );
 }
