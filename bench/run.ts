@@ -152,12 +152,13 @@ function cpuGroup(group: string, tasks: number, n: number, title: string): void 
     '',
     `\`npm run bench -- ${group}\``,
     '',
-    '| contender | tasks/s | vs serial | peak RSS |',
-    '| --- | ---: | ---: | ---: |',
+    '| contender | tasks/s | vs serial | event-loop p99 | peak RSS |',
+    '| --- | ---: | ---: | ---: | ---: |',
   );
   for (const [name, r] of results) {
+    const loop = (r as Result & { loopDelayP99Ms?: number }).loopDelayP99Ms;
     lines.push(
-      `| ${name} | ${fmt(r.itemsPerSecond)} | ${(r.itemsPerSecond / serial.itemsPerSecond).toFixed(2)}x | ${r.peakRssMb.toFixed(0)} MB |`,
+      `| ${name} | ${fmt(r.itemsPerSecond)} | ${(r.itemsPerSecond / serial.itemsPerSecond).toFixed(2)}x | ${loop === undefined ? '-' : `${loop.toFixed(1)} ms`} | ${r.peakRssMb.toFixed(0)} MB |`,
     );
   }
   lines.push('');

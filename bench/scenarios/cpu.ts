@@ -7,6 +7,7 @@
  * Prints one JSON line: { contender, items, seconds, itemsPerSecond, peakRssMb, checksum }.
  */
 import { availableParallelism } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import sum from './tasks/sum.mjs';
 import { warm as warmPool } from './warm.js';
@@ -122,9 +123,16 @@ if (make === undefined)
   throw new Error(`unknown contender ${contender}; one of ${Object.keys(contenders).join(', ')}`);
 const chosen = make();
 await chosen.setup();
+// How late the main thread's event loop ran while the pool was saturated (the serial contender
+// blocks it throughout, by design). The first tick only sets the histogram's baseline.
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
+await new Promise((resolve) => setTimeout(resolve, 30));
 const started = performance.now();
 const out = await chosen.run();
 const seconds = (performance.now() - started) / 1000;
+await new Promise((resolve) => setTimeout(resolve, 20));
+loopDelay.disable();
 await chosen.teardown();
 
 // Every output is sum(n); the checksum adds them in order, exactly as the serial contender would.
@@ -144,6 +152,8 @@ console.log(
     seconds,
     itemsPerSecond: tasks / seconds,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
+    /** The delay histogram counts from each tick's due time: less its 10 ms period, the lateness. */
+    loopDelayP99Ms: Math.max(0, loopDelay.percentile(99) / 1e6 - 10),
     checksum,
   }),
 );
