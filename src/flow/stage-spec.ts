@@ -114,7 +114,11 @@ export function laneSpec(kind: LaneKind, position: number, fn: unknown, options:
     adaptive,
     // One lane cannot reorder anything; the unordered path is the cheaper one.
     ordered: ordered && concurrency > 1 && kind !== 'forEach',
-    buffer: checkInteger(`${name}.buffer`, o.buffer ?? Math.max(16, concurrency), { min: 1 }),
+    // An adaptive stage's lanes number its `max`, which may be far above what it settles at: its
+    // buffer is sized from where the limit starts, or large items (pages of records) pile up.
+    buffer: checkInteger(`${name}.buffer`, o.buffer ?? Math.max(16, adaptive?.initial ?? concurrency), {
+      min: 1,
+    }),
     retry: o.retry === undefined ? undefined : normalizeRetry(`${name}.retry`, o.retry),
     timeout:
       o.timeout === undefined ? undefined : checkNumber(`${name}.timeout`, o.timeout, { exclusive: true }),

@@ -58,7 +58,7 @@ export interface StageOptions<T> {
   ordered?: boolean;
   /**
    * Capacity of the stage's output buffer, in items.
-   * @default Math.max(16, concurrency)
+   * @default Math.max(16, concurrency); for an adaptive stage, Math.max(16, its initial limit)
    */
   buffer?: number;
   /** Retry failed attempts with exponential backoff and full jitter; a number is `{ attempts }`. */

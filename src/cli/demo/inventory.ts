@@ -19,7 +19,7 @@ import type { Population } from './population.js';
 import type { DeviceStore } from './store.js';
 
 /** Sockets to the provider service, and the most pages in flight over all providers. */
-export const MAX_FETCH_CONCURRENCY = 256;
+export const MAX_FETCH_CONCURRENCY = 64;
 
 /**
  * Pages fetched at once: found while running, per provider, since each is its own service with
@@ -123,8 +123,10 @@ export async function runInventory(options: InventoryOptions): Promise<Inventory
         // A record no rule can read is counted as a dead letter and the load goes on.
         onError: () => undefined,
       })
-      .batch({ size: BATCH_SIZE, maxWaitMs: 250, name: 'batch' })
-      .map(correlate, { name: 'correlate' })
+      // A batch is 5,000 devices: a buffer of 16 of them between stages would hold 80,000 while
+      // the writer thread works, so each holds two, enough to keep the writer fed.
+      .batch({ size: BATCH_SIZE, maxWaitMs: 250, name: 'batch', buffer: 2 })
+      .map(correlate, { name: 'correlate', buffer: 2 })
       .forEach((rows) => store.write(rows), { name: 'load' })
       .run({ progress: options.progress ?? false, ...(signal === undefined ? {} : { signal }) });
     return { report, counts };
