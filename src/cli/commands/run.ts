@@ -8,11 +8,11 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Command, CommanderError } from 'commander';
+import type { Command } from 'commander';
 import type { RunReport } from '../../flow/report.js';
 import type { RunOptions } from '../../flow/run.js';
 import { formatReport } from '../../observe/format-report.js';
-import { EXIT_USAGE } from '../exit.js';
+import { usageError } from '../exit.js';
 import { abortOnInterrupt, EXIT_INTERRUPTED } from '../interrupt.js';
 
 interface RunCommandOptions {
@@ -28,11 +28,6 @@ interface Runnable {
 
 function isRunnable(value: unknown): value is Runnable {
   return typeof value === 'object' && value !== null && typeof (value as Runnable).run === 'function';
-}
-
-function usageError(message: string): CommanderError {
-  process.stderr.write(`sluice: ${message} (SLUICE_ERR_USAGE)\n`);
-  return new CommanderError(EXIT_USAGE, 'sluice.usage', message);
 }
 
 export function registerRun(program: Command): void {

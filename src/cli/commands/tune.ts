@@ -4,10 +4,10 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { type Command, CommanderError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { type TuneResult, tune } from '../../tune/tune.js';
 import { lineChart } from '../chart/line-chart.js';
-import { EXIT_USAGE } from '../exit.js';
+import { usageError } from '../exit.js';
 import { abortOnInterrupt, EXIT_INTERRUPTED } from '../interrupt.js';
 import { wholeNumber } from '../lab/options.js';
 import { formatTable } from '../lab/table.js';
@@ -30,11 +30,6 @@ const DEFAULT_LEVELS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 function levelList(value: string): number[] {
   const levels = value.split(',').map((part) => wholeNumber(1, 100_000)(part.trim()));
   return [...new Set(levels)].sort((a, b) => a - b);
-}
-
-function usageError(message: string): CommanderError {
-  process.stderr.write(`sluice: ${message} (SLUICE_ERR_USAGE)\n`);
-  return new CommanderError(EXIT_USAGE, 'sluice.usage', message);
 }
 
 export function registerTune(program: Command): void {
