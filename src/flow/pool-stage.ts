@@ -6,8 +6,10 @@
  *
  * It keeps up to the pool's `capacity` batches in flight. Ordered stages number batches as they
  * are taken and emit them in that order; unordered ones number them as they finish. Either way a
- * single flusher emits, so items leave one batch at a time, and no lane takes a batch more than
- * `window` batches past the one being emitted, which bounds what a slow item can hold back.
+ * single flusher emits, so items leave one batch at a time. What the stage holds (taken, not yet
+ * emitted) is bounded twice: at most `window` batches, which bounds what a slow item can hold back,
+ * and at most HELD_ITEMS items, because batches of thousands of small items times dozens of
+ * batches would otherwise let a stage whose output waits hoard hundreds of thousands of records.
  */
 
 import { type Channel, EMPTY } from '../core/channel.js';
@@ -30,6 +32,13 @@ interface Finished {
   readonly outcome: BatchOutcome<unknown>;
 }
 
+/**
+ * Items a stage may hold between taking and emitting them. Enough to keep every worker's pipeline
+ * full at the batch sizes small tasks reach (about 2 ms of work per batch); a single batch larger
+ * than this is still taken when the stage holds nothing.
+ */
+export const HELD_ITEMS = 16_384;
+
 /** Failures that retrying on the stage's schedule cannot fix: the pool already retried, or never could. */
 const notRetryable = new Set(['SLUICE_ERR_WORKER_CRASHED', 'SLUICE_ERR_DATA_CLONE']);
 
@@ -48,7 +57,10 @@ export class PoolStage {
   #flushing: Promise<void> = Promise.resolve();
   #flushActive = false;
   #window = 4;
-  #windowWaiters: (() => void)[] = [];
+  /** Batches and items taken and not yet emitted; lanes wait while either is at its bound. */
+  #heldBatches = 0;
+  #heldItems = 0;
+  #roomWaiters: (() => void)[] = [];
   /** The pool's busy time when the stage opened it: the pool may be shared with other stages. */
   #busyAtStart = 0;
 
@@ -79,12 +91,15 @@ export class PoolStage {
     try {
       const lanes = pool.capacity;
       this.#window = lanes * 2;
+      // A stopped run emits nothing more: lanes waiting for room must see the stop and leave.
+      this.#run.signal.addEventListener('abort', this.#wakeLanes, { once: true });
       const running: Promise<void>[] = [];
       for (let i = 0; i < lanes; i++) running.push(this.#lane(pool));
       await Promise.all(running);
       await this.#flushing;
       this.#output?.close();
     } finally {
+      this.#run.signal.removeEventListener('abort', this.#wakeLanes);
       if (owned) await pool.close();
     }
   }
@@ -93,15 +108,18 @@ export class PoolStage {
     const ordered = this.#spec.ordered && this.#output !== undefined;
     for (;;) {
       if (this.#run.stopped) return;
-      if (ordered && this.#nextSeq - this.#head >= this.#window) {
-        await new Promise<void>((resolve) => this.#windowWaiters.push(resolve));
+      const size = pool.batchSizeFor(this.#spec.timeout);
+      if (!this.#hasRoomFor(size)) {
+        await new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
         continue;
       }
-      const items = this.#take(pool.batchSizeFor(this.#spec.timeout));
+      const items = this.#take(size);
       if (items.length === 0) {
         if (this.#input.done || !(await this.#input.readable())) return;
         continue;
       }
+      this.#heldBatches++;
+      this.#heldItems += items.length;
       const first = this.#stats.entered;
       this.#stats.entered += items.length;
       const seq = ordered ? this.#nextSeq++ : -1;
@@ -133,6 +151,15 @@ export class PoolStage {
       }
     }
   }
+
+  #hasRoomFor(size: number): boolean {
+    if (this.#heldBatches === 0) return true;
+    return this.#heldBatches < this.#window && this.#heldItems + size <= HELD_ITEMS;
+  }
+
+  readonly #wakeLanes = (): void => {
+    if (this.#roomWaiters.length > 0) for (const wake of this.#roomWaiters.splice(0)) wake();
+  };
 
   #take(size: number): unknown[] {
     const items: unknown[] = [];
@@ -212,7 +239,9 @@ export class PoolStage {
         this.#finished.delete(this.#head);
         await this.#emit(batch);
         this.#head++;
-        if (this.#windowWaiters.length > 0) for (const wake of this.#windowWaiters.splice(0)) wake();
+        this.#heldBatches--;
+        this.#heldItems -= batch.items.length;
+        this.#wakeLanes();
       }
     } catch (error) {
       this.#run.fail(error);

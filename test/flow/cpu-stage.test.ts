@@ -4,6 +4,8 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { threadId } from 'node:worker_threads';
+import { MAX_BATCH_SIZE } from '../../src/exec/pool/batch-sizer.js';
+import { HELD_ITEMS } from '../../src/flow/pool-stage.js';
 import { cpu, flow, isSluiceError, type StageReport, WorkerPool } from '../../src/index.js';
 import type { Behaviour, Identity } from '../fixtures/tasks/behave.task.js';
 
@@ -75,6 +77,47 @@ describe('map(cpu(url))', () => {
       items.map((_, i) => i),
     );
   });
+
+  for (const ordered of [true, false]) {
+    test(`a stage whose output waits stops taking items: it holds at most HELD_ITEMS (ordered: ${ordered})`, async () => {
+      const total = 200_000;
+      let pulled = 0;
+      function* numbers(): Generator<number> {
+        for (let i = 0; i < total; i++) {
+          pulled++;
+          yield i;
+        }
+      }
+      const squares = new WorkerPool<number, Squared>(square, { workers: 2 });
+      await squares.ready();
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let seen = 0;
+      const run = flow(numbers())
+        .map(cpu<number, Squared>(square, { pool: squares }), { ordered })
+        .forEach(async () => {
+          if (seen++ === 0) await gate;
+        })
+        .run()
+        .finally(() => squares.close());
+      // Wait until the stage has stopped taking: the count holds still for a while.
+      let last = -1;
+      for (let still = 0; still < 10; ) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        still = pulled === last ? still + 1 : 0;
+        last = pulled;
+      }
+      // What the stage holds, plus the channels' buffers on either side and one batch being taken.
+      const bound = HELD_ITEMS + MAX_BATCH_SIZE + 64;
+      assert.ok(pulled < bound, `pulled ${pulled} items while the consumer waited (bound ${bound})`);
+      release();
+      const report = await run;
+      assert.equal(report.stages[0]?.emitted, total);
+      assertAddsUp(report.stages[0]);
+    });
+  }
 
   test('joins IO and CPU stages in one pipeline from an async source', async () => {
     async function* source(): AsyncGenerator<number> {
