@@ -4,7 +4,7 @@
  * medians and ratios (absolute figures mean little on a shared machine; ratios travel).
  *
  *   npm run bench                    # everything
- *   npm run bench -- noop            # one group: noop | memory | http | cpu-small | cpu-large | combined | adaptive | adaptive-hidden | metrics-cost
+ *   npm run bench -- noop            # one group: noop | short | memory | http | cpu-small | cpu-large | combined | adaptive | adaptive-hidden | metrics-cost
  *   npm run bench -- noop --rounds 5
  */
 import { execFileSync } from 'node:child_process';
@@ -98,6 +98,27 @@ if (wanted('noop')) {
       `| ${name} | ${fmt(r.itemsPerSecond)} | ${(r.itemsPerSecond / pmap.itemsPerSecond).toFixed(2)}x | ${(
         (100 * r.itemsPerSecond) / bare.itemsPerSecond
       ).toFixed(0)}% | ${r.peakRssMb.toFixed(0)} MB |`,
+    );
+  }
+  lines.push('');
+}
+
+if (wanted('short')) {
+  const results = compare('short.ts', ['sluice-flow', 'sluice-map', 'p-map', 'Readable.map'], ['20000']);
+  const pmap = results.get('p-map') as Result;
+  lines.push(
+    '### 20,000 short flows one after another: ten async items each, concurrency 4',
+    '',
+    '`npm run bench -- short`',
+    '',
+    '| contender | flows/s | per flow | vs p-map | peak RSS |',
+    '| --- | ---: | ---: | ---: | ---: |',
+  );
+  for (const [name, r] of results) {
+    lines.push(
+      `| ${name} | ${fmt(r.itemsPerSecond)} | ${(1e6 / r.itemsPerSecond).toFixed(0)} us | ${(
+        r.itemsPerSecond / pmap.itemsPerSecond
+      ).toFixed(2)}x | ${r.peakRssMb.toFixed(0)} MB |`,
     );
   }
   lines.push('');

@@ -1,11 +1,12 @@
 /**
  * The main thread's health during a run: how busy its event loop was (utilization, from
  * `performance.eventLoopUtilization`) and how late timers fired (delay, from
- * `monitorEventLoopDelay`). A loop that is busy near 100% of the time, or whose delay p99 runs to
+ * a timer shared by every run, see `loop-delay.ts`). A loop that is busy near 100% of the time, or whose delay p99 runs to
  * tens of milliseconds, is computing where it should be waiting: that is what the classifier and
  * the blocking warning look for.
  */
-import { type EventLoopUtilization, type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
+import type { EventLoopUtilization } from 'node:perf_hooks';
+import { watchLoopDelay } from './loop-delay.js';
 import { round } from './stage-metrics.js';
 
 export interface EventLoopReport {
@@ -17,18 +18,11 @@ export interface EventLoopReport {
   readonly delayMs: { readonly p50: number; readonly p99: number; readonly max: number };
 }
 
-/** The delay monitor's own timer period: fine enough to see a 20 ms stall. */
-const RESOLUTION_MS = 10;
-
 export class EventLoopMonitor {
-  readonly #delay: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+  readonly #delay = watchLoopDelay();
   readonly #start: EventLoopUtilization = performance.eventLoopUtilization();
   #last: EventLoopUtilization = this.#start;
   #final: EventLoopReport | undefined;
-
-  constructor() {
-    this.#delay.enable();
-  }
 
   /** Busy share of the loop since the previous call (or the start). */
   window(): { utilization: number; busyMs: number } {
@@ -42,16 +36,15 @@ export class EventLoopMonitor {
   report(): EventLoopReport {
     if (this.#final !== undefined) return this.#final;
     const whole = performance.eventLoopUtilization(performance.eventLoopUtilization(), this.#start);
-    const d = this.#delay;
+    const d = this.#delay.histogram;
     const seen = d.count > 0;
     return {
       utilization: round(whole.utilization),
       busyMs: round(whole.active),
       delayMs: {
-        // The histogram counts from the timer's due time: subtract its own period to get the lateness.
-        p50: seen ? round(Math.max(0, d.percentile(50) / 1e6 - RESOLUTION_MS)) : 0,
-        p99: seen ? round(Math.max(0, d.percentile(99) / 1e6 - RESOLUTION_MS)) : 0,
-        max: seen ? round(Math.max(0, d.max / 1e6 - RESOLUTION_MS)) : 0,
+        p50: seen ? round(d.percentile(50)) : 0,
+        p99: seen ? round(d.percentile(99)) : 0,
+        max: seen ? round(d.max) : 0,
       },
     };
   }
@@ -60,7 +53,7 @@ export class EventLoopMonitor {
   stop(): EventLoopReport {
     if (this.#final === undefined) {
       this.#final = this.report();
-      this.#delay.disable();
+      this.#delay.stop();
     }
     return this.#final;
   }

@@ -9,8 +9,8 @@
  * They are measurements of the real process, so they read `performance.now()`, not the run's
  * clock: a fake clock drives timing logic in tests, it does not make work take less CPU.
  */
-import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { isThenable } from '../core/thenable.js';
+import { Histogram } from './histogram.js';
 
 /**
  * Which calls are timed: all of the first 64, then one in 64 up to 4,096, then one in 4,096. A
@@ -43,10 +43,10 @@ export type Call = (item: unknown, index: number) => unknown;
 export const sampling = { enabled: true };
 
 export class StageMetrics {
-  /** Latency of sampled calls, in microseconds (a histogram holds integers). */
-  readonly #latency: RecordableHistogram = createHistogram();
-  /** Time sampled calls held the event loop, in microseconds: its median ignores a call that was merely preempted. */
-  readonly #held: RecordableHistogram = createHistogram();
+  /** Latency of sampled calls, ms. */
+  readonly #latency = new Histogram();
+  /** Time sampled calls held the event loop, ms: its median ignores a call that was merely preempted. */
+  readonly #held = new Histogram();
   /** Sum over sampled calls of the time they held the event loop, ms. */
   syncMs = 0;
   /** Sum over sampled calls of their latency, ms. */
@@ -115,8 +115,8 @@ export class StageMetrics {
     this.samples++;
     this.syncMs += heldMs;
     this.wallMs += latencyMs;
-    this.#latency.record(Math.max(1, Math.round(latencyMs * 1000)));
-    this.#held.record(Math.max(1, Math.round(heldMs * 1000)));
+    this.#latency.record(latencyMs);
+    this.#held.record(heldMs);
     if (heldMs > this.longestSyncMs) this.longestSyncMs = heldMs;
     if (heldMs >= this.blockAlertMs && ++this.#longBlocks >= 2) this.onLongBlock?.(heldMs);
   }
@@ -127,7 +127,7 @@ export class StageMetrics {
    * microsecond calls over any threshold.
    */
   get heldMedianMs(): number {
-    return this.samples === 0 ? 0 : this.#held.percentile(50) / 1000;
+    return this.#held.percentile(50);
   }
 
   latency(): LatencySummary | undefined {
@@ -136,10 +136,10 @@ export class StageMetrics {
     return {
       samples: this.samples,
       mean: round(this.wallMs / this.samples),
-      p50: round(h.percentile(50) / 1000),
-      p90: round(h.percentile(90) / 1000),
-      p99: round(h.percentile(99) / 1000),
-      max: round(h.max / 1000),
+      p50: round(h.percentile(50)),
+      p90: round(h.percentile(90)),
+      p99: round(h.percentile(99)),
+      max: round(h.max),
     };
   }
 }

@@ -1,0 +1,69 @@
+/**
+ * A histogram of durations in milliseconds. The first RAW_LIMIT values are kept as they are, and
+ * their percentiles are exact; past that they move into buckets 2% wide on a log scale, from a
+ * microsecond to about three hours, so a percentile is within 1% of a value that was recorded.
+ *
+ * Why not `perf_hooks.createHistogram()`: a native histogram with its default range allocates
+ * hundreds of kilobytes outside the JavaScript heap, and a run made three. A three-item flow took
+ * 1.9 ms, most of it in histogram constructors, and a loop of five thousand short flows peaked at
+ * 2.1 GB of RSS before the collector noticed the native memory.
+ */
+
+const RAW_LIMIT = 128;
+const LOWEST_MS = 0.001;
+const HIGHEST_MS = 1e7;
+const GROWTH = 1.02;
+const LOG_GROWTH = Math.log(GROWTH);
+const BUCKETS = Math.ceil(Math.log(HIGHEST_MS / LOWEST_MS) / LOG_GROWTH) + 1;
+
+export class Histogram {
+  #raw: number[] | undefined = [];
+  #counts: Uint32Array | undefined;
+  count = 0;
+  min = Number.POSITIVE_INFINITY;
+  max = 0;
+
+  record(ms: number): void {
+    const value = ms > 0 ? ms : 0;
+    this.count++;
+    if (value < this.min) this.min = value;
+    if (value > this.max) this.max = value;
+    const raw = this.#raw;
+    if (raw !== undefined) {
+      raw.push(value);
+      if (raw.length <= RAW_LIMIT) return;
+      this.#raw = undefined;
+      this.#counts = new Uint32Array(BUCKETS);
+      for (const v of raw) this.#bucket(v);
+      return;
+    }
+    this.#bucket(value);
+  }
+
+  #bucket(value: number): void {
+    const counts = this.#counts as Uint32Array;
+    const index =
+      value <= LOWEST_MS ? 0 : Math.min(BUCKETS - 1, Math.floor(Math.log(value / LOWEST_MS) / LOG_GROWTH));
+    counts[index] = (counts[index] as number) + 1;
+  }
+
+  /** The value below which `p` percent of the recorded values fall; 0 when none was recorded. */
+  percentile(p: number): number {
+    if (this.count === 0) return 0;
+    const rank = Math.max(1, Math.ceil((p / 100) * this.count));
+    if (rank >= this.count) return this.max;
+    const raw = this.#raw;
+    if (raw !== undefined) return [...raw].sort((a, b) => a - b)[rank - 1] as number;
+    const counts = this.#counts as Uint32Array;
+    let seen = 0;
+    for (let i = 0; i < BUCKETS; i++) {
+      seen += counts[i] as number;
+      if (seen < rank) continue;
+      // The first bucket holds everything under a microsecond: its smallest value stands for it.
+      if (i === 0) return this.min;
+      // The bucket's geometric middle, kept inside what was seen.
+      return Math.min(this.max, Math.max(this.min, LOWEST_MS * GROWTH ** (i + 0.5)));
+    }
+    return this.max;
+  }
+}
