@@ -100,6 +100,35 @@ export class Channel<T> implements AsyncIterable<T> {
     return true;
   }
 
+  /**
+   * Buffers `values[from]` up to `values[to - 1]` while there is room, as `tryPush` would one by
+   * one; returns the index of the first value it did not take (`to` when it took all).
+   */
+  tryPushMany(values: readonly T[], from = 0, to = values.length): number {
+    if (this.#closed) throw this.#closedError();
+    let i = from;
+    while (i < to && this.#pullWaiters.length > 0) {
+      (this.#pullWaiters.shift() as Waiter<IteratorResult<T>>).resolve({
+        value: values[i] as T,
+        done: false,
+      });
+      i++;
+    }
+    const capacity = this.#capacity;
+    const ring = this.#ring;
+    let tail = this.#head + this.#count;
+    if (tail >= capacity) tail -= capacity;
+    const end = Math.min(to, i + capacity - this.#count);
+    const taken = end - i;
+    for (; i < end; i++) {
+      ring[tail] = values[i];
+      if (++tail === capacity) tail = 0;
+    }
+    this.#count += taken;
+    if (taken > 0 && this.#readableWaiters.length > 0) this.#settle(this.#readableWaiters, true);
+    return i;
+  }
+
   /** Pushes `value`, waiting for room; rejects if the channel is closed or fails first. */
   push(value: T): Promise<void> {
     try {
@@ -120,6 +149,33 @@ export class Channel<T> implements AsyncIterable<T> {
     this.#count--;
     if (this.#pushWaiters.length > 0 || this.#writableWaiters.length > 0 || this.#closed) this.#afterPull();
     return value;
+  }
+
+  /** Takes up to `max` of the oldest items at once, as `tryPull` would one by one; [] when none is buffered. */
+  tryPullMany(max: number): T[] {
+    if (this.#failed) throw this.#error;
+    const n = Math.min(max, this.#count);
+    const out = new Array<T>(n);
+    const capacity = this.#capacity;
+    const ring = this.#ring;
+    let head = this.#head;
+    for (let i = 0; i < n; i++) {
+      out[i] = ring[head] as T;
+      ring[head] = undefined;
+      if (++head === capacity) head = 0;
+    }
+    this.#head = head;
+    this.#count -= n;
+    if (n > 0 && (this.#pushWaiters.length > 0 || this.#writableWaiters.length > 0 || this.#closed)) {
+      // Each freed slot goes to a blocked producer first, as after a single pull.
+      let moved = 0;
+      while (moved < n - 1 && this.#pushWaiters.length > 0) {
+        this.#afterPull();
+        moved++;
+      }
+      this.#afterPull();
+    }
+    return out;
   }
 
   /** Takes the oldest item, waiting for one; `{ done: true }` once closed and drained. */

@@ -71,6 +71,15 @@ export function isTaskDefinition(value: unknown): value is TaskDefinition<unknow
 
 const moveBrand = Symbol.for('sluice.move');
 
+/**
+ * How many values this thread has marked with move(), kept on globalThis so that every copy of
+ * sluice loaded in the thread counts into one. While it is 0, no array can hold a marked value,
+ * and the per-item scans for them (every batch, both ways) are skipped.
+ */
+const moves: { count: number } = ((globalThis as Record<symbol, unknown>)[Symbol.for('sluice.moves')] ??= {
+  count: 0,
+}) as { count: number };
+
 /** A value whose buffers are moved, not copied, when it crosses to or from a worker. */
 export interface Moved<T> {
   readonly [moveBrand]: true;
@@ -88,7 +97,13 @@ export interface Moved<T> {
  */
 export function move<T>(value: T, transferList?: readonly TransferListItem[]): T {
   const moved: Moved<T> = { [moveBrand]: true, value, transferList: transferList ?? findBuffers(value) };
+  moves.count++;
   return moved as unknown as T;
+}
+
+/** Whether any of `values` is marked with move(). */
+export function anyMoved(values: readonly unknown[]): boolean {
+  return moves.count > 0 && values.some(isMoved);
 }
 
 export function isMoved(value: unknown): value is Moved<unknown> {
@@ -117,6 +132,7 @@ function bufferOf(value: unknown): ArrayBuffer | undefined {
 
 /** Replaces values marked with move() by the values themselves, in place, and returns their buffers. */
 export function unwrapMoved(values: unknown[]): TransferListItem[] {
+  if (moves.count === 0) return [];
   let transfer: TransferListItem[] | undefined;
   for (let i = 0; i < values.length; i++) {
     const value = values[i];

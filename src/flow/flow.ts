@@ -130,9 +130,7 @@ export class Flow<T> implements AsyncIterable<T> {
   /** Runs the flow and resolves with every output, in order. */
   async collect(options?: RunOptions): Promise<T[]> {
     const all: T[] = [];
-    await this.#start(options).drain((value) => {
-      all.push(value);
-    });
+    await this.#start(options).drain(undefined, all);
     return all;
   }
 

@@ -7,6 +7,8 @@ import { EMPTY } from '../core/channel.js';
  */
 export interface Inlet<T> {
   tryPull(): T | typeof EMPTY;
+  /** Up to `max` items ready now, in order; [] when none is. One call instead of one per item. */
+  tryPullMany(max: number): T[];
   readable(): Promise<boolean>;
   readonly done: boolean;
   /** Items ready to pull now (a lower bound). */

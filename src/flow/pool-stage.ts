@@ -12,7 +12,7 @@
  * batches would otherwise let a stage whose output waits hoard hundreds of thousands of records.
  */
 
-import { type Channel, EMPTY } from '../core/channel.js';
+import type { Channel } from '../core/channel.js';
 import { sleep } from '../core/clock.js';
 import { errorMessage, isSluiceError, StageError } from '../core/errors.js';
 import { nextDelay } from '../core/retry.js';
@@ -162,14 +162,7 @@ export class PoolStage {
   };
 
   #take(size: number): unknown[] {
-    const items: unknown[] = [];
-    const input = this.#input;
-    while (items.length < size) {
-      const item = input.tryPull();
-      if (item === EMPTY) break;
-      items.push(item);
-    }
-    return items;
+    return this.#input.tryPullMany(size);
   }
 
   /** Runs a batch; items that failed are retried on the stage's schedule, each on its own. */
@@ -262,10 +255,22 @@ export class PoolStage {
         await settleFailure(this.#spec, stats, this.#run, items[i], first + i, error);
         continue;
       }
-      const value = values[i];
-      if (output !== undefined && !output.tryPush(value)) await output.push(value);
+      if (output === undefined || errors !== undefined) {
+        const value = values[i];
+        if (output !== undefined && !output.tryPush(value)) await output.push(value);
+        stats.emitted++;
+        stats.outputs++;
+        continue;
+      }
+      // No item of the batch failed: as many as fit go in one call, then wait for room.
+      const next = output.tryPushMany(values, i, items.length);
+      stats.emitted += next - i;
+      stats.outputs += next - i;
+      if (next === items.length) return;
+      await output.push(values[next]);
       stats.emitted++;
       stats.outputs++;
+      i = next;
     }
   }
 }

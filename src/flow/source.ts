@@ -52,6 +52,7 @@ export function openSource<T>(source: Source<T>, capacity: number): SourceInlet<
   if (typeof (source as AsyncIterable<T>)[Symbol.asyncIterator] === 'function') {
     return new AsyncSourceInlet((source as AsyncIterable<T>)[Symbol.asyncIterator](), capacity);
   }
+  if (Array.isArray(source)) return new ArraySourceInlet(source as readonly T[]);
   return new SyncSourceInlet((source as Iterable<T>)[Symbol.iterator]());
 }
 
@@ -108,6 +109,16 @@ class SyncSourceInlet<T> implements SourceInlet<T> {
     return result.value;
   }
 
+  tryPullMany(max: number): T[] {
+    const out: T[] = [];
+    while (out.length < max) {
+      const item = this.tryPull();
+      if (item === EMPTY) break;
+      out.push(item);
+    }
+    return out;
+  }
+
   readable(): Promise<boolean> {
     return Promise.resolve(!this.#done);
   }
@@ -125,6 +136,59 @@ class SyncSourceInlet<T> implements SourceInlet<T> {
         // The run is already failing; a second error from the source's cleanup adds nothing.
       }
     }
+    return 0;
+  }
+}
+
+/**
+ * An array, read by index: a stage taking a batch gets a slice, not one iterator step per item.
+ * Like the array's own iterator, it reads the length as it goes.
+ */
+class ArraySourceInlet<T> implements SourceInlet<T> {
+  readonly #array: readonly T[];
+  #done = false;
+  items = 0;
+
+  constructor(array: readonly T[]) {
+    this.#array = array;
+  }
+
+  get done(): boolean {
+    return this.#done || this.items >= this.#array.length;
+  }
+
+  get size(): number {
+    return this.done ? 0 : this.#array.length - this.items;
+  }
+
+  tryPull(): T | typeof EMPTY {
+    if (this.done) {
+      this.#done = true;
+      return EMPTY;
+    }
+    return this.#array[this.items++] as T;
+  }
+
+  tryPullMany(max: number): T[] {
+    if (this.done) {
+      this.#done = true;
+      return [];
+    }
+    const out = this.#array.slice(this.items, this.items + max);
+    this.items += out.length;
+    return out;
+  }
+
+  readable(): Promise<boolean> {
+    return Promise.resolve(!this.done);
+  }
+
+  start(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  stop(): number {
+    this.#done = true;
     return 0;
   }
 }
@@ -150,6 +214,10 @@ class AsyncSourceInlet<T> implements SourceInlet<T> {
 
   tryPull(): T | typeof EMPTY {
     return this.#channel.tryPull();
+  }
+
+  tryPullMany(max: number): T[] {
+    return this.#channel.tryPullMany(max);
   }
 
   readable(): Promise<boolean> {

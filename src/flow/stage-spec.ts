@@ -81,6 +81,8 @@ const stageKeys = [
   'onError',
 ] as const;
 /** A pool decides its own concurrency, and rate limits belong to IO: neither applies to a cpu() stage. */
+/** A cpu() stage's default output buffer: see `CpuStageOptions.buffer`. */
+const CPU_STAGE_BUFFER = 256;
 const cpuStageKeys = ['name', 'ordered', 'buffer', 'retry', 'timeout', 'onError'] as const;
 const rateLimitKeys = ['perSecond', 'limit', 'intervalMs', 'burst', 'key'] as const;
 const batchKeys = ['size', 'maxWaitMs', 'name', 'buffer'] as const;
@@ -140,7 +142,7 @@ export function cpuSpec(position: number, task: CpuTask<unknown, unknown>, optio
     module,
     concurrency,
     ordered: checkBoolean(`${name}.ordered`, o.ordered ?? true),
-    buffer: checkInteger(`${name}.buffer`, o.buffer ?? 16, { min: 1 }),
+    buffer: checkInteger(`${name}.buffer`, o.buffer ?? CPU_STAGE_BUFFER, { min: 1 }),
     retry: o.retry === undefined ? undefined : normalizeRetry(`${name}.retry`, o.retry),
     timeout:
       o.timeout === undefined ? undefined : checkNumber(`${name}.timeout`, o.timeout, { exclusive: true }),

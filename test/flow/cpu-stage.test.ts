@@ -109,8 +109,8 @@ describe('map(cpu(url))', () => {
         still = pulled === last ? still + 1 : 0;
         last = pulled;
       }
-      // What the stage holds, plus the channels' buffers on either side and one batch being taken.
-      const bound = HELD_ITEMS + MAX_BATCH_SIZE + 64;
+      // What the stage holds, its output buffer (256 by default) and one batch being taken.
+      const bound = HELD_ITEMS + 256 + MAX_BATCH_SIZE + 64;
       assert.ok(pulled < bound, `pulled ${pulled} items while the consumer waited (bound ${bound})`);
       release();
       const report = await run;

@@ -203,3 +203,26 @@ test('a stage of slow synchronous calls gives the event loop a turn every 10 ms 
   assert.ok(turns.length >= 10, `the event loop had ${turns.length} turns: ${turns}`);
   assert.ok(turns[0] !== undefined && turns[0] <= 4, `first turn after ${turns[0]} calls`);
 });
+
+test('a reduce function that throws fails the run; what it never saw is counted undelivered', async () => {
+  let folded = 0;
+  const error = await flow(range(100))
+    .map((x) => x, { buffer: 64 })
+    .reduce((sum, x) => {
+      if (x === 10) throw new Error('ten');
+      folded++;
+      return sum + x;
+    }, 0)
+    .catch((e: unknown) => e);
+  assert.equal((error as { code: string }).code, 'SLUICE_ERR_TERMINAL');
+  const report = (error as { report: RunReport }).report;
+  const stage = report.stages[0];
+  assert.ok(stage);
+  assert.equal(folded, 10);
+  // Every item the map emitted was folded, was the one that threw, or is undelivered (which may
+  // also count an item the map was still handing over when the run stopped).
+  assert.ok(
+    report.undelivered >= stage.emitted - folded - 1,
+    `emitted ${stage.emitted}, folded ${folded}, undelivered ${report.undelivered}`,
+  );
+});

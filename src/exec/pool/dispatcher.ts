@@ -25,7 +25,7 @@ import {
   WorkerCrashedError,
 } from '../../core/errors.js';
 import type { BatchOutcome, BatchRequest } from '../executor.js';
-import { isMoved, unwrapMoved } from '../task.js';
+import { anyMoved, unwrapMoved } from '../task.js';
 import { BatchSizer } from './batch-sizer.js';
 import {
   CANCEL_RING_SIZE,
@@ -159,7 +159,7 @@ export class Dispatcher {
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     return new Promise((resolve, reject) => {
       // Copied only when move() marks must be unwrapped: the caller's array is never written to.
-      const items = request.items.some(isMoved) ? [...request.items] : (request.items as unknown[]);
+      const items = anyMoved(request.items) ? [...request.items] : (request.items as unknown[]);
       const onAbort = (): void => this.#cancel(job, abortReason(signal as AbortSignal));
       const job: Job = {
         items,
