@@ -160,6 +160,29 @@ describe('WorkerPool - micro-batching', () => {
     }
   });
 
+  test('run() calls made in one turn each settle when their own batch is back, not all at the end', async () => {
+    const pool = new WorkerPool<number, number>(spin, { workers: 2 });
+    try {
+      await pool.runMany(Array.from({ length: 4 }, () => 10));
+      await pool.runMany(Array.from({ length: 4 }, () => 10));
+      assert.equal(pool.batchSize, 1);
+      let settled = 0;
+      const calls = Array.from({ length: 8 }, () =>
+        pool.run(20).then(() => {
+          settled++;
+        }),
+      );
+      await Promise.race(calls);
+      // One more turn of the loop: if every call had come back together, all would be settled now.
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.ok(settled < 8, `all 8 calls settled together`);
+      await Promise.all(calls);
+      assert.equal(settled, 8);
+    } finally {
+      await pool.close();
+    }
+  });
+
   test('large tasks spread across every worker', async () => {
     const pool = new WorkerPool<number, number>(spin, { workers: 2 });
     try {

@@ -64,7 +64,7 @@ export const poolKeys = [
 export class WorkerPool<In = unknown, Out = unknown> implements Executor<In, Out> {
   readonly #dispatcher: Dispatcher;
   /** Items given to run() in this turn of the event loop: they leave as one request. */
-  #pending: { item: In; resolve(value: Out): void; reject(error: unknown): void }[] = [];
+  #pending: PendingRun<In, Out>[] = [];
   #flushScheduled = false;
   #submitted = 0;
 
@@ -163,8 +163,16 @@ export class WorkerPool<In = unknown, Out = unknown> implements Executor<In, Out
 
   #flush(): void {
     this.#flushScheduled = false;
-    const pending = this.#pending;
+    const all = this.#pending;
     this.#pending = [];
+    // One request per batch, not one for the whole turn: each call settles when its own batch
+    // comes back, and the loop gets a turn between batches instead of settling 100,000 promises
+    // in one go at the very end.
+    const size = Math.max(1, this.batchSize);
+    for (let from = 0; from < all.length; from += size) this.#request(all.slice(from, from + size));
+  }
+
+  #request(pending: PendingRun<In, Out>[]): void {
     this.execute({ items: pending.map((p) => p.item), first: this.#claim(pending.length) }).then(
       ({ values, errors }) => {
         for (const [i, p] of pending.entries()) {
@@ -178,6 +186,13 @@ export class WorkerPool<In = unknown, Out = unknown> implements Executor<In, Out
       },
     );
   }
+}
+
+/** A `run()` call waiting for its batch. */
+interface PendingRun<In, Out> {
+  item: In;
+  resolve(value: Out): void;
+  reject(error: unknown): void;
 }
 
 const resourceLimitKeys = [
