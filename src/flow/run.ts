@@ -203,7 +203,7 @@ export class Run<T> implements RunControl {
           if (output.done || !(await output.readable())) break;
           continue;
         }
-        if (into !== undefined) for (const value of values) into.push(value);
+        if (into !== undefined) into.push(...values);
         else if (each !== undefined) {
           let i = 0;
           try {
