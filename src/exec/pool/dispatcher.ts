@@ -15,6 +15,7 @@
  *   are flagged, so a task polling its signal stops and the worker lives on.
  */
 import type { TransferListItem } from 'node:worker_threads';
+import { watchAbort } from '../../core/abort-watch.js';
 import { type Clock, systemClock } from '../../core/clock.js';
 import {
   abortReason,
@@ -74,7 +75,8 @@ interface Job {
   transfer: readonly TransferListItem[];
   resolve(outcome: BatchOutcome<unknown>): void;
   reject(error: unknown): void;
-  detach(): void;
+  /** Stops watching the request's signal. */
+  detach: () => void;
 }
 
 /** A contiguous run of a job's items, sent to a worker as one message. */
@@ -96,6 +98,8 @@ interface Slot {
   /** Set when the watchdog kills the worker: the item to fail with a timeout. */
   killedFor: { piece: Piece; position: number } | undefined;
 }
+
+const noop = (): void => undefined;
 
 export class Dispatcher {
   readonly #options: DispatcherOptions;
@@ -160,7 +164,6 @@ export class Dispatcher {
     return new Promise((resolve, reject) => {
       // Copied only when move() marks must be unwrapped: the caller's array is never written to.
       const items = anyMoved(request.items) ? [...request.items] : (request.items as unknown[]);
-      const onAbort = (): void => this.#cancel(job, abortReason(signal as AbortSignal));
       const job: Job = {
         items,
         first: request.first,
@@ -173,13 +176,13 @@ export class Dispatcher {
         transfer: unwrapMoved(items),
         resolve,
         reject,
-        detach: () => signal?.removeEventListener('abort', onAbort),
+        detach: noop,
       };
       if (items.length === 0) {
         resolve({ values: [], errors: undefined });
         return;
       }
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal !== undefined) job.detach = watchAbort(signal, () => this.#cancel(job, abortReason(signal)));
       this.#queue.push({ id: 0, job, offset: 0, count: items.length, strikes: 0, headSince: 0 });
       this.#dispatch();
     });
