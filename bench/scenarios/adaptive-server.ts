@@ -3,7 +3,10 @@
  * client. Each request waits `delayMs`, then burns `burnUs` of CPU before answering, so past some
  * concurrency the server's CPU, not the wait, sets the pace, and throughput stops growing while
  * latency climbs. With `hidden` > 0 it answers 429 at once to any request above that many in
- * flight, without announcing the limit. Prints its port on the first line of stdout.
+ * flight, without announcing the limit. With HELD_OBJECTS=n in the environment each request
+ * holds n small objects until it answers, as a handler holds the rows it works on: past some
+ * concurrency the collector's work grows with what is in flight, and throughput falls instead of
+ * levelling off. Prints its port on the first line of stdout.
  *   node --import tsx bench/scenarios/adaptive-server.ts <delayMs> <burnUs> [hidden]
  */
 import { createServer } from 'node:http';
@@ -12,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 const delayMs = Number(process.argv[2] ?? 20);
 const burnUs = Number(process.argv[3] ?? 0);
 const hidden = Number(process.argv[4] ?? 0);
+const heldObjects = Number(process.env.HELD_OBJECTS ?? 0);
 let inFlight = 0;
 
 function burn(us: number): void {
@@ -27,8 +31,11 @@ const server = createServer((_req, res) => {
     return;
   }
   inFlight++;
+  const held =
+    heldObjects > 0 ? Array.from({ length: heldObjects }, (_, i) => ({ i, name: `field-${i}` })) : undefined;
   setTimeout(() => {
     burn(burnUs);
+    if (held !== undefined && held.length !== heldObjects) throw new Error('lost state');
     inFlight--;
     res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
   }, delayMs);
