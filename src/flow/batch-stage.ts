@@ -2,7 +2,7 @@
  * Groups items into arrays of `size`. With `maxWaitMs`, a partial batch goes out once its first
  * item has waited that long, so a slow trickle of input still reaches the database promptly.
  */
-import { type Channel, EMPTY } from '../core/channel.js';
+import type { Channel } from '../core/channel.js';
 import type { Inlet } from './inlet.js';
 import type { StageStats } from './report.js';
 import type { RunControl } from './run-control.js';
@@ -36,8 +36,9 @@ export class BatchStage {
     let batch: unknown[] = [];
     let deadline = 0;
     while (!this.#run.stopped) {
-      const item = input.tryPull();
-      if (item === EMPTY) {
+      // As many as the batch still has room for, in one call.
+      const items = input.tryPullMany(size - batch.length);
+      if (items.length === 0) {
         if (input.done) break;
         if (batch.length === 0 || maxWaitMs === undefined) {
           if (!(await input.readable())) break;
@@ -50,9 +51,11 @@ export class BatchStage {
         }
         continue;
       }
-      this.#stats.entered++;
-      batch.push(item);
-      if (batch.length === 1) deadline = clock.now() + (maxWaitMs ?? 0);
+      this.#stats.entered += items.length;
+      if (batch.length === 0) {
+        batch = items;
+        deadline = clock.now() + (maxWaitMs ?? 0);
+      } else for (const item of items) batch.push(item);
       if (batch.length >= size || (maxWaitMs !== undefined && clock.now() >= deadline)) {
         batch = await this.#flush(batch);
       }
