@@ -14,6 +14,12 @@ export const RESOLUTION_MS = 10;
 const watchers = new Set<Histogram>();
 let timer: NodeJS.Timeout | undefined;
 let dueAt = 0;
+/** Ticks since the process started: lets a test see that the timer really stopped. */
+let ticks = 0;
+
+export function loopDelayTicks(): number {
+  return ticks;
+}
 
 function schedule(): void {
   dueAt = performance.now() + RESOLUTION_MS;
@@ -23,6 +29,7 @@ function schedule(): void {
 }
 
 function tick(): void {
+  ticks++;
   const late = performance.now() - dueAt;
   for (const histogram of watchers) histogram.record(late);
   schedule();

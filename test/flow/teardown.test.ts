@@ -13,3 +13,24 @@ test('a failed run leaves nothing behind: the process exits on its own', async (
   const { stdout } = await run(process.execPath, ['--import', 'tsx', fixture], { timeout: 30_000 });
   assert.equal(stdout.trim(), 'SLUICE_ERR_ABORTED');
 });
+
+test('runs that end, completed or failed, leave no timer behind, even when they overlapped', async () => {
+  const { flow } = await import('../../src/index.js');
+  const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const before = timers();
+  const slow = flow([1, 2, 3])
+    .map(async (x: number) => {
+      await new Promise((resolve) => setImmediate(resolve));
+      return x;
+    })
+    .collect();
+  const failing = flow([1, 2, 3])
+    .map((x: number) => {
+      if (x === 2) throw new Error('two');
+      return x;
+    })
+    .collect()
+    .catch((error: unknown) => error);
+  await Promise.all([slow, failing]);
+  assert.equal(timers(), before);
+});
