@@ -16,6 +16,16 @@ test('sluice --version prints the package version', async () => {
   assert.equal(stdout.trim(), version);
 });
 
+test('npm ci leaves a sluice command that runs the built CLI, as the README’s npx sluice does', async () => {
+  const linked = fileURLToPath(new URL('../../node_modules/.bin/sluice', import.meta.url));
+  const { stdout } = await run(linked, ['--version']).catch((error: unknown) => {
+    throw new Error(
+      `node_modules/.bin/sluice did not run (${(error as Error).message}); run npm ci, whose prepare script builds dist/`,
+    );
+  });
+  assert.equal(stdout.trim(), version);
+});
+
 test('sluice with an unknown command exits 2 with one coded line of error', async () => {
   const error = await run(process.execPath, ['--import', 'tsx', bin, 'frobnicate']).catch((e: unknown) => e);
   assert.equal((error as { code: number }).code, 2);
