@@ -9,7 +9,7 @@
  * only when it really has to wait.
  */
 import { ChannelClosedError } from './errors.js';
-import { checkInteger } from './validate.js';
+import { checkInteger, invalidType } from './validate.js';
 
 /** Returned by `tryPull` when nothing is buffered. */
 export const EMPTY: unique symbol = Symbol('sluice.channel.empty');
@@ -104,7 +104,10 @@ export class Channel<T> implements AsyncIterable<T> {
    * Buffers `values[from]` up to `values[to - 1]` while there is room, as `tryPush` would one by
    * one; returns the index of the first value it did not take (`to` when it took all).
    */
-  tryPushMany(values: readonly T[], from = 0, to = values.length): number {
+  tryPushMany(values: readonly T[], from = 0, to = values?.length): number {
+    if (!Array.isArray(values)) throw invalidType('values', 'an array', values);
+    checkInteger('to', to, { max: values.length });
+    checkInteger('from', from, { max: to });
     if (this.#closed) throw this.#closedError();
     let i = from;
     while (i < to && this.#pullWaiters.length > 0) {
@@ -153,6 +156,7 @@ export class Channel<T> implements AsyncIterable<T> {
 
   /** Takes up to `max` of the oldest items at once, as `tryPull` would one by one; [] when none is buffered. */
   tryPullMany(max: number): T[] {
+    checkInteger('max', max, { allowInfinity: true });
     if (this.#failed) throw this.#error;
     const n = Math.min(max, this.#count);
     const out = new Array<T>(n);

@@ -56,16 +56,21 @@ export function checkOptions(name: string, options: unknown, known: readonly str
   }
 }
 
-/** An integer >= min (or Infinity when allowed). */
+/** An integer from min to max (or Infinity when allowed). */
 export function checkInteger(
   name: string,
   value: unknown,
-  { min = 0, allowInfinity = false }: { min?: number; allowInfinity?: boolean } = {},
+  {
+    min = 0,
+    max = Number.POSITIVE_INFINITY,
+    allowInfinity = false,
+  }: { min?: number; max?: number; allowInfinity?: boolean } = {},
 ): number {
-  const expected = `an integer >= ${min}${allowInfinity ? ' or Infinity' : ''}`;
+  const range = max === Number.POSITIVE_INFINITY ? `>= ${min}` : `from ${min} to ${max}`;
+  const expected = `an integer ${range}${allowInfinity ? ' or Infinity' : ''}`;
   if (typeof value !== 'number') throw invalidType(name, `a number (${expected})`, value);
   if (value === Number.POSITIVE_INFINITY && allowInfinity) return value;
-  if (!Number.isInteger(value) || value < min) throw invalidValue(name, expected, value);
+  if (!Number.isInteger(value) || value < min || value > max) throw invalidValue(name, expected, value);
   return value;
 }
 

@@ -54,3 +54,20 @@ test('a blocked writer waiting for room is released once tryPullMany drains to t
   await writable;
   assert.equal(released, true);
 });
+
+test('bad arguments to tryPushMany and tryPullMany throw coded errors and move nothing', () => {
+  const channel = new Channel<number>(4);
+  assert.throws(() => channel.tryPushMany('abc' as unknown as number[]), {
+    code: 'SLUICE_ERR_INVALID_ARG_TYPE',
+  });
+  assert.throws(() => channel.tryPushMany([1, 2], 3), { code: 'SLUICE_ERR_INVALID_ARG_VALUE' });
+  assert.throws(() => channel.tryPushMany([1, 2], 0, 5), { code: 'SLUICE_ERR_INVALID_ARG_VALUE' });
+  assert.throws(() => channel.tryPushMany([1, 2], -1), { code: 'SLUICE_ERR_INVALID_ARG_VALUE' });
+  assert.equal(channel.size, 0);
+  channel.tryPushMany([1, 2]);
+  assert.throws(() => channel.tryPullMany(-1), { code: 'SLUICE_ERR_INVALID_ARG_VALUE' });
+  assert.throws(() => channel.tryPullMany(1.5), { code: 'SLUICE_ERR_INVALID_ARG_VALUE' });
+  assert.throws(() => channel.tryPullMany('2' as unknown as number), { code: 'SLUICE_ERR_INVALID_ARG_TYPE' });
+  assert.equal(channel.size, 2);
+  assert.deepEqual(channel.tryPullMany(Number.POSITIVE_INFINITY), [1, 2]);
+});
