@@ -12,6 +12,7 @@
  * batches would otherwise let a stage whose output waits hoard hundreds of thousands of records.
  */
 
+import { watchAbort } from '../core/abort-watch.js';
 import type { Channel } from '../core/channel.js';
 import { sleep } from '../core/clock.js';
 import { errorMessage, isSluiceError, StageError } from '../core/errors.js';
@@ -88,18 +89,19 @@ export class PoolStage {
       },
       () => undefined, // a pool that cannot start fails the stage through execute()
     );
+    let unwatch: (() => void) | undefined;
     try {
       const lanes = pool.capacity;
       this.#window = lanes * 2;
       // A stopped run emits nothing more: lanes waiting for room must see the stop and leave.
-      this.#run.signal.addEventListener('abort', this.#wakeLanes, { once: true });
+      unwatch = watchAbort(this.#run.signal, this.#wakeLanes);
       const running: Promise<void>[] = [];
       for (let i = 0; i < lanes; i++) running.push(this.#lane(pool));
       await Promise.all(running);
       await this.#flushing;
       this.#output?.close();
     } finally {
-      this.#run.signal.removeEventListener('abort', this.#wakeLanes);
+      unwatch?.();
       if (owned) await pool.close();
     }
   }
@@ -113,7 +115,7 @@ export class PoolStage {
         await new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
         continue;
       }
-      const items = this.#take(size);
+      const items = this.#input.tryPullMany(size);
       if (items.length === 0) {
         if (this.#input.done || !(await this.#input.readable())) return;
         continue;
@@ -160,10 +162,6 @@ export class PoolStage {
   readonly #wakeLanes = (): void => {
     if (this.#roomWaiters.length > 0) for (const wake of this.#roomWaiters.splice(0)) wake();
   };
-
-  #take(size: number): unknown[] {
-    return this.#input.tryPullMany(size);
-  }
 
   /** Runs a batch; items that failed are retried on the stage's schedule, each on its own. */
   async #execute(pool: WorkerPool, items: unknown[], first: number): Promise<BatchOutcome<unknown>> {
@@ -248,6 +246,21 @@ export class PoolStage {
     const { values, errors } = outcome;
     const output = this.#output;
     const stats = this.#stats;
+    if (errors === undefined && output !== undefined) {
+      // No item failed: as many as fit go in one call, then one waits for room, and so on.
+      for (let i = 0; i < items.length && !this.#run.stopped; ) {
+        const next = output.tryPushMany(values, i, items.length);
+        stats.emitted += next - i;
+        stats.outputs += next - i;
+        i = next;
+        if (i === items.length) break;
+        await output.push(values[i]);
+        stats.emitted++;
+        stats.outputs++;
+        i++;
+      }
+      return;
+    }
     for (let i = 0; i < items.length; i++) {
       if (this.#run.stopped) return;
       const error = errors?.[i];
@@ -255,22 +268,10 @@ export class PoolStage {
         await settleFailure(this.#spec, stats, this.#run, items[i], first + i, error);
         continue;
       }
-      if (output === undefined || errors !== undefined) {
-        const value = values[i];
-        if (output !== undefined && !output.tryPush(value)) await output.push(value);
-        stats.emitted++;
-        stats.outputs++;
-        continue;
-      }
-      // No item of the batch failed: as many as fit go in one call, then wait for room.
-      const next = output.tryPushMany(values, i, items.length);
-      stats.emitted += next - i;
-      stats.outputs += next - i;
-      if (next === items.length) return;
-      await output.push(values[next]);
+      const value = values[i];
+      if (output !== undefined && !output.tryPush(value)) await output.push(value);
       stats.emitted++;
       stats.outputs++;
-      i = next;
     }
   }
 }

@@ -80,9 +80,9 @@ const stageKeys = [
   'rateLimit',
   'onError',
 ] as const;
-/** A pool decides its own concurrency, and rate limits belong to IO: neither applies to a cpu() stage. */
 /** A cpu() stage's default output buffer: see `CpuStageOptions.buffer`. */
 const CPU_STAGE_BUFFER = 256;
+/** A pool decides its own concurrency, and rate limits belong to IO: neither applies to a cpu() stage. */
 const cpuStageKeys = ['name', 'ordered', 'buffer', 'retry', 'timeout', 'onError'] as const;
 const rateLimitKeys = ['perSecond', 'limit', 'intervalMs', 'burst', 'key'] as const;
 const batchKeys = ['size', 'maxWaitMs', 'name', 'buffer'] as const;
