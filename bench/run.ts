@@ -10,6 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import type { CpuShares } from './thread-cpu.js';
 
 interface Result {
   contender: string;
@@ -60,6 +61,23 @@ function compare(file: string, contenders: string[], extra: string[]): Map<strin
       return [contender, { ...middle, peakRssMb: median(rss), maxPeakRssMb: Math.max(...rss) }];
     }),
   );
+}
+
+/** A run's CPU by share, as `main / pool / runtime[ / server]` milliseconds. */
+function cpuCell(r: Result): string {
+  const cpu = r.cpu as CpuShares | undefined;
+  if (cpu === undefined) return '-';
+  const parts = [cpu.mainMs, cpu.poolMs, cpu.runtimeMs];
+  if (cpu.otherProcessMs !== undefined) parts.push(cpu.otherProcessMs);
+  return parts.map((ms) => ms.toFixed(0)).join(' / ');
+}
+
+/** The shortest wall time the run's CPU allows on this machine: all of it spread over every core. */
+function cpuBoundSeconds(r: Result): number | undefined {
+  const cpu = r.cpu as CpuShares | undefined;
+  if (cpu === undefined) return undefined;
+  const total = cpu.mainMs + cpu.poolMs + cpu.runtimeMs + (cpu.otherProcessMs ?? 0);
+  return total / 1000 / availableParallelism();
 }
 
 function fmt(n: number): string {
@@ -173,15 +191,20 @@ function cpuGroup(group: string, tasks: number, n: number, title: string): void 
     '',
     `\`npm run bench -- ${group}\``,
     '',
-    '| contender | tasks/s | vs serial | event-loop p99 | peak RSS |',
-    '| --- | ---: | ---: | ---: | ---: |',
+    '| contender | tasks/s | vs serial | event-loop p99 | peak RSS | CPU ms: main / pool / runtime | at most, by CPU |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
   for (const [name, r] of results) {
     const loop = (r as Result & { loopDelayP99Ms?: number }).loopDelayP99Ms;
+    const bound = cpuBoundSeconds(r);
     lines.push(
-      `| ${name} | ${fmt(r.itemsPerSecond)} | ${(r.itemsPerSecond / serial.itemsPerSecond).toFixed(2)}x | ${loop === undefined ? '-' : `${loop.toFixed(1)} ms`} | ${r.peakRssMb.toFixed(0)} MB |`,
+      `| ${name} | ${fmt(r.itemsPerSecond)} | ${(r.itemsPerSecond / serial.itemsPerSecond).toFixed(2)}x | ${loop === undefined ? '-' : `${loop.toFixed(1)} ms`} | ${r.peakRssMb.toFixed(0)} MB | ${cpuCell(r)} | ${bound === undefined ? '-' : `${(serial.seconds / bound).toFixed(2)}x`} |`,
     );
   }
+  lines.push(
+    '',
+    "The CPU columns: the main thread, the pool's threads and the runtime's own threads (V8's compiler and garbage-collector helpers) while timed; *at most, by CPU* is the ratio a perfect schedule of that CPU over every core would reach.",
+  );
   lines.push('');
 }
 
@@ -222,14 +245,19 @@ if (wanted('combined')) {
     '',
     `Sum of squares with n = ${n.toLocaleString('en')} (${msPerCall.toFixed(2)} ms per call when calibrated); CPU floor = serial-cpu seconds / ${availableParallelism()} cores = ${floor.toFixed(2)} s.`,
     '',
-    '| contender | wall seconds | x of CPU floor | event-loop p99 | peak RSS |',
-    '| --- | ---: | ---: | ---: | ---: |',
+    '| contender | wall seconds | x of CPU floor | event-loop p99 | peak RSS | CPU ms: main / pool / runtime / server | at least, by CPU |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
   for (const [name, r] of results) {
+    const bound = cpuBoundSeconds(r);
     lines.push(
-      `| ${name} | ${r.seconds.toFixed(2)} | ${(r.seconds / floor).toFixed(2)}x | ${Number(r.eventLoopP99Ms).toFixed(1)} ms | ${r.peakRssMb.toFixed(0)} MB |`,
+      `| ${name} | ${r.seconds.toFixed(2)} | ${(r.seconds / floor).toFixed(2)}x | ${Number(r.eventLoopP99Ms).toFixed(1)} ms | ${r.peakRssMb.toFixed(0)} MB | ${cpuCell(r)} | ${bound === undefined ? '-' : `${(bound / floor).toFixed(2)}x`} |`,
     );
   }
+  lines.push(
+    '',
+    "The CPU columns: the main thread, the pool's threads, the runtime's own threads (V8's compiler and garbage-collector helpers) and the HTTP server's process while timed; *at least, by CPU* is that CPU spread over every core, as a multiple of the floor: no schedule of the run's work can beat it.",
+  );
   lines.push('');
 }
 

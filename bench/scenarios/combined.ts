@@ -7,7 +7,8 @@
  * `calibrate` prints { n, msPerCall } for this machine; the runner calibrates once and passes n to
  * every contender so all do the same work (without n, a contender calibrates for itself).
  * `serial-cpu` runs only the CPU part on the main thread: the CPU floor is its time / cores.
- * Prints one JSON line with the wall time and the main thread's event-loop delay p99 while timed.
+ * Prints one JSON line with the wall time, the main thread's event-loop delay p99 while timed, and the
+ * CPU each share used while timed: this process's threads and the server's process (../thread-cpu.ts).
  */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
@@ -15,6 +16,7 @@ import { availableParallelism } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
+import { CpuLedger } from '../thread-cpu.js';
 import sum from './tasks/sum.mjs';
 import { warm } from './warm.js';
 
@@ -136,6 +138,8 @@ const contenders: Record<string, () => Contender> = {
 const make = contenders[contender];
 if (make === undefined)
   throw new Error(`unknown contender ${contender}; one of calibrate, ${Object.keys(contenders).join(', ')}`);
+// Opened before setup, so the threads a contender starts (its workers) are told from the runtime's.
+const ledger = new CpuLedger();
 const chosen = make();
 await chosen.setup();
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -143,9 +147,11 @@ loopDelay.enable();
 // The histogram's first tick only sets its baseline: take it before the timer, or a run that blocks
 // the loop from its start (serial-cpu) would record nothing.
 await new Promise((resolve) => setTimeout(resolve, 30));
+ledger.start(server.pid);
 const started = performance.now();
 const out = await chosen.run();
 const seconds = (performance.now() - started) / 1000;
+const cpu = ledger.stop();
 // One more turn of the loop, so that a run which blocked it throughout (serial-cpu) is recorded.
 await new Promise((resolve) => setTimeout(resolve, 20));
 loopDelay.disable();
@@ -167,6 +173,7 @@ console.log(
     seconds,
     itemsPerSecond: items / seconds,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
+    cpu,
     eventLoopP99Ms: loopDelay.percentile(99) / 1e6,
     eventLoopMaxMs: loopDelay.max / 1e6,
   }),

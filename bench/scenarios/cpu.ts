@@ -4,11 +4,13 @@
  *   node --import tsx bench/scenarios/cpu.ts <contender> [tasks] [n]
  * Every pool is created and warmed (each worker started, the task loaded and run) before the timer
  * starts, and closed after it stops. Each library is imported by its own contender only.
- * Prints one JSON line: { contender, items, seconds, itemsPerSecond, peakRssMb, checksum }.
+ * Prints one JSON line: { contender, items, seconds, itemsPerSecond, peakRssMb, cpu, checksum },
+ * where cpu is the CPU each share of the process used while timed (see ../thread-cpu.ts).
  */
 import { availableParallelism } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { CpuLedger } from '../thread-cpu.js';
 import sum from './tasks/sum.mjs';
 import { warm as warmPool } from './warm.js';
 
@@ -121,6 +123,8 @@ const contenders: Record<string, () => Contender> = {
 const make = contenders[contender];
 if (make === undefined)
   throw new Error(`unknown contender ${contender}; one of ${Object.keys(contenders).join(', ')}`);
+// Opened before setup, so the threads a contender starts (its workers) are told from the runtime's.
+const ledger = new CpuLedger();
 const chosen = make();
 await chosen.setup();
 // How late the main thread's event loop ran while the pool was saturated (the serial contender
@@ -128,9 +132,11 @@ await chosen.setup();
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
 await new Promise((resolve) => setTimeout(resolve, 30));
+ledger.start();
 const started = performance.now();
 const out = await chosen.run();
 const seconds = (performance.now() - started) / 1000;
+const cpu = ledger.stop();
 await new Promise((resolve) => setTimeout(resolve, 20));
 loopDelay.disable();
 await chosen.teardown();
@@ -152,6 +158,7 @@ console.log(
     seconds,
     itemsPerSecond: tasks / seconds,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
+    cpu,
     /** The delay histogram counts from each tick's due time: less its 10 ms period, the lateness. */
     loopDelayP99Ms: Math.max(0, loopDelay.percentile(99) / 1e6 - 10),
     checksum,
