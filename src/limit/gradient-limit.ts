@@ -60,6 +60,8 @@ export class GradientLimit {
   /** Kept fractional so additive growth on small limits is not lost to rounding; read as an integer. */
   #limit: number;
   #slowStart = true;
+  /** Slow start's last window within the tolerance: where the slope is first read from. */
+  #lastCalm: { x: number; y: number } | undefined;
   /** The limit when the last drop happened: growth is careful near it. */
   #lossMark: number | undefined;
   /** Windows the limit has been held just below `#lossMark`. */
@@ -147,14 +149,23 @@ export class GradientLimit {
     this.#remember(now, mean);
     const baseline = this.baseline as number;
     const { tolerance } = this.#settings;
-    // Only windows past the tolerance say anything about whether a queue pays for itself.
+    // Only windows past the tolerance say anything about whether a queue pays for itself (and,
+    // once, the calm window just before the first of them).
     if (!appLimited && mean > tolerance * baseline) {
-      this.#history.push({ x: Math.log(this.#limit), y: Math.log(mean) });
+      // Leaving slow start just after a doubling: the window before, still calm, and this one
+      // span a factor of two, enough to read a first slope. Without it the slope waits for the
+      // limit to wander +-10% by itself, seconds in which the limit only shrinks. (A limit that
+      // stopped doubling at max has no such pair: the calm window is from another time.)
+      const x = Math.log(this.#limit);
+      const calm = this.#lastCalm;
+      if (this.#slowStart && calm !== undefined && calm.x < x) this.#history.push(calm);
+      this.#history.push({ x, y: Math.log(mean) });
       if (this.#history.length > HISTORY_WINDOWS) this.#history.shift();
     }
     if (mean <= tolerance * baseline || mean <= 0) {
       // The stage does not use what it has (a slow source, a slow consumer): more would prove nothing.
       if (appLimited) return;
+      if (this.#slowStart) this.#lastCalm = { x: Math.log(this.#limit), y: Math.log(mean) };
       const limit = this.#limit;
       let next: number;
       if (this.#slowStart) next = limit * 2;
