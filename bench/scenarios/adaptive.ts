@@ -4,7 +4,8 @@
  *   node --import tsx bench/scenarios/adaptive.ts latency [secondsPerLevel]
  *     Sweeps fixed concurrencies with tune() (each level warmed, then timed for secondsPerLevel),
  *     then runs 'adaptive' from a cold start for three times as long; reports adaptive throughput
- *     as a share of the best fixed level.
+ *     as a share of the best fixed level, over the whole run (convergence included) and over its
+ *     last third alone (settled, after a warm-up as each fixed level has one).
  *   node --import tsx bench/scenarios/adaptive.ts hidden [seconds] [hiddenLimit]
  *     The server answers 429 above a concurrency it does not announce; reports where the limit
  *     settled and the share of requests rejected after the first 3 seconds.
@@ -51,9 +52,21 @@ if (mode === 'latency') {
     levels: [25, 50, 100, 200, 400, 800, 1600],
     durationMs: seconds * 1000,
   });
-  // From a cold start, its convergence included, for three times as long as a fixed level.
-  const [adaptive] = (await tune(get_, { items: (i) => i, levels: ['adaptive'], durationMs: seconds * 3000 }))
-    .levels;
+  // From a cold start, its convergence included, for three times as long as a fixed level. Each
+  // success's time is kept too, to read the last stretch as long as a fixed level's timed one:
+  // the adaptive limit after the run's own warm-up, as each fixed level is timed after its own.
+  const finishedAt: number[] = [];
+  const counted = async (i: number): Promise<void> => {
+    await get_(i);
+    finishedAt.push(performance.now());
+  };
+  const adaptiveStarted = performance.now();
+  const [adaptive] = (
+    await tune(counted, { items: (i) => i, levels: ['adaptive'], durationMs: seconds * 3000 })
+  ).levels;
+  const lastFrom = adaptiveStarted + seconds * 2000;
+  const lastTo = adaptiveStarted + seconds * 3000;
+  const settled = finishedAt.filter((t) => t >= lastFrom && t < lastTo).length / seconds;
   stop();
   const best = Math.max(...result.levels.map((l) => l.throughput));
   console.log(
@@ -64,6 +77,8 @@ if (mode === 'latency') {
       itemsPerSecond: adaptive?.throughput,
       peakRssMb: process.resourceUsage().maxRSS / 1024,
       ratio: (adaptive?.throughput ?? 0) / best,
+      settledPerSecond: settled,
+      settledRatio: settled / best,
       knee: result.knee,
       best: result.best,
       levels: [...result.levels, adaptive],
