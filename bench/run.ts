@@ -204,8 +204,8 @@ function cpuGroup(group: string, tasks: number, n: number, title: string): void 
   lines.push(
     '',
     "The CPU columns: the main thread, the pool's threads and the runtime's own threads (V8's compiler and garbage-collector helpers) while timed; *at most, by CPU* is the ratio a perfect schedule of that CPU over every core would reach.",
+    '',
   );
-  lines.push('');
 }
 
 if (wanted('cpu-small')) {
@@ -257,8 +257,8 @@ if (wanted('combined')) {
   lines.push(
     '',
     "The CPU columns: the main thread, the pool's threads, the runtime's own threads (V8's compiler and garbage-collector helpers) and the HTTP server's process while timed; *at least, by CPU* is that CPU spread over every core, as a multiple of the floor: no schedule of the run's work can beat it.",
+    '',
   );
-  lines.push('');
 }
 
 if (wanted('adaptive')) {

@@ -49,8 +49,8 @@ export class CpuLedger {
   /** Threads alive when the ledger opened: the runtime's, not the contender's. */
   readonly #runtimeThreads: Set<number>;
   #threadsAtStart = new Map<number, number>();
-  #otherAtStart: number | undefined;
-  #otherPid: number | undefined;
+  /** The other process and its CPU at the start, when one was named and could be read. */
+  #other: { pid: number; ms: number } | undefined;
 
   /** Open before the contender's setup, so the threads it starts are told apart. */
   constructor() {
@@ -60,8 +60,8 @@ export class CpuLedger {
   /** Marks the start of the timed run; `otherPid` is a process whose CPU counts too. */
   start(otherPid?: number): void {
     if (!this.#enabled) return;
-    this.#otherPid = otherPid;
-    this.#otherAtStart = otherPid === undefined ? undefined : statCpuMs(`/proc/${otherPid}/stat`);
+    const ms = otherPid === undefined ? undefined : statCpuMs(`/proc/${otherPid}/stat`);
+    this.#other = otherPid === undefined || ms === undefined ? undefined : { pid: otherPid, ms };
     this.#threadsAtStart = threadsCpuMs();
   }
 
@@ -75,9 +75,9 @@ export class CpuLedger {
       else if (this.#runtimeThreads.has(tid)) shares.runtimeMs += used;
       else shares.poolMs += used;
     }
-    if (this.#otherPid !== undefined && this.#otherAtStart !== undefined) {
-      const now = statCpuMs(`/proc/${this.#otherPid}/stat`);
-      if (now !== undefined) shares.otherProcessMs = now - this.#otherAtStart;
+    if (this.#other !== undefined) {
+      const now = statCpuMs(`/proc/${this.#other.pid}/stat`);
+      if (now !== undefined) shares.otherProcessMs = now - this.#other.ms;
     }
     return shares;
   }
