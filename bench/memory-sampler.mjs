@@ -1,6 +1,6 @@
 // Preloaded with --import: samples process.memoryUsage() every 200 ms and prints the peaks of the
 // main thread's heap and of the process's RSS to stderr at exit.
-//   node --import tsx --import ./bench/memory-sampler.mjs src/cli/bin.ts demo --assets 1000000
+//   node --import tsx --import ./bench/memory-sampler.mjs --conditions=sluice-source packages/cli/src/bin.ts demo --assets 1000000
 let peakHeap = 0;
 let peakRss = 0;
 const sample = () => {

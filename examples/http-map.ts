@@ -8,8 +8,8 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { flow } from 'sluice';
 import { Agent, request } from 'undici';
-import { flow } from '../src/index.js';
 
 const total = Number(process.argv[2] ?? 2_000);
 

@@ -13,8 +13,8 @@
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { flow, tune } from 'sluice';
 import { Agent, request } from 'undici';
-import { flow, tune } from '../../src/index.js';
 
 const [mode = 'latency', secondsArg, hiddenArg] = process.argv.slice(2);
 const DELAY_MS = 20;

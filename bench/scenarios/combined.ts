@@ -93,11 +93,11 @@ const contenders: Record<string, () => Contender> = {
     teardown: async () => {},
   }),
   sluice: () => {
-    let sluice: typeof import('../../src/index.js');
-    let pool: import('../../src/index.js').WorkerPool<number, number>;
+    let sluice: typeof import('sluice');
+    let pool: import('sluice').WorkerPool<number, number>;
     return {
       setup: async () => {
-        sluice = await import('../../src/index.js');
+        sluice = await import('sluice');
         pool = new sluice.WorkerPool<number, number>(sluiceUrl, { workers });
         await pool.ready();
         await warm((m) => pool.run(m), workers, n);

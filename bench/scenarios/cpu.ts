@@ -36,11 +36,11 @@ function allStarted(library: string, started: number): void {
 
 /** `pool.run()` per task like the peers, or the same pool as a flow stage. */
 function sluiceContender(viaFlow: boolean): Contender {
-  let sluice: typeof import('../../src/index.js');
-  let pool: import('../../src/index.js').WorkerPool<number, number>;
+  let sluice: typeof import('sluice');
+  let pool: import('sluice').WorkerPool<number, number>;
   return {
     setup: async () => {
-      sluice = await import('../../src/index.js');
+      sluice = await import('sluice');
       pool = new sluice.WorkerPool<number, number>(sluiceUrl, { workers });
       await pool.ready();
       await warm((m) => pool.run(m));

@@ -7,8 +7,8 @@ import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import pMap from 'p-map';
+import { flow } from 'sluice';
 import { Agent, request } from 'undici';
-import { flow } from '../../src/index.js';
 
 const [contender = 'sluice-flow', requestsArg = '100000', concurrencyArg = '5000'] = process.argv.slice(2);
 const requests = Number(requestsArg);

@@ -3,7 +3,7 @@
  * over 1,000,000 and over 10,000,000 items shows whether memory stays flat.
  *   node --import tsx bench/scenarios/memory.ts [items]
  */
-import { flow } from '../../src/index.js';
+import { flow } from 'sluice';
 
 const items = Number(process.argv[3] ?? 1_000_000); // argv[2] names the contender, as in every scenario
 

@@ -6,8 +6,8 @@
  * the next (and between two modes within one), which swamps a few percent when each variant runs
  * in processes of its own. Reports each variant's median and best, and the cost as 1 - on/off.
  */
-import { flow } from '../../src/index.js';
-import { sampling } from '../../src/observe/stage-metrics.js';
+import { flow } from 'sluice';
+import { sampling } from '../../packages/sluice/src/observe/stage-metrics.js';
 
 const rounds = Number(process.argv[2] ?? 16);
 const items = Number(process.argv[3] ?? 1_000_000);

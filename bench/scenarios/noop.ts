@@ -7,8 +7,8 @@
 import { Readable } from 'node:stream';
 import pLimit from 'p-limit';
 import pMap from 'p-map';
-import { flow, map } from '../../src/index.js';
-import { sampling } from '../../src/observe/stage-metrics.js';
+import { flow, map } from 'sluice';
+import { sampling } from '../../packages/sluice/src/observe/stage-metrics.js';
 
 const [contender = 'sluice-flow', itemsArg = '1000000', concurrencyArg = '64'] = process.argv.slice(2);
 const items = Number(itemsArg);

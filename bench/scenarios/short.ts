@@ -7,7 +7,7 @@
  */
 import { Readable } from 'node:stream';
 import pMap from 'p-map';
-import { flow, map } from '../../src/index.js';
+import { flow, map } from 'sluice';
 
 const [contender = 'sluice-flow', runsArg = '20000'] = process.argv.slice(2);
 const runs = Number(runsArg);

@@ -1,4 +1,4 @@
-import { defineTask } from '../../../src/index.js';
+import { defineTask } from 'sluice';
 
 export default defineTask((n: number): number => {
   let s = 0;

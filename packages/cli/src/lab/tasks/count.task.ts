@@ -1,0 +1,10 @@
+/** Counts the lines of one chunk of a log (whole lines only) that contain the needle. */
+import { defineTask } from 'sluice';
+import { countOccurrences } from '../count.js';
+
+export interface CountItem {
+  chunk: Uint8Array;
+  needle: string;
+}
+
+export default defineTask((item: CountItem): number => countOccurrences(item.chunk, item.needle));

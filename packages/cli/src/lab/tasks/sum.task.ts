@@ -1,0 +1,4 @@
+import { defineTask } from 'sluice';
+import { sumOfSquares } from '../sum-of-squares.js';
+
+export default defineTask((n: number): number => sumOfSquares(n));

@@ -1,0 +1,201 @@
+/**
+ * Every error sluice raises carries a stable, literal-typed `code`. The classes are generated from
+ * the one table below, so adding an error is one line, and no two classes drift apart.
+ *
+ * `instanceof SluiceError` is true for every one of them, including the TypeError and RangeError
+ * subclasses used for bad options, and it survives two copies of the package in one process: the
+ * check reads a brand registered with `Symbol.for`, not the prototype chain.
+ */
+
+const brand = Symbol.for('sluice.error');
+
+/** Extra fields an error may carry: the stage and item it concerns, attempts made, and so on. */
+export interface ErrorDetails {
+  cause?: unknown;
+  /** The stage the error concerns, by name. */
+  stage?: string;
+  /** Position of the item in the stage's input, counted from 0. */
+  index?: number;
+  /** The item itself. */
+  item?: unknown;
+  /** Attempts made before giving up. */
+  attempts?: number;
+  [key: string]: unknown;
+}
+
+/** The base class of every sluice error. */
+export class SluiceError extends Error {
+  declare readonly code: ErrorCode;
+  declare readonly stage?: string;
+  declare readonly index?: number;
+  declare readonly item?: unknown;
+  declare readonly attempts?: number;
+
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    brandError(this, details);
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // `this` is the class on the right of instanceof: the base checks the brand, subclasses the prototype.
+    // biome-ignore lint/complexity/noThisInStatic: the receiver is the point here.
+    if (this === SluiceError) return isBranded(value);
+    // biome-ignore lint/complexity/noThisInStatic: as above.
+    return Function.prototype[Symbol.hasInstance].call(this, value);
+  }
+}
+
+function isBranded(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+}
+
+function brandError(error: Error, details: ErrorDetails): void {
+  Object.defineProperty(error, brand, { value: true });
+  for (const [key, value] of Object.entries(details)) {
+    if (key === 'cause' || value === undefined) continue;
+    // The item can be large or sensitive: reachable, but kept out of JSON and console output.
+    Object.defineProperty(error, key, {
+      value,
+      enumerable: key !== 'item',
+      writable: true,
+      configurable: true,
+    });
+  }
+}
+
+type Base = 'Error' | 'TypeError' | 'RangeError';
+
+/** The one table: class name, code, and the built-in class it extends. */
+const table = {
+  InvalidArgTypeError: { code: 'SLUICE_ERR_INVALID_ARG_TYPE', base: 'TypeError' },
+  InvalidArgValueError: { code: 'SLUICE_ERR_INVALID_ARG_VALUE', base: 'RangeError' },
+  UnknownOptionError: { code: 'SLUICE_ERR_UNKNOWN_OPTION', base: 'TypeError' },
+  InvalidSourceError: { code: 'SLUICE_ERR_INVALID_SOURCE', base: 'TypeError' },
+  SourceConsumedError: { code: 'SLUICE_ERR_SOURCE_CONSUMED', base: 'Error' },
+  SourceError: { code: 'SLUICE_ERR_SOURCE', base: 'Error' },
+  StageError: { code: 'SLUICE_ERR_STAGE', base: 'Error' },
+  TerminalError: { code: 'SLUICE_ERR_TERMINAL', base: 'Error' },
+  DeadLetterError: { code: 'SLUICE_ERR_DEAD_LETTER', base: 'Error' },
+  TimeoutError: { code: 'SLUICE_ERR_TIMEOUT', base: 'Error' },
+  AbortError: { code: 'SLUICE_ERR_ABORTED', base: 'Error' },
+  ChannelClosedError: { code: 'SLUICE_ERR_CHANNEL_CLOSED', base: 'Error' },
+  SinkStartedError: { code: 'SLUICE_ERR_SINK_STARTED', base: 'Error' },
+  TaskNotFoundError: { code: 'SLUICE_ERR_TASK_NOT_FOUND', base: 'Error' },
+  TaskModuleError: { code: 'SLUICE_ERR_TASK_MODULE', base: 'Error' },
+  TaskSetupError: { code: 'SLUICE_ERR_TASK_SETUP', base: 'Error' },
+  WorkerCrashedError: { code: 'SLUICE_ERR_WORKER_CRASHED', base: 'Error' },
+  DataCloneError: { code: 'SLUICE_ERR_DATA_CLONE', base: 'Error' },
+  PoolClosedError: { code: 'SLUICE_ERR_POOL_CLOSED', base: 'Error' },
+  MissingPeerError: { code: 'SLUICE_ERR_MISSING_PEER', base: 'Error' },
+} as const satisfies Record<string, { code: `SLUICE_ERR_${string}`; base: Base }>;
+
+type Table = typeof table;
+export type ErrorName = keyof Table;
+/** Every code sluice can raise. */
+export type ErrorCode = Table[ErrorName]['code'];
+
+/** The instance type of a generated class: its base's fields, the details, and its literal code. */
+export type SluiceErrorOf<N extends ErrorName> = (Table[N]['base'] extends 'TypeError'
+  ? TypeError
+  : Table[N]['base'] extends 'RangeError'
+    ? RangeError
+    : Error) &
+  SluiceError & { readonly code: Table[N]['code']; readonly name: N };
+
+export interface SluiceErrorClass<N extends ErrorName> {
+  new (message: string, details?: ErrorDetails): SluiceErrorOf<N>;
+  readonly code: Table[N]['code'];
+  prototype: SluiceErrorOf<N>;
+}
+
+const builtIns = { Error: SluiceError, TypeError, RangeError } as const;
+
+function generate<N extends ErrorName>(name: N): SluiceErrorClass<N> {
+  const { code, base } = table[name];
+  const Parent = builtIns[base] as typeof Error;
+  const branded = base !== 'Error';
+  const Generated = class extends Parent {
+    static readonly code = code;
+    constructor(message: string, details: ErrorDetails = {}) {
+      // Error and its built-in subclasses read only `cause` from their second argument.
+      super(message, details);
+      // SluiceError subclasses were branded by the SluiceError constructor already.
+      if (branded) brandError(this, details);
+    }
+  };
+  Object.defineProperty(Generated, 'name', { value: name });
+  Object.defineProperty(Generated.prototype, 'name', { value: name, writable: true, configurable: true });
+  Object.defineProperty(Generated.prototype, 'code', { value: code, writable: true, configurable: true });
+  return Generated as unknown as SluiceErrorClass<N>;
+}
+
+export const InvalidArgTypeError = generate('InvalidArgTypeError');
+export type InvalidArgTypeError = SluiceErrorOf<'InvalidArgTypeError'>;
+export const InvalidArgValueError = generate('InvalidArgValueError');
+export type InvalidArgValueError = SluiceErrorOf<'InvalidArgValueError'>;
+export const UnknownOptionError = generate('UnknownOptionError');
+export type UnknownOptionError = SluiceErrorOf<'UnknownOptionError'>;
+export const InvalidSourceError = generate('InvalidSourceError');
+export type InvalidSourceError = SluiceErrorOf<'InvalidSourceError'>;
+export const SourceConsumedError = generate('SourceConsumedError');
+export type SourceConsumedError = SluiceErrorOf<'SourceConsumedError'>;
+export const SourceError = generate('SourceError');
+export type SourceError = SluiceErrorOf<'SourceError'>;
+export const StageError = generate('StageError');
+export type StageError = SluiceErrorOf<'StageError'>;
+export const TerminalError = generate('TerminalError');
+export type TerminalError = SluiceErrorOf<'TerminalError'>;
+export const DeadLetterError = generate('DeadLetterError');
+export type DeadLetterError = SluiceErrorOf<'DeadLetterError'>;
+export const TimeoutError = generate('TimeoutError');
+export type TimeoutError = SluiceErrorOf<'TimeoutError'>;
+export const AbortError = generate('AbortError');
+export type AbortError = SluiceErrorOf<'AbortError'>;
+export const ChannelClosedError = generate('ChannelClosedError');
+export type ChannelClosedError = SluiceErrorOf<'ChannelClosedError'>;
+export const SinkStartedError = generate('SinkStartedError');
+export type SinkStartedError = SluiceErrorOf<'SinkStartedError'>;
+export const TaskNotFoundError = generate('TaskNotFoundError');
+export type TaskNotFoundError = SluiceErrorOf<'TaskNotFoundError'>;
+export const TaskModuleError = generate('TaskModuleError');
+export type TaskModuleError = SluiceErrorOf<'TaskModuleError'>;
+export const TaskSetupError = generate('TaskSetupError');
+export type TaskSetupError = SluiceErrorOf<'TaskSetupError'>;
+export const WorkerCrashedError = generate('WorkerCrashedError');
+export type WorkerCrashedError = SluiceErrorOf<'WorkerCrashedError'>;
+export const DataCloneError = generate('DataCloneError');
+export type DataCloneError = SluiceErrorOf<'DataCloneError'>;
+export const PoolClosedError = generate('PoolClosedError');
+export type PoolClosedError = SluiceErrorOf<'PoolClosedError'>;
+/** An optional peer dependency a feature needs (pino for `sluice/log`, tsx for TypeScript tasks) is not installed. */
+export const MissingPeerError = generate('MissingPeerError');
+export type MissingPeerError = SluiceErrorOf<'MissingPeerError'>;
+
+/** Every generated class by name, to rebuild an error that crossed a thread or process boundary. */
+export const errorClasses: { readonly [N in ErrorName]?: SluiceErrorClass<N> } = {
+  TimeoutError,
+  AbortError,
+  TaskModuleError,
+  TaskSetupError,
+  DataCloneError,
+};
+
+/** True when `value` is a sluice error, optionally with the given code. */
+export function isSluiceError<C extends ErrorCode>(
+  value: unknown,
+  code?: C,
+): value is SluiceError & { code: C } {
+  return isBranded(value) && (code === undefined || (value as { code: unknown }).code === code);
+}
+
+/** Turns whatever an AbortSignal was aborted with into a coded error. */
+export function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  if (isBranded(reason)) return reason as Error;
+  return new AbortError('The operation was aborted', { cause: reason });
+}
+
+/** The message of an error, or the thrown value as a string when it is not an Error. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

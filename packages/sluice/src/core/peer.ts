@@ -1,0 +1,21 @@
+/**
+ * Optional peer dependencies, loaded only by the feature that needs them. The library has no
+ * runtime dependencies: a user who never calls `sluice/log` never installs pino.
+ */
+import { createRequire } from 'node:module';
+import { MissingPeerError } from './errors.js';
+
+const require = createRequire(import.meta.url);
+
+/**
+ * Loads the CommonJS package `name` for `feature`, or throws SLUICE_ERR_MISSING_PEER naming the
+ * package to install. Resolved from sluice's own folder, which finds the application's copy.
+ */
+export function requirePeer<T>(name: string, feature: string): T {
+  try {
+    return require(name) as T;
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'MODULE_NOT_FOUND') throw error;
+    throw new MissingPeerError(`${feature} needs the package ${name}: npm install ${name}`, { cause: error });
+  }
+}
