@@ -37,7 +37,14 @@ export { parseRetryAfter, retry, retryAfterMs } from './core/retry.js';
 export { Semaphore } from './core/semaphore.js';
 export type { CpuOptions, CpuTask } from './exec/cpu.js';
 export { cpu } from './exec/cpu.js';
-export type { BatchOutcome, BatchRequest, Executor } from './exec/executor.js';
+export type {
+  BatchOutcome,
+  BatchRequest,
+  Executor,
+  ExecutorContext,
+  ExecutorProvider,
+  ResolvedTask,
+} from './exec/executor.js';
 export type { Isolation } from './exec/pool/worker-handle.js';
 export type { RunItemOptions, WorkerPoolOptions } from './exec/pool/worker-pool.js';
 export { WorkerPool } from './exec/pool/worker-pool.js';

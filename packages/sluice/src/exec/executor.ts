@@ -40,4 +40,50 @@ export interface Executor<In, Out> {
   readonly capacity: number;
   /** Releases every resource; requests still pending reject. */
   close(): Promise<void>;
+  /**
+   * Optional. Resolves once the executor can run work (workers started, the task module loaded),
+   * rejects with a coded error when it never will (a module that fails to load). The stage starts
+   * its clock for the report here; without it, the executor counts as ready at once.
+   */
+  ready?(): Promise<void>;
+  /**
+   * Optional. Milliseconds the executor's workers spent running items so far, summed over
+   * workers: the report's busy time and CPU time per item. Without it the report shows none.
+   */
+  readonly busyMs?: number;
+  /**
+   * Optional. The batch size for items that each have `timeout` milliseconds: an executor that
+   * times items one by one (a child process) may want smaller batches then. Without it,
+   * `batchSize` is used whatever the timeout.
+   */
+  batchSizeFor?(timeout: number | undefined): number;
+}
+
+/** What a provider is told about the stage it serves. */
+export interface ExecutorContext {
+  /** The stage's name, for errors and reports. */
+  readonly stage: string;
+}
+
+/** A task module a cpu() stage names, resolved to a file that exists. */
+export interface ResolvedTask {
+  /** The file URL workers import (as given: a `.js` URL whose file is `.ts` stays `.js`). */
+  readonly url: string;
+  /** The file found on disk. */
+  readonly path: string;
+}
+
+/**
+ * Where a cpu() stage runs: given the resolved task module, an Executor for it. A run of the flow
+ * calls `open` once per cpu() stage and closes what it returns when the run ends, so a provider
+ * that shares something across runs (a connection, a pool kept warm) keeps it out of that
+ * `close()` and offers a `close()` of its own.
+ *
+ * @example
+ * const remote = jetstream({ servers: 'nats://127.0.0.1:4222' });
+ * await flow(items).map(cpu(taskUrl, { executor: remote })).collect();
+ * await remote.close();
+ */
+export interface ExecutorProvider {
+  open<In, Out>(task: ResolvedTask, context: ExecutorContext): Executor<In, Out>;
 }
