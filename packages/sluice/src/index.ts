@@ -52,10 +52,8 @@ export type { TaskContext, TaskDefinition, TaskFunction, TaskOptions } from './e
 export { defineTask, move } from './exec/task.js';
 export type { TunableStage } from './flow/flow.js';
 export { Flow, flow, Sink, tunableStage } from './flow/flow.js';
-export type { RunReport, RunStatus, StageReport } from './flow/report.js';
 export type { RunOptions } from './flow/run.js';
 export type { Source } from './flow/source.js';
-export type { StageKind } from './flow/stage-spec.js';
 export type {
   BatchOptions,
   CpuStageOptions,
@@ -78,6 +76,7 @@ export type { Logger } from './observe/logger.js';
 export type { ProgressOptions, ProgressSnapshot, StageSnapshot } from './observe/progress.js';
 export { formatProgress } from './observe/progress.js';
 export type { InsightWarning, StageInsight } from './observe/run-insight.js';
+export type { RunReport, RunStatus, StageKind, StageReport } from './observe/run-report.js';
 export type { LatencySummary } from './observe/stage-metrics.js';
 export type { TuneLevel, TuneOptions, TuneResult, TuneTarget } from './tune/tune.js';
 export { tune } from './tune/tune.js';

@@ -4,9 +4,10 @@
  */
 import { type Command, InvalidArgumentError } from 'commander';
 import { runInventory } from '../demo/inventory.js';
+import { isPostgresUrl, openStore } from '../demo/open-store.js';
 import { MAX_ASSETS, Population } from '../demo/population.js';
 import { type ProviderServer, startProviderServer } from '../demo/provider-server.js';
-import { isPostgresUrl, isTableName, openStore } from '../demo/store.js';
+import { isTableName } from '../demo/store.js';
 import { demoSummary, printDemoSummary } from '../demo/summary.js';
 import { abortOnInterrupt, EXIT_INTERRUPTED } from '../interrupt.js';
 

@@ -57,17 +57,3 @@ export function mergeClause(table: string, dialect: MergeDialect): string {
       ${fill.map((c) => `OR (${t}.${c} IS NULL AND excluded.${c} IS NOT NULL)`).join('\n      ')}
       OR ${dialect.grew}`;
 }
-
-export function isPostgresUrl(target: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(target);
-}
-
-/** Opens the store named by `--db`: a PostgreSQL URL, or else a SQLite file path. */
-export async function openStore(target: string, table: string): Promise<DeviceStore> {
-  if (isPostgresUrl(target)) {
-    const { openPostgresStore } = await import('./postgres-store.js');
-    return openPostgresStore(target, table);
-  }
-  const { openSqliteStore } = await import('./sqlite-store.js');
-  return openSqliteStore(target, table);
-}

@@ -9,7 +9,7 @@ import { EMPTY } from '../core/channel.js';
 import { SinkStartedError } from '../core/errors.js';
 import { checkFunction, checkInteger, checkOptions } from '../core/validate.js';
 import { type CpuTask, isCpuTask } from '../exec/cpu.js';
-import type { RunReport } from './report.js';
+import type { RunReport } from '../observe/run-report.js';
 import { checkRunOptions, Run, type RunOptions } from './run.js';
 import { checkSource, type Source } from './source.js';
 import { batchSpec, cpuSpec, type LaneKind, laneSpec, type StageSpec } from './stage-spec.js';

@@ -18,6 +18,7 @@ import type { TaskModule } from '../exec/pool/task-module.js';
 import type { AdaptiveConcurrency } from '../limit/adaptive-options.js';
 import { type NormalizedAdaptive, normalizeAdaptive } from '../limit/adaptive-options.js';
 import { processBudget } from '../limit/open-files.js';
+import type { LaneKind, StageKind } from '../observe/run-report.js';
 import type {
   BatchOptions,
   CpuStageOptions,
@@ -26,10 +27,7 @@ import type {
   StageRateLimit,
 } from './types.js';
 
-/** The kinds of stage the lane engine runs. `forEach` consumes items and passes nothing on. */
-export type LaneKind = 'map' | 'filter' | 'flatMap' | 'tap' | 'forEach';
-/** `cpu` is a map whose function runs on a worker pool: `map(cpu(url))`. */
-export type StageKind = LaneKind | 'batch' | 'cpu';
+export type { LaneKind, StageKind } from '../observe/run-report.js';
 
 export interface LaneSpec {
   readonly kind: LaneKind;

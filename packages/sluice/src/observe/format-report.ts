@@ -2,7 +2,7 @@
  * The run report as a person reads it: a table of stages (items, rate, latency, busy share, what
  * bounds them), then the bottleneck, the event loop's health and any warning.
  */
-import type { RunReport } from '../flow/report.js';
+import type { RunReport } from './run-report.js';
 import { count, formatDuration, formatMs as ms } from './units.js';
 
 export interface FormatReportOptions {
