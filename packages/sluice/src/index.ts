@@ -33,7 +33,7 @@ export {
 export type { RateLimiterOptions } from './core/rate-limiter.js';
 export { RateLimiter } from './core/rate-limiter.js';
 export type { RetryCallOptions, RetryOptions } from './core/retry.js';
-export { parseRetryAfter, retry, retryAfterMs } from './core/retry.js';
+export { MAX_RETRY_AFTER_MS, parseRetryAfter, retry, retryAfterMs } from './core/retry.js';
 export { Semaphore } from './core/semaphore.js';
 export type { CpuOptions, CpuTask } from './exec/cpu.js';
 export { cpu } from './exec/cpu.js';

@@ -9,7 +9,12 @@
  * argument or option rejects with a coded error instead of a plain TypeError, or instead of being
  * ignored.
  */
-import { InvalidArgTypeError, InvalidSourceError } from './core/errors.js';
+import {
+  InvalidArgTypeError,
+  InvalidConcurrencyError,
+  InvalidSourceError,
+  isSluiceError,
+} from './core/errors.js';
 import { isThenable } from './core/thenable.js';
 import { checkBoolean, checkInteger, checkOptions, checkSignal, describe } from './core/validate.js';
 
@@ -71,7 +76,8 @@ type Mapper<Element, NewElement> = (
  * p-map does: it would likely throw again on the next call.
  *
  * Rejects with InvalidSourceError when `input` is not iterable, InvalidArgTypeError when `mapper`
- * is not a function or an option has the wrong type, InvalidArgValueError when `concurrency` is
+ * is not a function or an option has the wrong type, InvalidConcurrencyError (a TypeError, as
+ * p-map throws, coded SLUICE_ERR_INVALID_ARG_VALUE) when `concurrency` is
  * out of range, and UnknownOptionError for an option it does not know.
  *
  * @example
@@ -94,9 +100,7 @@ export async function map<Element, NewElement>(
   }
   checkOptions('map options', options, optionKeys);
   const concurrency =
-    options?.concurrency === undefined
-      ? Number.POSITIVE_INFINITY
-      : checkInteger('concurrency', options.concurrency, { min: 1, allowInfinity: true });
+    options?.concurrency === undefined ? Number.POSITIVE_INFINITY : checkConcurrency(options.concurrency);
   const stopOnError =
     options?.stopOnError === undefined ? true : checkBoolean('stopOnError', options.stopOnError);
   const signal = checkSignal('signal', options?.signal);
@@ -113,6 +117,16 @@ export async function map<Element, NewElement>(
     if (isAsync) run.startAsync((input as AsyncIterable<Element | Promise<Element>>)[Symbol.asyncIterator]());
     else run.startSync((input as Iterable<Element | Promise<Element>>)[Symbol.iterator]());
   });
+}
+
+/** A whole number from 1, or Infinity; out of range is a TypeError, the class p-map throws there. */
+function checkConcurrency(value: unknown): number {
+  try {
+    return checkInteger('concurrency', value, { min: 1, allowInfinity: true });
+  } catch (error) {
+    if (!isSluiceError(error, 'SLUICE_ERR_INVALID_ARG_VALUE')) throw error;
+    throw new InvalidConcurrencyError(error.message);
+  }
 }
 
 /**

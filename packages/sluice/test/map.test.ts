@@ -667,11 +667,11 @@ describe('map() - invalid arguments', () => {
   const identity = (x: unknown): unknown => x;
 
   for (const concurrency of [0, -1, 1.5, Number.NaN, Number.NEGATIVE_INFINITY]) {
-    test(`concurrency ${concurrency} rejects with SLUICE_ERR_INVALID_ARG_VALUE`, async () => {
+    test(`concurrency ${concurrency} rejects with a TypeError coded SLUICE_ERR_INVALID_ARG_VALUE, as p-map's class`, async () => {
       await assert.rejects(
         map([1], identity, { concurrency }),
         (error: unknown) =>
-          error instanceof RangeError &&
+          error instanceof TypeError &&
           (error as { code?: string }).code === 'SLUICE_ERR_INVALID_ARG_VALUE' &&
           /"concurrency"/.test(error.message) &&
           error.message.includes(String(concurrency)),

@@ -15,11 +15,71 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
 }
 
-/** The real clock: `performance.now()` and the global timers. */
+/**
+ * The longest wait one Node timer holds: past it, Node fires after 1 ms and warns
+ * (TimeoutOverflowWarning). Longer waits are chained from timers of at most this length.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A wait longer than one timer can hold: a chain of timers, so it is one handle to clear or unref. */
+class LongTimer {
+  #timer: NodeJS.Timeout;
+  #refed = true;
+
+  constructor(callback: () => void, ms: number) {
+    const due = performance.now() + ms;
+    const arm = (): NodeJS.Timeout => {
+      const left = due - performance.now();
+      const timer =
+        left > MAX_TIMER_MS
+          ? setTimeout(() => (this.#timer = arm()), MAX_TIMER_MS)
+          : setTimeout(callback, left);
+      if (!this.#refed) timer.unref();
+      return timer;
+    };
+    this.#timer = arm();
+  }
+
+  unref(): this {
+    this.#refed = false;
+    this.#timer.unref();
+    return this;
+  }
+
+  ref(): this {
+    this.#refed = true;
+    this.#timer.ref();
+    return this;
+  }
+
+  hasRef(): boolean {
+    return this.#refed;
+  }
+
+  clear(): void {
+    clearTimeout(this.#timer);
+  }
+}
+
+/**
+ * `setTimeout` for any finite wait: up to MAX_TIMER_MS a plain Node timer, beyond it a chain, so
+ * a 30-day timeout waits 30 days instead of firing at once.
+ */
+export function setLongTimeout(callback: () => void, ms: number): NodeJS.Timeout | LongTimer {
+  return ms > MAX_TIMER_MS ? new LongTimer(callback, ms) : setTimeout(callback, ms);
+}
+
+/** Clears a handle from `setLongTimeout`. */
+export function clearLongTimeout(handle: unknown): void {
+  if (handle instanceof LongTimer) handle.clear();
+  else clearTimeout(handle as NodeJS.Timeout);
+}
+
+/** The real clock: `performance.now()` and the global timers, chained for waits past MAX_TIMER_MS. */
 export const systemClock: Clock = {
   now: () => performance.now(),
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+  setTimeout: setLongTimeout,
+  clearTimeout: clearLongTimeout,
 };
 
 /**

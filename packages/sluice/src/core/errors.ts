@@ -69,6 +69,8 @@ type Base = 'Error' | 'TypeError' | 'RangeError';
 const table = {
   InvalidArgTypeError: { code: 'SLUICE_ERR_INVALID_ARG_TYPE', base: 'TypeError' },
   InvalidArgValueError: { code: 'SLUICE_ERR_INVALID_ARG_VALUE', base: 'RangeError' },
+  // map()'s concurrency out of range: p-map throws a TypeError there, and code moving from it may catch by class.
+  InvalidConcurrencyError: { code: 'SLUICE_ERR_INVALID_ARG_VALUE', base: 'TypeError' },
   UnknownOptionError: { code: 'SLUICE_ERR_UNKNOWN_OPTION', base: 'TypeError' },
   InvalidSourceError: { code: 'SLUICE_ERR_INVALID_SOURCE', base: 'TypeError' },
   SourceConsumedError: { code: 'SLUICE_ERR_SOURCE_CONSUMED', base: 'Error' },
@@ -133,6 +135,8 @@ export const InvalidArgTypeError = generate('InvalidArgTypeError');
 export type InvalidArgTypeError = SluiceErrorOf<'InvalidArgTypeError'>;
 export const InvalidArgValueError = generate('InvalidArgValueError');
 export type InvalidArgValueError = SluiceErrorOf<'InvalidArgValueError'>;
+export const InvalidConcurrencyError = generate('InvalidConcurrencyError');
+export type InvalidConcurrencyError = SluiceErrorOf<'InvalidConcurrencyError'>;
 export const UnknownOptionError = generate('UnknownOptionError');
 export type UnknownOptionError = SluiceErrorOf<'UnknownOptionError'>;
 export const InvalidSourceError = generate('InvalidSourceError');

@@ -20,7 +20,8 @@ export interface RetryOptions {
    */
   baseDelayMs?: number;
   /**
-   * The largest backoff window. A Retry-After from the server is honoured even when longer.
+   * The largest backoff window. A Retry-After from the server is honoured even when longer, up to
+   * MAX_RETRY_AFTER_MS (5 minutes).
    * @default 10_000
    */
   maxDelayMs?: number;
@@ -84,7 +85,7 @@ export function retryAfterMs(error: unknown, now: number = Date.now()): number |
   if (typeof error !== 'object' || error === null) return undefined;
   const e = error as Record<string, unknown>;
   if (typeof e.retryAfterMs === 'number' && Number.isFinite(e.retryAfterMs))
-    return Math.max(0, e.retryAfterMs);
+    return clampRetryAfter(e.retryAfterMs);
   if (e.retryAfter !== undefined) return parseRetryAfter(e.retryAfter, now);
   const header =
     headerOf(e.headers) ?? headerOf((e.response as Record<string, unknown> | undefined)?.headers);
@@ -102,12 +103,23 @@ function headerOf(headers: unknown): unknown {
 /** Parses a Retry-After value: delta-seconds or an HTTP date. */
 export function parseRetryAfter(value: unknown, now: number = Date.now()): number | undefined {
   if (Array.isArray(value)) return parseRetryAfter(value[0], now);
-  if (typeof value === 'number') return Number.isFinite(value) ? Math.max(0, value * 1000) : undefined;
+  if (typeof value === 'number') return Number.isFinite(value) ? clampRetryAfter(value * 1000) : undefined;
   if (typeof value !== 'string' || value.trim() === '') return undefined;
   const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  if (Number.isFinite(seconds)) return clampRetryAfter(seconds * 1000);
   const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+  return Number.isNaN(date) ? undefined : clampRetryAfter(date - now);
+}
+
+/**
+ * The longest Retry-After sluice honours: 5 minutes. The value comes from the network, so it must
+ * not set how long a run sleeps (a server's `Retry-After: 3456000` is 40 days); a longer one is
+ * read as this, and the retry budget (`attempts`) decides what happens next.
+ */
+export const MAX_RETRY_AFTER_MS = 300_000;
+
+function clampRetryAfter(ms: number): number {
+  return Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms));
 }
 
 /** True when the error is an abort, which no retry policy should retry. */

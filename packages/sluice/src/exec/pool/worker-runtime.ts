@@ -8,6 +8,7 @@
  * to replace a worker whose task ignored its deadline. Nothing else is shared.
  */
 import { parentPort, type TransferListItem, workerData } from 'node:worker_threads';
+import { clearLongTimeout, setLongTimeout } from '../../core/clock.js';
 import { AbortError, errorMessage, TimeoutError } from '../../core/errors.js';
 import { isTaskDefinition, type TaskContext, type TaskDefinition, unwrapMoved } from '../task.js';
 import {
@@ -251,7 +252,7 @@ class WorkerTaskContext implements TaskContext<unknown> {
   readonly #timeout: number | undefined;
   readonly #startedAt: number;
   #controller: AbortController | undefined;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: ReturnType<typeof setLongTimeout> | undefined;
   #state: unknown;
 
   constructor(runtime: WorkerRuntime, batch: BatchMessage, position: number) {
@@ -294,7 +295,7 @@ class WorkerTaskContext implements TaskContext<unknown> {
       });
       if (this.#timeout !== undefined) {
         const left = Math.max(0, this.#startedAt + this.#timeout - performance.now());
-        this.#timer = setTimeout(() => controller.abort(this.timeoutError()), left);
+        this.#timer = setLongTimeout(() => controller.abort(this.timeoutError()), left);
       }
     }
     return this.#controller.signal;
@@ -309,7 +310,7 @@ class WorkerTaskContext implements TaskContext<unknown> {
   }
 
   finish(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#timer !== undefined) clearLongTimeout(this.#timer);
     if (this.#controller !== undefined) this.#runtime.current = undefined;
   }
 }
