@@ -49,8 +49,10 @@ export function openSource<T>(source: Source<T>, capacity: number): SourceInlet<
     }
     consumed.add(source);
   }
+  if (isWebStream(source)) return new AsyncSourceInlet(readerIterator(source.getReader()), capacity);
   if (typeof (source as AsyncIterable<T>)[Symbol.asyncIterator] === 'function') {
-    return new AsyncSourceInlet((source as AsyncIterable<T>)[Symbol.asyncIterator](), capacity);
+    const release = isNodeReadable(source) ? () => source.destroy() : undefined;
+    return new AsyncSourceInlet((source as AsyncIterable<T>)[Symbol.asyncIterator](), capacity, release);
   }
   if (Array.isArray(source)) return new ArraySourceInlet(source as readonly T[]);
   return new SyncSourceInlet((source as Iterable<T>)[Symbol.iterator]());
@@ -67,6 +69,33 @@ function isOneShot(source: object): boolean {
     'getReader' in source ||
     'readableEnded' in source
   );
+}
+
+interface WebStream<T> {
+  getReader(): { read(): Promise<IteratorResult<T>>; cancel(reason?: unknown): Promise<void> };
+}
+
+function isWebStream<T>(source: object): source is WebStream<T> {
+  return typeof (source as Partial<WebStream<T>>).getReader === 'function';
+}
+
+function isNodeReadable(source: object): source is { destroy(): void } {
+  return 'readableEnded' in source && typeof (source as { destroy?: unknown }).destroy === 'function';
+}
+
+/**
+ * A web stream read through a reader of our own rather than its async iterator: the iterator's
+ * `return()` waits behind a pending read, so an idle stream would never be cancelled, while
+ * `reader.cancel()` ends the pending read at once.
+ */
+function readerIterator<T>(reader: ReturnType<WebStream<T>['getReader']>): AsyncIterator<T> {
+  return {
+    next: () => reader.read(),
+    return: async (reason?: unknown) => {
+      await reader.cancel(reason);
+      return { done: true, value: undefined };
+    },
+  };
 }
 
 function sourceError(error: unknown): Error {
@@ -196,12 +225,15 @@ class ArraySourceInlet<T> implements SourceInlet<T> {
 class AsyncSourceInlet<T> implements SourceInlet<T> {
   readonly #iterator: AsyncIterator<T>;
   readonly #channel: Channel<T>;
+  /** Releases the source at once, even while a `next()` waits: a Node Readable's `destroy()`. */
+  readonly #release: (() => void) | undefined;
   #stopped = false;
   items = 0;
 
-  constructor(iterator: AsyncIterator<T>, capacity: number) {
+  constructor(iterator: AsyncIterator<T>, capacity: number, release?: () => void) {
     this.#iterator = iterator;
     this.#channel = new Channel<T>(capacity);
+    this.#release = release;
   }
 
   get done(): boolean {
@@ -248,8 +280,14 @@ class AsyncSourceInlet<T> implements SourceInlet<T> {
     this.#stopped = true;
     const dropped = this.#channel.fail(error);
     // Not awaited: an iterator stuck in next() would hold the teardown hostage. Async generators
-    // queue the return behind the pending next; streams are destroyed at once.
-    this.#iterator.return?.().catch(() => undefined);
+    // queue the return behind the pending next; a stream's own iterator does too, so streams are
+    // destroyed (Node) or cancelled through their reader (web) directly: an idle socket is closed.
+    try {
+      this.#release?.();
+      this.#iterator.return?.()?.catch(() => undefined);
+    } catch {
+      // The run is already stopping; a second error from the source's cleanup adds nothing.
+    }
     return dropped;
   }
 }
