@@ -46,7 +46,13 @@ export class SluiceError extends Error {
 }
 
 function isBranded(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+  if (typeof value !== 'object' || value === null) return false;
+  try {
+    return (value as Record<symbol, unknown>)[brand] === true;
+  } catch {
+    // A thrown revoked Proxy, or a getter that throws: whatever it is, it is not one of ours.
+    return false;
+  }
 }
 
 function brandError(error: Error, details: ErrorDetails): void {
@@ -89,6 +95,8 @@ const table = {
   DataCloneError: { code: 'SLUICE_ERR_DATA_CLONE', base: 'Error' },
   PoolClosedError: { code: 'SLUICE_ERR_POOL_CLOSED', base: 'Error' },
   MissingPeerError: { code: 'SLUICE_ERR_MISSING_PEER', base: 'Error' },
+  UnreadableValueError: { code: 'SLUICE_ERR_UNREADABLE_VALUE', base: 'Error' },
+  RetryPolicyError: { code: 'SLUICE_ERR_RETRY_POLICY', base: 'Error' },
 } as const satisfies Record<string, { code: `SLUICE_ERR_${string}`; base: Base }>;
 
 type Table = typeof table;
@@ -175,6 +183,13 @@ export type PoolClosedError = SluiceErrorOf<'PoolClosedError'>;
 export const MissingPeerError = generate('MissingPeerError');
 export type MissingPeerError = SluiceErrorOf<'MissingPeerError'>;
 
+/** A function threw something that cannot be read (a revoked Proxy, a throwing getter); it stands in for it. */
+export const UnreadableValueError = generate('UnreadableValueError');
+export type UnreadableValueError = SluiceErrorOf<'UnreadableValueError'>;
+/** A retry policy's own function (`retryable`) threw; the item's error is its `cause`. */
+export const RetryPolicyError = generate('RetryPolicyError');
+export type RetryPolicyError = SluiceErrorOf<'RetryPolicyError'>;
+
 /** Every generated class by name, to rebuild an error that crossed a thread or process boundary. */
 export const errorClasses: { readonly [N in ErrorName]?: SluiceErrorClass<N> } = {
   TimeoutError,
@@ -199,7 +214,30 @@ export function abortReason(signal: AbortSignal): Error {
   return new AbortError('The operation was aborted', { cause: reason });
 }
 
-/** The message of an error, or the thrown value as a string when it is not an Error. */
+/** The message of an error, or the thrown value as a string when it is not an Error. Never throws. */
 export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  try {
+    return error instanceof Error ? String(error.message) : String(error);
+  } catch {
+    return 'a thrown value that cannot be read';
+  }
+}
+
+/**
+ * What a function threw, as the error policy may read it: the value itself, or, when reading it
+ * throws (a revoked Proxy, a getter that throws), an UnreadableValueError in its place, so a
+ * contrived throwable is counted and reported like any other failure instead of escaping.
+ */
+export function readableThrown(thrown: unknown): unknown {
+  if ((typeof thrown !== 'object' && typeof thrown !== 'function') || thrown === null) return thrown;
+  try {
+    Reflect.getPrototypeOf(thrown);
+    for (const key of ['name', 'message', 'code', brand]) void (thrown as Record<PropertyKey, unknown>)[key];
+    return thrown;
+  } catch (error) {
+    return new UnreadableValueError(
+      `The function threw a value that cannot be read (reading it threw: ${errorMessage(error)})`,
+      { cause: error },
+    );
+  }
 }

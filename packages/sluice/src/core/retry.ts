@@ -5,7 +5,7 @@
  * server's Retry-After, that wait is used instead, because the server knows better.
  */
 import { type Clock, sleep, systemClock } from './clock.js';
-import { isSluiceError } from './errors.js';
+import { errorMessage, isSluiceError, RetryPolicyError } from './errors.js';
 import { checkBoolean, checkFunction, checkInteger, checkNumber, checkOptions } from './validate.js';
 
 export interface RetryOptions {
@@ -130,15 +130,29 @@ export function isAbort(error: unknown): boolean {
   );
 }
 
-/** Decides the wait before the next attempt, or undefined when the error ends the retries. */
+/**
+ * Decides the wait before the next attempt, or undefined when the error ends the retries. Throws
+ * a RetryPolicyError, with the item's error as its cause, when `retryable` itself throws.
+ */
 export function nextDelay(
   policy: NormalizedRetry,
   error: unknown,
   attempt: number,
   random: () => number = Math.random,
 ): number | undefined {
-  if (attempt >= policy.attempts || isAbort(error) || !policy.retryable(error, attempt)) return undefined;
+  if (attempt >= policy.attempts || isAbort(error) || !isRetryable(policy, error, attempt)) return undefined;
   return retryAfterMs(error) ?? backoffDelay(policy, attempt, random);
+}
+
+function isRetryable(policy: NormalizedRetry, error: unknown, attempt: number): boolean {
+  try {
+    return policy.retryable(error, attempt);
+  } catch (predicateError) {
+    throw new RetryPolicyError(
+      `retry.retryable threw on attempt ${attempt} (${errorMessage(predicateError)}); the attempt had failed with: ${errorMessage(error)}`,
+      { cause: error, attempts: attempt, predicateError },
+    );
+  }
 }
 
 export interface RetryCallOptions extends RetryOptions {

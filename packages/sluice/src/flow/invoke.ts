@@ -4,7 +4,7 @@
  */
 import { type Clock, sleep } from '../core/clock.js';
 import { withDeadline } from '../core/deadline.js';
-import { isSluiceError } from '../core/errors.js';
+import { isSluiceError, readableThrown } from '../core/errors.js';
 import { RateLimiter } from '../core/rate-limiter.js';
 import { nextDelay, retryAfterMs } from '../core/retry.js';
 import { AdaptiveLimiter } from '../limit/adaptive-limiter.js';
@@ -73,7 +73,8 @@ export function makeInvoker(spec: LaneSpec, stats: StageStats, signal: AbortSign
       try {
         if (limiter !== undefined && !limiter.tryAcquire(key)) await limiter.acquire(key, signal);
         return await attemptOnce(item, index, attempt);
-      } catch (error) {
+      } catch (thrown) {
+        const error = readableThrown(thrown);
         if (isSluiceError(error, 'SLUICE_ERR_TIMEOUT')) stats.timeouts++;
         const delay = retry === undefined || signal.aborted ? undefined : nextDelay(retry, error, attempt);
         if (delay === undefined) throw new ItemFailure(error, attempt);

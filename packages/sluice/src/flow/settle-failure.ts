@@ -3,7 +3,7 @@
  * skip the item, or hand it to the dead-letter handler. Shared by every kind of stage, so an
  * option means the same whether the stage runs on the event loop or on a worker pool.
  */
-import { DeadLetterError, errorMessage, StageError } from '../core/errors.js';
+import { DeadLetterError, errorMessage, readableThrown, StageError } from '../core/errors.js';
 import { ItemFailure } from './invoke.js';
 import type { StageStats } from './report.js';
 import type { RunControl } from './run-control.js';
@@ -17,7 +17,8 @@ export async function settleFailure(
   index: number,
   thrown: unknown,
 ): Promise<void> {
-  const { error, attempts } = thrown instanceof ItemFailure ? thrown : new ItemFailure(thrown, 1);
+  const readable = readableThrown(thrown);
+  const { error, attempts } = readable instanceof ItemFailure ? readable : new ItemFailure(readable, 1);
   const { name, onError } = spec;
   if (onError === 'skip') {
     stats.skipped++;

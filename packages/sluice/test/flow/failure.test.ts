@@ -321,3 +321,97 @@ test('an ordered stage holds back no more than its window behind a slow item', a
   releaseFirst();
   assert.deepEqual(await running, range(1000));
 });
+
+/** Throwables a hostile or buggy function can produce, which break the moment anything reads them. */
+function contrivedThrowables(): [string, () => unknown][] {
+  return [
+    [
+      'a revoked Proxy',
+      () => {
+        const { proxy, revoke } = Proxy.revocable({}, {});
+        revoke();
+        return proxy;
+      },
+    ],
+    [
+      'an object whose every read throws',
+      () =>
+        new Proxy(
+          {},
+          {
+            get: () => {
+              throw new Error('no');
+            },
+          },
+        ),
+    ],
+    [
+      'an object whose toString throws',
+      () => ({
+        toString: () => {
+          throw new Error('no');
+        },
+      }),
+    ],
+  ];
+}
+
+for (const [name, make] of contrivedThrowables()) {
+  test(`${name} thrown under onError: 'skip' is skipped and counted`, async () => {
+    const report = await flow(range(4))
+      .map(
+        (x) => {
+          if (x === 1) throw make();
+          return x;
+        },
+        { onError: 'skip' },
+      )
+      .run();
+    assert.equal(report.stages[0]?.skipped, 1);
+    assert.equal(report.stages[0]?.emitted, 3);
+  });
+
+  test(`${name} thrown under retry and onError: 'fail' fails the run with a coded error and its report`, async () => {
+    const error = await flow(range(4))
+      .map(
+        (x) => {
+          if (x === 1) throw make();
+          return x;
+        },
+        { retry: { attempts: 2, baseDelayMs: 0 } },
+      )
+      .run()
+      .catch((e: unknown) => e);
+    assert.equal((error as { code: string }).code, 'SLUICE_ERR_STAGE');
+    const report = reportOf(error);
+    assert.equal(report.status, 'failed');
+    assert.ok(report.stages.every(addsUp));
+  });
+}
+
+test("a retryable predicate that throws keeps the item's own error as the cause", async () => {
+  const own = new Error('503 from upstream');
+  const error = await flow([1])
+    .map(
+      () => {
+        throw own;
+      },
+      {
+        retry: {
+          attempts: 3,
+          baseDelayMs: 0,
+          retryable: () => {
+            throw new TypeError('cannot read statusCode');
+          },
+        },
+      },
+    )
+    .run()
+    .catch((e: unknown) => e);
+  assert.equal((error as { code: string }).code, 'SLUICE_ERR_STAGE');
+  const policy = (error as Error).cause as Error & { code: string; predicateError: Error };
+  assert.equal(policy.code, 'SLUICE_ERR_RETRY_POLICY');
+  assert.equal(policy.cause, own);
+  assert.match(policy.predicateError.message, /cannot read statusCode/);
+  assert.match((error as Error).message, /503 from upstream/);
+});
