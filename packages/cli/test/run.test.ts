@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -71,4 +72,100 @@ test('sluice run with a missing module, or one without a flow, exits 2 with a co
   const none = (await sluiceRun().catch((e: unknown) => e)) as Failed;
   assert.equal(none.code, 2);
   assert.match(none.stderr, /missing required argument 'module' \(SLUICE_ERR_USAGE\)/);
+});
+
+/**
+ * Starts `sluice run` on the endless fixture in the given shape, presses Ctrl-C once its first item
+ * reached the sink, and returns how it ended.
+ */
+async function interruptShape(
+  shape: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', bin, 'run', '--no-progress', fixture('endless-flow.ts')],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SHAPE: shape } },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk;
+  });
+  const started = new Promise<void>((resolve) => {
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk;
+      if (stderr.includes('started')) resolve();
+    });
+  });
+  const exited = once(child, 'exit') as Promise<[number | null]>;
+  await Promise.race([started, exited]);
+  child.kill('SIGINT');
+  // One Ctrl-C must do: a run that ignores it is killed here, and the test fails on its exit code.
+  const guard = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  const [code] = await exited;
+  clearTimeout(guard);
+  return { code, stdout, stderr };
+}
+
+test('one Ctrl-C stops every shape a module can export, exits 130 and prints the report', async () => {
+  const shapes = [
+    'function-sink',
+    'async-function-sink',
+    'sink',
+    'function-flow',
+    'async-function-flow',
+    'flow',
+  ];
+  const results = await Promise.all(shapes.map(interruptShape));
+  for (const [i, { code, stdout, stderr }] of results.entries()) {
+    const shape = shapes[i];
+    assert.equal(code, 130, `${shape}: exit ${code}\n${stderr}`);
+    assert.match(stdout, /^aborted in /, `${shape}: the report`);
+    assert.match(
+      stdout,
+      /^error: The run was aborted: interrupted by SIGINT \(SLUICE_ERR_ABORTED\)$/m,
+      shape,
+    );
+    assert.match(stderr, /sluice: interrupted \(SLUICE_ERR_ABORTED\)\n$/, shape);
+  }
+});
+
+test('sluice run with calls that never settle says the run stalled, exits 1 and writes the report', async () => {
+  const out = join(dir, 'stalled.json');
+  const error = (await sluiceRun(fixture('stalled-flow.ts'), '--no-progress', '--report', out).catch(
+    (e: unknown) => e,
+  )) as Failed;
+  assert.equal(error.code, 1);
+  assert.match(error.stderr, /^sluice: the run stalled: .* \(SLUICE_ERR_STALLED\)\n$/);
+  assert.match(error.stdout, /^aborted in /);
+  const report = JSON.parse(readFileSync(out, 'utf8')) as RunReport;
+  assert.equal(report.status, 'aborted');
+  assert.equal(report.stages[0]?.cancelled, report.stages[0]?.entered);
+});
+
+test('sluice run names the file, line and column of a syntax error in the module', async () => {
+  const cases: [string, string, RegExp][] = [
+    ['broken.mjs', 'export default () => {\n  const x = ;\n};\n', /broken\.mjs:2:13: Unexpected token ';'/],
+    ['broken.ts', 'export default (x: number) => x +;\n', /broken\.ts:1:34: Unexpected ";"/],
+    ['throws.mjs', 'export default 1;\nthrow new Error("no config");\n', /throws\.mjs:2:7: no config/],
+  ];
+  for (const [name, source, expected] of cases) {
+    const file = join(dir, name);
+    writeFileSync(file, source);
+    const error = (await sluiceRun(file).catch((e: unknown) => e)) as Failed;
+    assert.equal(error.code, 1, name);
+    assert.match(error.stderr, /^sluice: cannot load .* \(SLUICE_ERR_MODULE_LOAD\)\n$/, name);
+    assert.match(error.stderr, expected, name);
+  }
+});
+
+test('sluice run --report into a folder that does not exist fails before the run, with exit 2', async () => {
+  const out = join(dir, 'no-such-folder', 'report.json');
+  const error = (await sluiceRun(fixture('squares-flow.ts'), '--report', out).catch(
+    (e: unknown) => e,
+  )) as Failed;
+  assert.equal(error.code, 2);
+  assert.match(error.stderr, /^sluice: --report .*no-such-folder.*ENOENT.*\(SLUICE_ERR_USAGE\)\n$/);
+  assert.equal(error.stdout, '', 'nothing ran');
+  assert.equal(existsSync(out), false);
 });

@@ -53,6 +53,7 @@ export { defineTask, move } from './exec/task.js';
 export type { TunableStage } from './flow/flow.js';
 export { Flow, flow, Sink, tunableStage } from './flow/flow.js';
 export type { RunOptions } from './flow/run.js';
+export { withRunSignal } from './flow/run-signal.js';
 export type { Source } from './flow/source.js';
 export type {
   BatchOptions,

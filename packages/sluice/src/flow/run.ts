@@ -22,11 +22,15 @@ import { LaneStage } from './lane-stage.js';
 import { PoolStage } from './pool-stage.js';
 import { StageStats } from './report.js';
 import type { RunControl } from './run-control.js';
+import { scopedRunSignal } from './run-signal.js';
 import { openSource, type Source, type SourceInlet } from './source.js';
 import type { LaneSpec, StageSpec } from './stage-spec.js';
 
 export interface RunOptions {
-  /** Aborting it stops the run: the run rejects with a SLUICE_ERR_ABORTED error whose cause is the reason. */
+  /**
+   * Aborting it stops the run: the run rejects with a SLUICE_ERR_ABORTED error whose cause is the reason.
+   * @default the signal of an enclosing `withRunSignal`, if any
+   */
   signal?: AbortSignal;
   /**
    * The clock for deadlines, backoff, rate limits and batch waits.
@@ -75,7 +79,10 @@ export class Run<T> implements RunControl {
   readonly clock: Clock;
   readonly #external: AbortSignal | undefined;
   readonly #onExternalAbort = (): void => {
-    this.#stop('aborted', new AbortError('The run was aborted', { cause: this.#external?.reason }));
+    const reason: unknown = this.#external?.reason;
+    // The reason says why (Ctrl-C, a stall, a timeout): worth a line in the report.
+    const why = reason instanceof Error && reason.name !== 'AbortError' ? `: ${errorMessage(reason)}` : '';
+    this.#stop('aborted', new AbortError(`The run was aborted${why}`, { cause: reason }));
   };
   readonly #source: SourceInlet<unknown>;
   readonly #channels: Channel<unknown>[] = [];
@@ -121,7 +128,7 @@ export class Run<T> implements RunControl {
     // Nobody may be listening when the run fails before its terminal awaits; the error is rethrown there.
     this.#failure.catch(() => undefined);
 
-    this.#external = options.signal;
+    this.#external = options.signal ?? scopedRunSignal();
     const first = specs[0];
     this.#source = openSource(
       source,

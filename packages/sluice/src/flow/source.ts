@@ -49,7 +49,7 @@ export function openSource<T>(source: Source<T>, capacity: number): SourceInlet<
     }
     consumed.add(source);
   }
-  if (isWebStream(source)) return new AsyncSourceInlet(readerIterator(source.getReader()), capacity);
+  if (isWebStream<T>(source)) return new AsyncSourceInlet<T>(readerIterator(source.getReader()), capacity);
   if (typeof (source as AsyncIterable<T>)[Symbol.asyncIterator] === 'function') {
     const release = isNodeReadable(source) ? () => source.destroy() : undefined;
     return new AsyncSourceInlet((source as AsyncIterable<T>)[Symbol.asyncIterator](), capacity, release);

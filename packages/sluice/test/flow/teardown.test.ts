@@ -97,7 +97,7 @@ test('an idle socket source is destroyed when the run is aborted', async () => {
       .run({ signal: controller.signal });
     controller.abort();
     await assert.rejects(running, { code: 'SLUICE_ERR_ABORTED' });
-    await within(client.destroyed ? Promise.resolve() : once(client, 'close'), 'the socket');
+    await within<unknown>(client.destroyed ? Promise.resolve() : once(client, 'close'), 'the socket');
     assert.equal(client.destroyed, true);
   } finally {
     close();
@@ -114,7 +114,7 @@ test('an idle socket source is destroyed when a stage fails the run', async () =
       })
       .run();
     await assert.rejects(failing, { code: 'SLUICE_ERR_STAGE' });
-    await within(client.destroyed ? Promise.resolve() : once(client, 'close'), 'the socket');
+    await within<unknown>(client.destroyed ? Promise.resolve() : once(client, 'close'), 'the socket');
   } finally {
     close();
   }
