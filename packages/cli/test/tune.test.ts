@@ -111,3 +111,27 @@ test('sluice tune with no target, two targets, or a stage that is not there exit
     assert.match(error.stderr, /^sluice: .+ \(SLUICE_ERR_USAGE\)\n$/, args.join(' '));
   }
 });
+
+test('sluice tune against a refused port exits 1 with the first error, and marks no best level', async () => {
+  // A port that was free a moment ago: nothing listens there now.
+  const closed = createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const port = (closed.address() as AddressInfo).port;
+  await new Promise((resolve) => closed.close(resolve));
+  const out = join(dir, 'refused.svg');
+  const error = (await sluice(
+    `http://127.0.0.1:${port}/item`,
+    '--levels',
+    '1,4',
+    '--duration-ms',
+    '200',
+    '--out',
+    out,
+  ).catch((e: unknown) => e)) as Failed;
+  assert.equal(error.code, 1);
+  assert.match(
+    error.stderr,
+    /^sluice: no call to .* succeeded at any level; the first error: .*ECONNREFUSED.* \(SLUICE_ERR_TUNE_FAILED\)$/m,
+  );
+  assert.doesNotMatch(error.stdout, /<- (best|knee)/);
+});

@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { type TuneResult, tune } from 'sluice';
 import { lineChart } from '../chart/line-chart.js';
-import { usageError } from '../exit.js';
+import { CliError, usageError } from '../exit.js';
 import { abortOnInterrupt, EXIT_INTERRUPTED } from '../interrupt.js';
 import { wholeNumber } from '../lab/options.js';
 import { formatTable } from '../lab/table.js';
@@ -105,6 +105,15 @@ async function runTune(url: string | undefined, options: TuneCommandOptions): Pr
       await target.close();
       // The level in progress has no signal to stop it: its calls are abandoned with the process.
       process.exit(EXIT_INTERRUPTED);
+    }
+    // A sweep where no call succeeded measured nothing: a refused port is a failure, not a 0 items/s best.
+    if (!result.levels.some((level) => level.items > level.errors)) {
+      if (!options.json) process.stdout.write(`${formatTune(result, target.label)}\n`);
+      const first = result.levels.find((level) => level.firstError !== undefined)?.firstError;
+      throw new CliError(
+        'SLUICE_ERR_TUNE_FAILED',
+        `no call to ${target.label} succeeded at any level${first === undefined ? '' : `; the first error: ${first}`}`,
+      );
     }
     const chart = resolve(options.out);
     await mkdir(dirname(chart), { recursive: true });

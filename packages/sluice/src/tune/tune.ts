@@ -4,7 +4,7 @@
  * (latency, errors). The result is plain data, for a table, a chart or a config file.
  */
 import { type Clock, systemClock } from '../core/clock.js';
-import { InvalidArgValueError } from '../core/errors.js';
+import { errorMessage, InvalidArgValueError, isSluiceError } from '../core/errors.js';
 import { isThenable } from '../core/thenable.js';
 import {
   checkBoolean,
@@ -71,6 +71,8 @@ export interface TuneLevel {
   readonly items: number;
   /** Items that failed for good, after the target's retries. */
   readonly errors: number;
+  /** The first of those failures, as `message (code)` when it has a code: what a sweep where everything failed reports. */
+  readonly firstError?: string;
   readonly seconds: number;
   /** Items that succeeded, per second: failed calls are not throughput. */
   readonly throughput: number;
@@ -127,22 +129,32 @@ export async function tune<T>(target: TuneTarget<T>, options: TuneOptions<T>): P
       }
       return Promise.resolve(result).finally(done);
     };
+    let firstError: string | undefined;
     const started = clock.now();
     const report = await flow(take(next, perLevel, o.durationMs ?? Number.POSITIVE_INFINITY, clock))
-      .map(timed, { ...stage, concurrency: level, ordered: false, onError: 'skip' })
+      .map(timed, {
+        ...stage,
+        concurrency: level,
+        ordered: false,
+        onError: (_item, error) => {
+          firstError ??= describeError(error);
+        },
+      })
       .run({ clock });
     const seconds = (clock.now() - started) / 1000;
     const s = report.stages[0];
-    const items = (s?.emitted ?? 0) + (s?.skipped ?? 0);
+    const errors = s?.deadLettered ?? 0;
+    const items = (s?.emitted ?? 0) + errors;
     latencies.sort((a, b) => a - b);
     rows.push({
       concurrency: s?.concurrency ?? 0,
       adaptive,
       items,
-      errors: s?.skipped ?? 0,
+      errors,
+      ...(firstError === undefined ? {} : { firstError }),
       seconds,
       // Successes only: a level that answers fast with errors has not served anyone.
-      throughput: seconds > 0 ? (items - (s?.skipped ?? 0)) / seconds : 0,
+      throughput: seconds > 0 ? (items - errors) / seconds : 0,
       p50Ms: percentile(latencies, 0.5),
       p90Ms: percentile(latencies, 0.9),
       p99Ms: percentile(latencies, 0.99),
@@ -150,9 +162,16 @@ export async function tune<T>(target: TuneTarget<T>, options: TuneOptions<T>): P
     });
   }
   const fixed = rows.filter((r) => !r.adaptive);
+  // A level that served nothing is nobody's best: a sweep where every call failed has none.
   let best: TuneLevel | undefined;
-  for (const r of fixed) if (best === undefined || r.throughput > best.throughput) best = r;
+  for (const r of fixed)
+    if (r.throughput > 0 && (best === undefined || r.throughput > best.throughput)) best = r;
   return { levels: rows, knee: kneeOf(fixed, kneeRatio), best: best?.concurrency, kneeRatio };
+}
+
+function describeError(error: unknown): string {
+  const message = errorMessage(error);
+  return isSluiceError(error) ? `${message} (${error.code})` : message;
 }
 
 /** Yields up to `count` items, and none once `durationMs` has passed since the first. */
