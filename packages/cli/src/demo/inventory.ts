@@ -74,6 +74,7 @@ export interface InventoryOptions {
 export async function runInventory(options: InventoryOptions): Promise<InventoryResult> {
   const { population, origin, store, signal } = options;
   const counts: InventoryCounts = { rateLimited: 0 };
+  const loads = new LoadLedger(store);
   const frontier = new Frontier(population.providers);
   const dispatcher = new Agent({ connections: MAX_FETCH_CONCURRENCY, keepAliveTimeout: 10_000 });
   const fetchPage = pageFetcher(origin, dispatcher);
@@ -125,13 +126,59 @@ export async function runInventory(options: InventoryOptions): Promise<Inventory
       // the writer thread works, so each holds two, enough to keep the writer fed.
       .batch({ size: BATCH_SIZE, maxWaitMs: 250, name: 'batch', buffer: 2 })
       .map(correlate, { name: 'correlate', buffer: 2 })
-      .forEach((rows) => store.write(rows), { name: 'load' })
+      .forEach((rows) => loads.write(rows), { name: 'load' })
       .run({ progress: options.progress ?? false, ...(signal === undefined ? {} : { signal }) });
     return { report, counts };
   } catch (error) {
-    if (isSluiceError(error)) Object.assign(error, { counts });
+    if (isSluiceError(error)) {
+      const { report } = error as { report?: RunReport };
+      if (report !== undefined)
+        Object.defineProperty(error, 'report', { value: await loads.reconcile(report), configurable: true });
+      Object.assign(error, { counts });
+    }
     throw error;
   } finally {
     await dispatcher.destroy();
+  }
+}
+
+/**
+ * The batches handed to the store, and how many committed. A stopped run counts the batch being
+ * written as cancelled, but the store finishes it (a transaction is whole or absent), so the
+ * report is set right once that write has ended: every load in the database is in the report.
+ */
+class LoadLedger {
+  readonly #store: DeviceStore;
+  readonly #writing = new Set<Promise<void>>();
+  #committed = 0;
+
+  constructor(store: DeviceStore) {
+    this.#store = store;
+  }
+
+  write(rows: Parameters<DeviceStore['write']>[0]): Promise<void> {
+    const write = this.#store.write(rows).then(() => {
+      this.#committed++;
+    });
+    this.#writing.add(write);
+    const forget = (): void => {
+      this.#writing.delete(write);
+    };
+    write.then(forget, forget);
+    return write;
+  }
+
+  /** Waits for the writes still in flight, then moves those that committed from cancelled to emitted. */
+  async reconcile(report: RunReport): Promise<RunReport> {
+    await Promise.allSettled([...this.#writing]);
+    const late = report.stages.map((s) => (s.name === 'load' ? this.#committed - s.emitted : 0));
+    if (late.every((n) => n <= 0)) return report;
+    return {
+      ...report,
+      stages: report.stages.map((s, i) => {
+        const n = Math.max(0, late[i] ?? 0);
+        return n === 0 ? s : { ...s, emitted: s.emitted + n, cancelled: s.cancelled - n };
+      }),
+    };
   }
 }
