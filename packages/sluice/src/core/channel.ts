@@ -227,11 +227,14 @@ export class Channel<T> implements AsyncIterable<T> {
 
   /**
    * Ends the channel at once: every waiter on either side rejects with `error`, and the buffered
-   * items are dropped. Returns how many were dropped, so the caller can account for them.
+   * items are dropped. Returns how many were dropped, so the caller can account for them. A value
+   * whose `push` was still waiting for room never entered the channel: its push rejects and it
+   * stays its producer's to account for (every producer counts an output once its push resolves),
+   * so counting it here too made the next stage take in one more than the last put out.
    */
   fail(error: unknown): number {
     if (this.#failed) return 0;
-    const dropped = this.#count + this.#pushWaiters.length;
+    const dropped = this.#count;
     this.#failed = true;
     this.#closed = true;
     this.#error = error;

@@ -59,12 +59,12 @@ test('.close() - pushing after close throws a coded error', async () => {
   await assert.rejects(channel.push(1), { code: 'SLUICE_ERR_CHANNEL_CLOSED' });
 });
 
-test('.fail() - rejects waiters on both ends and reports what it dropped', async () => {
+test('.fail() - rejects waiters on both ends and reports what it dropped: the buffered items, not a push still waiting', async () => {
   const full = new Channel<number>(1);
   full.tryPush(1);
   const blockedPush = full.push(2);
   const error = new Error('torn down');
-  assert.equal(full.fail(error), 2);
+  assert.equal(full.fail(error), 1);
   await assert.rejects(blockedPush, error);
   assert.throws(() => full.tryPull(), error);
 

@@ -415,3 +415,20 @@ test("a retryable predicate that throws keeps the item's own error as the cause"
   assert.match(policy.predicateError.message, /cannot read statusCode/);
   assert.match((error as Error).message, /503 from upstream/);
 });
+
+test('a value waiting for room downstream when the run stops is counted once: the next stage took in what the last put out', async () => {
+  const controller = new AbortController();
+  const running = flow(range(4))
+    .flatMap((x) => [x, x, x, x], { buffer: 1 })
+    .forEach(() => new Promise<never>(() => undefined), { concurrency: 1 })
+    .run({ signal: controller.signal })
+    .catch((e: unknown) => e);
+  // The sink holds one value, the buffer one more, and the flatMap waits to push a third.
+  await tick();
+  await tick();
+  controller.abort();
+  const report = reportOf(await running);
+  const [split, sink] = report.stages;
+  assert.equal(sink?.entered, split?.outputs);
+  assert.ok(report.stages.every(addsUp));
+});

@@ -1,0 +1,53 @@
+/**
+ * The fault suite: random flows under random faults, each checked against the invariants in
+ * fault-run.ts. `FAULT_CASES` cases (default 300) from `FAULT_SEED` (default fixed); a failure
+ * prints its seed and path, which replay it exactly:
+ *
+ *   FAULT_SEED=<seed> FAULT_PATH=<path> npm run test:faults
+ *
+ * It ends by printing one JSON line of figures, and must then exit on its own: a worker, timer or
+ * socket left behind by any case would hold the process open, which the caller treats as a failure.
+ */
+import fc from 'fast-check';
+import { faultCaseArb } from './fault-cases.js';
+import { FaultBench, runCase } from './fault-run.js';
+
+const cases = Number(process.env.FAULT_CASES ?? 300);
+const seed = Number(process.env.FAULT_SEED ?? 20261128);
+const path = process.env.FAULT_PATH;
+
+const bench = await FaultBench.open();
+const tally = new Map<string, number>();
+const sources = new Map<string, number>();
+let cpuCases = 0;
+const started = performance.now();
+try {
+  const result = await fc.check(
+    fc.asyncProperty(faultCaseArb, async (c) => {
+      const outcome = await runCase(c, bench);
+      const key = outcome.code === undefined ? outcome.status : `${outcome.status} ${outcome.code}`;
+      tally.set(key, (tally.get(key) ?? 0) + 1);
+      sources.set(c.source, (sources.get(c.source) ?? 0) + 1);
+      if (c.stages.some((s) => s.kind === 'cpu')) cpuCases++;
+    }),
+    { numRuns: cases, seed, endOnFailure: true, ...(path === undefined ? {} : { path }) },
+  );
+  if (result.failed) {
+    process.stderr.write(
+      `fault suite: case failed; replay with FAULT_SEED=${result.seed} FAULT_PATH=${result.counterexamplePath}\n` +
+        `${JSON.stringify(result.counterexample?.[0], null, 1)}\n${String((result.errorInstance as Error)?.stack ?? result.errorInstance)}\n`,
+    );
+    process.exitCode = 1;
+  }
+  const figures = {
+    cases: result.numRuns,
+    seed,
+    seconds: Math.round((performance.now() - started) / 100) / 10,
+    outcomes: Object.fromEntries([...tally].sort()),
+    sources: Object.fromEntries([...sources].sort()),
+    cpuCases,
+  };
+  process.stdout.write(`${JSON.stringify(figures)}\n`);
+} finally {
+  await bench.close();
+}
