@@ -13,10 +13,12 @@ export {
   DeadLetterError,
   InvalidArgTypeError,
   InvalidArgValueError,
+  InvalidConcurrencyError,
   InvalidSourceError,
   isSluiceError,
   MissingPeerError,
   PoolClosedError,
+  RetryPolicyError,
   SinkStartedError,
   SluiceError,
   SourceConsumedError,
@@ -28,6 +30,7 @@ export {
   TerminalError,
   TimeoutError,
   UnknownOptionError,
+  UnreadableValueError,
   WorkerCrashedError,
 } from './core/errors.js';
 export type { RateLimiterOptions } from './core/rate-limiter.js';
