@@ -295,7 +295,10 @@ export class LaneStage {
           output.writable().then(
             () => {
               this.#flushWaiting = false;
-              this.#flush();
+              // The run can fail between the wake-up and this turn (the item the consumer just
+              // took may be the one that failed it): a failed output throws on push, and nobody
+              // awaits this promise, so flushing then would be an unhandled rejection.
+              if (!this.#run.stopped) this.#flush();
             },
             () => undefined, // the run is being torn down
           );

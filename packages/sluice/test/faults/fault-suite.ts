@@ -17,6 +17,15 @@ const seed = Number(process.env.FAULT_SEED ?? 20261128);
 const path = process.env.FAULT_PATH;
 
 const bench = await FaultBench.open();
+// A rejection nobody handles is a failure too, and it names the case that was running.
+let current: { index: number; c: unknown } | undefined;
+let index = 0;
+process.on('unhandledRejection', (error) => {
+  process.stderr.write(
+    `fault suite: an unhandled rejection during case ${current?.index} of seed ${seed}\n${JSON.stringify(current?.c)}\n${String((error as Error)?.stack ?? error)}\n`,
+  );
+  process.exit(1);
+});
 const tally = new Map<string, number>();
 const sources = new Map<string, number>();
 let cpuCases = 0;
@@ -24,6 +33,8 @@ const started = performance.now();
 try {
   const result = await fc.check(
     fc.asyncProperty(faultCaseArb, async (c) => {
+      current = { index: index++, c };
+      if (process.env.FAULT_TRACE) process.stderr.write(`case ${current.index}: ${JSON.stringify(c)}\n`);
       const outcome = await runCase(c, bench);
       const key = outcome.code === undefined ? outcome.status : `${outcome.status} ${outcome.code}`;
       tally.set(key, (tally.get(key) ?? 0) + 1);

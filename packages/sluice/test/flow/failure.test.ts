@@ -432,3 +432,32 @@ test('a value waiting for room downstream when the run stops is counted once: th
   assert.equal(sink?.entered, split?.outputs);
   assert.ok(report.stages.every(addsUp));
 });
+
+test('an ordered stage waiting for room when the consumer fails the run leaves no unhandled rejection', async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown): void => {
+    unhandled.push(reason);
+  };
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    // The map fills its one-slot output and waits for room; the tap takes the first item, which
+    // wakes the map, and fails the run on it in the same turn.
+    const error = await flow(range(6))
+      .map((x) => x, { concurrency: 4, buffer: 1 })
+      .tap(
+        (x) => {
+          if (x === 0) throw new Error('zero');
+        },
+        { concurrency: 3 },
+      )
+      .run()
+      .catch((e: unknown) => e);
+    assert.equal((error as { code: string }).code, 'SLUICE_ERR_STAGE');
+    // Unhandled rejections are reported once the microtasks have drained.
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(unhandled, []);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});
