@@ -5,7 +5,7 @@
  * server's Retry-After, that wait is used instead, because the server knows better.
  */
 import { type Clock, sleep, systemClock } from './clock.js';
-import { errorMessage, isSluiceError, RetryPolicyError } from './errors.js';
+import { errorMessage, isSluiceError, RetryPolicyError, readableThrown } from './errors.js';
 import { checkBoolean, checkFunction, checkInteger, checkNumber, checkOptions } from './validate.js';
 
 export interface RetryOptions {
@@ -140,8 +140,11 @@ export function nextDelay(
   attempt: number,
   random: () => number = Math.random,
 ): number | undefined {
-  if (attempt >= policy.attempts || isAbort(error) || !isRetryable(policy, error, attempt)) return undefined;
-  return retryAfterMs(error) ?? backoffDelay(policy, attempt, random);
+  // A value that cannot be read (a revoked Proxy) is an error like any other, not a crash here.
+  const readable = readableThrown(error);
+  if (attempt >= policy.attempts || isAbort(readable) || !isRetryable(policy, readable, attempt))
+    return undefined;
+  return retryAfterMs(readable) ?? backoffDelay(policy, attempt, random);
 }
 
 function isRetryable(policy: NormalizedRetry, error: unknown, attempt: number): boolean {

@@ -148,3 +148,26 @@ test('retryAfterMs() - reads the forms HTTP clients attach', () => {
   assert.equal(retryAfterMs(new Error('plain')), undefined);
   assert.equal(parseRetryAfter('soon'), undefined);
 });
+
+test('retry() - a thrown revoked Proxy is retried and then rethrown, not a TypeError from reading it', async () => {
+  const { proxy, revoke } = Proxy.revocable({}, {});
+  revoke();
+  let calls = 0;
+  const clock = new FakeClock();
+  const result = retry(
+    () => {
+      calls++;
+      throw proxy;
+    },
+    { attempts: 2, baseDelayMs: 10, jitter: false, clock },
+  );
+  // Boxed and compared by identity: anything that reads the revoked Proxy throws, even a promise
+  // resolved with it (it looks for a then).
+  const settled = result.then(
+    () => ['resolved'],
+    (thrown: unknown) => [thrown],
+  );
+  await clock.runAll();
+  assert.ok((await settled)[0] === proxy);
+  assert.equal(calls, 2);
+});
