@@ -16,6 +16,10 @@ export type Terminal = 'run' | 'collect' | 'reduce' | 'iterate';
 export interface StageCase {
   readonly kind: StageKind;
   readonly concurrency: number;
+  /** Lane stages: `concurrency: 'adaptive'` instead of the number. */
+  readonly adaptive: boolean;
+  /** Lane stages: a token bucket of this many calls a second (high enough not to slow the case much). */
+  readonly perSecond: number | undefined;
   readonly ordered: boolean;
   readonly buffer: number;
   readonly pace: Pace;
@@ -159,6 +163,8 @@ const stageArb = (last: boolean): fc.Arbitrary<StageCase> =>
         ...(last ? (['forEach', 'forEach'] as const) : []),
       ),
       concurrency: fc.integer({ min: 1, max: 6 }),
+      adaptive: fc.integer({ min: 0, max: 7 }).map((n) => n === 0),
+      perSecond: fc.option(fc.constantFrom(500, 2000, 10_000), { nil: undefined, freq: 6 }),
       ordered: fc.boolean(),
       buffer: fc.integer({ min: 1, max: 8 }),
       pace: fc.constantFrom<Pace>('sync', 'microtask', 'immediate'),

@@ -13,6 +13,7 @@ import { connect, createServer, type Server } from 'node:net';
 import { pipeline, Readable, Transform } from 'node:stream';
 import { setImmediate as turn } from 'node:timers/promises';
 import {
+  adaptive,
   cpu,
   type Flow,
   flow,
@@ -158,7 +159,8 @@ function stageFn(stage: StageCase): (x: number, ctx: StageContext) => unknown {
 function laneOptions(stage: StageCase, i: number): StageOptions<number> {
   return {
     name: `s${i}-${stage.kind}`,
-    concurrency: stage.concurrency,
+    concurrency: stage.adaptive ? adaptive({ max: 8 }) : stage.concurrency,
+    ...(stage.perSecond === undefined ? {} : { rateLimit: { perSecond: stage.perSecond } }),
     ordered: stage.ordered,
     buffer: stage.buffer,
     ...(stage.attempts > 1 ? { retry: { attempts: stage.attempts, baseDelayMs: 1 } } : {}),
@@ -262,7 +264,7 @@ function build(
           TASK,
           stage.ownPool ? { workers: 1, maxCrashRetries: 0 } : { pool: bench.pool },
         );
-        const { concurrency: _c, retry: _r, ...cpuOptions } = options;
+        const { concurrency: _c, retry: _r, rateLimit: _l, ...cpuOptions } = options;
         f = f.map(task, { ...cpuOptions, ...(stage.attempts > 1 ? { retry: stage.attempts } : {}) });
         break;
       }
