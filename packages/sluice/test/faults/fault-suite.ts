@@ -10,7 +10,8 @@
  */
 import fc from 'fast-check';
 import { faultCaseArb } from './fault-cases.js';
-import { FaultBench, runCase } from './fault-run.js';
+import { runCase } from './fault-run.js';
+import { FaultBench } from './fault-sources.js';
 
 const cases = Number(process.env.FAULT_CASES ?? 300);
 const seed = Number(process.env.FAULT_SEED ?? 20261128);
