@@ -5,6 +5,8 @@ export { Channel, EMPTY } from './core/channel.js';
 export type { Clock, TimerHandle } from './core/clock.js';
 export { sleep, systemClock } from './core/clock.js';
 export { withDeadline } from './core/deadline.js';
+export type { WireError } from './core/error-wire.js';
+export { fromWire, toWire } from './core/error-wire.js';
 export type { ErrorCode, ErrorDetails, ErrorName, SluiceErrorClass, SluiceErrorOf } from './core/errors.js';
 export {
   AbortError,
@@ -48,6 +50,8 @@ export type {
   ExecutorProvider,
   ResolvedTask,
 } from './exec/executor.js';
+export type { ProcessesOptions, ThreadsOptions } from './exec/local-providers.js';
+export { inProcess, processes, threads } from './exec/local-providers.js';
 export type { Isolation } from './exec/pool/worker-handle.js';
 export type { RunItemOptions, WorkerPoolOptions } from './exec/pool/worker-pool.js';
 export { WorkerPool } from './exec/pool/worker-pool.js';

@@ -119,6 +119,8 @@ export interface SluiceErrorClass<N extends ErrorName> {
 }
 
 const builtIns = { Error: SluiceError, TypeError, RangeError } as const;
+/** Every class generate() made, by name: all of the table, since each is made once at load. */
+const generated = new Map<ErrorName, SluiceErrorClass<ErrorName>>();
 
 function generate<N extends ErrorName>(name: N): SluiceErrorClass<N> {
   const { code, base } = table[name];
@@ -136,6 +138,7 @@ function generate<N extends ErrorName>(name: N): SluiceErrorClass<N> {
   Object.defineProperty(Generated, 'name', { value: name });
   Object.defineProperty(Generated.prototype, 'name', { value: name, writable: true, configurable: true });
   Object.defineProperty(Generated.prototype, 'code', { value: code, writable: true, configurable: true });
+  generated.set(name, Generated as unknown as SluiceErrorClass<ErrorName>);
   return Generated as unknown as SluiceErrorClass<N>;
 }
 
@@ -190,14 +193,16 @@ export type UnreadableValueError = SluiceErrorOf<'UnreadableValueError'>;
 export const RetryPolicyError = generate('RetryPolicyError');
 export type RetryPolicyError = SluiceErrorOf<'RetryPolicyError'>;
 
-/** Every generated class by name, to rebuild an error that crossed a thread or process boundary. */
-export const errorClasses: { readonly [N in ErrorName]?: SluiceErrorClass<N> } = {
-  TimeoutError,
-  AbortError,
-  TaskModuleError,
-  TaskSetupError,
-  DataCloneError,
-};
+/** Every class name in the table. */
+export const errorNames = Object.keys(table) as ErrorName[];
+
+/**
+ * The generated class called `name`, or undefined for any other name: how an error that crossed
+ * a thread, a process or a broker is rebuilt as its own class (see `error-wire.ts`).
+ */
+export function errorClassNamed(name: string): SluiceErrorClass<ErrorName> | undefined {
+  return Object.hasOwn(table, name) ? generated.get(name as ErrorName) : undefined;
+}
 
 /** True when `value` is a sluice error, optionally with the given code. */
 export function isSluiceError<C extends ErrorCode>(

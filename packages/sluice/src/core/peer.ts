@@ -16,6 +16,14 @@ export function requirePeer<T>(name: string, feature: string): T {
     return require(name) as T;
   } catch (error) {
     if ((error as { code?: unknown }).code !== 'MODULE_NOT_FOUND') throw error;
-    throw new MissingPeerError(`${feature} needs the package ${name}: npm install ${name}`, { cause: error });
+    throw missingPeer(name, feature, error);
   }
+}
+
+/** SLUICE_ERR_MISSING_PEER for `feature`, naming the package to install. */
+export function missingPeer(name: string, feature: string, cause?: unknown): Error {
+  return new MissingPeerError(`${feature} needs the package ${name}: npm install ${name}`, {
+    cause,
+    peer: name,
+  });
 }

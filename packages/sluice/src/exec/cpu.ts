@@ -1,9 +1,12 @@
 /**
- * `cpu(url)`: the one word that moves a step off the event loop. It names a task module and how
- * to run it; the flow opens a pool for each run (or uses the one given) and closes it after.
+ * `cpu(url)`: the one word that moves a step off the event loop. It names a task module and where
+ * to run it (an executor provider: worker threads by default); the flow opens an executor for each
+ * run and closes it after. A pool given with `{ pool }` is shared, so the run leaves it open.
  */
 import { basename } from 'node:path';
-import { checkOptions, invalidType } from '../core/validate.js';
+import { checkOptions, invalidType, invalidValue } from '../core/validate.js';
+import { checkProvider, type ExecutorProvider } from './executor.js';
+import { processes, sharedPool, threads, workersOf } from './local-providers.js';
 import { resolveTaskModule, type TaskModule } from './pool/task-module.js';
 import { checkPoolOptions, poolKeys, WorkerPool, type WorkerPoolOptions } from './pool/worker-pool.js';
 
@@ -15,6 +18,14 @@ export interface CpuOptions extends WorkerPoolOptions {
    * run starts a pool of its own and closes it when the run ends.
    */
   pool?: WorkerPool;
+  /**
+   * Where the stage runs: `threads()`, `processes()`, `inProcess()`, or any other executor
+   * provider (remote workers, say). Each run opens an executor from it and closes that executor
+   * when the run ends. Not with `pool` or the pool options, which configure the default.
+   * @default threads(options)
+   * @example cpu(taskUrl, { executor: processes({ workers: 2 }) })
+   */
+  executor?: ExecutorProvider;
 }
 
 /** A task module as a flow stage: `flow(items).map(cpu<In, Out>(url))`. */
@@ -22,19 +33,20 @@ export interface CpuTask<In, Out> {
   readonly [cpuBrand]: true;
   /** The task module's file name without its extensions, the stage's default name. */
   readonly name: string;
+  /** Workers the executor runs, when known: the stage report's concurrency. */
   readonly workers: number | undefined;
   /** Resolves the module, throwing SLUICE_ERR_TASK_NOT_FOUND (naming `owner`) when it does not exist. */
   resolve(owner: string): TaskModule;
-  /** The pool for one run, and whether the run owns it (and must close it). */
-  openPool(module: TaskModule): { pool: WorkerPool<In, Out>; owned: boolean };
+  /** Where the stage runs: a run opens one executor from it and closes it at the end. */
+  readonly executor: ExecutorProvider;
   /** Phantom fields for type inference only. */
   readonly __types?: { in: In; out: Out };
 }
 
-const cpuKeys = ['pool', ...poolKeys] as const;
+const cpuKeys = ['pool', 'executor', ...poolKeys] as const;
 
 /**
- * A CPU-bound step, run on worker threads: pass it to `map`.
+ * A CPU-bound step, run on worker threads (or wherever `executor` says): pass it to `map`.
  * @example
  * const normalize = cpu<RawAsset, Asset>(new URL('./normalize.task.js', import.meta.url));
  * await flow(raws).map(normalize).forEach(save);
@@ -44,22 +56,47 @@ export function cpu<In, Out>(task: URL | string, options?: CpuOptions): CpuTask<
     throw invalidType('cpu(task)', 'a file URL or an absolute path', task);
   }
   checkOptions('cpu options', options, cpuKeys);
-  const given = options?.pool;
-  if (given !== undefined && !(given instanceof WorkerPool))
-    throw invalidType('cpu.pool', 'a WorkerPool', given);
-  const { pool: _pool, ...poolOptions } = options ?? {};
-  checkPoolOptions(poolOptions);
   const file = basename(task instanceof URL ? task.pathname : task);
+  const executor = executorOf(options);
   return {
     [cpuBrand]: true,
     name: file.replace(/(\.task)?\.[cm]?[jt]s$/, '') || file,
-    workers: given?.size ?? options?.workers,
+    workers: workersOf(executor),
     resolve: (owner) => resolveTaskModule(owner, task),
-    openPool: (module) =>
-      given !== undefined
-        ? { pool: given as WorkerPool<In, Out>, owned: false }
-        : { pool: new WorkerPool<In, Out>(new URL(module.url), poolOptions), owned: true },
+    executor,
   };
+}
+
+/** The provider cpu()'s options name: the one given, a shared pool, or a pool of the options' kind. */
+function executorOf(options: CpuOptions | undefined): ExecutorProvider {
+  const { pool, executor, ...poolOptions } = options ?? {};
+  if (executor !== undefined) {
+    const given = checkProvider('cpu.executor', executor);
+    const also = [...(pool === undefined ? [] : ['pool']), ...Object.keys(poolOptions)];
+    if (also.length > 0) {
+      throw invalidValue(
+        'cpu options',
+        `either "executor" or ${also.map((k) => `"${k}"`).join(', ')}`,
+        options,
+      );
+    }
+    return given;
+  }
+  if (pool !== undefined) {
+    if (!(pool instanceof WorkerPool)) throw invalidType('cpu.pool', 'a WorkerPool', pool);
+    return sharedPool(pool);
+  }
+  const { isolation, ...rest } = poolOptions;
+  // Checked here as a whole, so a bad option names the same field it always did.
+  checkPoolOptions(poolOptions);
+  return isolation === 'process' ? processes(withoutThreadLimits(rest)) : threads(rest);
+}
+
+function withoutThreadLimits(
+  options: Omit<WorkerPoolOptions, 'isolation'>,
+): Omit<WorkerPoolOptions, 'isolation' | 'resourceLimits'> {
+  const { resourceLimits: _ignoredByProcesses, ...rest } = options;
+  return rest;
 }
 
 export function isCpuTask(value: unknown): value is CpuTask<unknown, unknown> {

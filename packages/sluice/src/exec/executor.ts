@@ -8,6 +8,8 @@
  * flow's, identical for every executor, so moving a stage from one executor to another never
  * changes what its report counts or what its options mean.
  */
+import { InvalidArgTypeError } from '../core/errors.js';
+import { describe, invalidType } from '../core/validate.js';
 
 export interface BatchRequest<In> {
   readonly items: readonly In[];
@@ -86,4 +88,54 @@ export interface ResolvedTask {
  */
 export interface ExecutorProvider {
   open<In, Out>(task: ResolvedTask, context: ExecutorContext): Executor<In, Out>;
+}
+
+/** Checks that `value` can serve as cpu()'s `executor`: an object with an `open` method. */
+export function checkProvider(name: string, value: unknown): ExecutorProvider {
+  if (typeof value !== 'object' || value === null || typeof (value as ExecutorProvider).open !== 'function') {
+    throw invalidType(name, 'an executor provider (an object with open(task, context))', value);
+  }
+  return value as ExecutorProvider;
+}
+
+/**
+ * Opens a stage's executor and checks that what the provider returned keeps the contract, so a
+ * provider that returns something else fails the stage as it starts, with SLUICE_ERR_INVALID_ARG_TYPE
+ * naming the stage, not with a TypeError from deep inside the run.
+ */
+export function openExecutor(
+  provider: ExecutorProvider,
+  task: ResolvedTask,
+  context: ExecutorContext,
+): Executor<unknown, unknown> {
+  const executor: unknown = provider.open(task, context);
+  const broken = contractBreach(executor);
+  if (broken !== undefined) {
+    throw new InvalidArgTypeError(
+      `Stage "${context.stage}": the executor provider's open() must return an Executor, with ${broken}. Received ${describe(executor)}`,
+      { stage: context.stage },
+    );
+  }
+  return executor as Executor<unknown, unknown>;
+}
+
+/** What `value` lacks to be an Executor, or undefined when it keeps the contract. */
+function contractBreach(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return 'an object';
+  const executor = value as Record<string, unknown>;
+  if (typeof executor.execute !== 'function') return 'an execute() method';
+  if (typeof executor.close !== 'function') return 'a close() method';
+  if (!isCount(executor.batchSize)) return 'a batchSize of at least 1';
+  if (!isCount(executor.capacity)) return 'a capacity of at least 1';
+  for (const method of ['ready', 'batchSizeFor'] as const) {
+    if (executor[method] !== undefined && typeof executor[method] !== 'function')
+      return `${method} a method, when given`;
+  }
+  if (executor.busyMs !== undefined && typeof executor.busyMs !== 'number')
+    return 'busyMs a number, when given';
+  return undefined;
+}
+
+function isCount(value: unknown): boolean {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1;
 }

@@ -1,10 +1,12 @@
 /**
  * The engine of a `map(cpu(url))` stage. Where a lane stage calls a function per item, this one
- * takes items in batches (as many as are ready, up to the size the pool asks for), hands each
- * batch to the pool and emits the outcomes item by item. The main thread never runs the task:
- * it only moves items, which is what keeps its event loop free while every core computes.
+ * takes items in batches (as many as are ready, up to the size the executor asks for), hands each
+ * batch to the stage's executor (worker threads, child processes, remote workers: whatever its
+ * provider opened, through the Executor contract only) and emits the outcomes item by item. With
+ * the pools, the main thread never runs the task: it only moves items, which is what keeps its
+ * event loop free while every core computes.
  *
- * It keeps up to the pool's `capacity` batches in flight. Ordered stages number batches as they
+ * It keeps up to the executor's `capacity` batches in flight. Ordered stages number batches as they
  * are taken and emit them in that order; unordered ones number them as they finish. Either way a
  * single flusher emits, so items leave one batch at a time. What the stage holds (taken, not yet
  * emitted) is bounded twice: at most `window` batches, which bounds what a slow item can hold back,
@@ -17,8 +19,7 @@ import type { Channel } from '../core/channel.js';
 import { sleep } from '../core/clock.js';
 import { errorMessage, isSluiceError, StageError } from '../core/errors.js';
 import { nextDelay } from '../core/retry.js';
-import type { BatchOutcome } from '../exec/executor.js';
-import type { WorkerPool } from '../exec/pool/worker-pool.js';
+import { type BatchOutcome, type Executor, openExecutor } from '../exec/executor.js';
 import type { Inlet } from './inlet.js';
 import { ItemFailure } from './invoke.js';
 import type { StageStats } from './report.js';
@@ -62,8 +63,12 @@ export class PoolStage {
   #heldBatches = 0;
   #heldItems = 0;
   #roomWaiters: (() => void)[] = [];
-  /** The pool's busy time when the stage opened it: the pool may be shared with other stages. */
+  /** The executor's busy time when the stage opened it: a shared pool also works for other stages. */
   #busyAtStart = 0;
+  /** The batch size to take now, resolved once per run from the executor's optional parts. */
+  #batchSize: () => number = () => 1;
+  /** Whether the executor says how long its workers were busy; resolved once per run. */
+  #reportsBusy = false;
 
   constructor(
     spec: CpuSpec,
@@ -80,37 +85,56 @@ export class PoolStage {
   }
 
   async start(): Promise<void> {
-    const { pool, owned } = this.#spec.task.openPool(this.#spec.module);
-    this.#busyAtStart = pool.busyMs;
-    // Workers starting up are not idle for want of work: the stage's busy share counts from here.
-    pool.ready().then(
-      () => {
-        this.#stats.readyAtMs = performance.now();
-      },
-      () => undefined, // a pool that cannot start fails the stage through execute()
-    );
+    const spec = this.#spec;
+    const executor = openExecutor(spec.task.executor, spec.module, { stage: spec.name });
+    this.#resolveOptionalParts(executor);
     let unwatch: (() => void) | undefined;
     try {
-      const lanes = pool.capacity;
+      const lanes = executor.capacity;
       this.#window = lanes * 2;
       // A stopped run emits nothing more: lanes waiting for room must see the stop and leave.
       unwatch = watchAbort(this.#run.signal, this.#wakeLanes);
       const running: Promise<void>[] = [];
-      for (let i = 0; i < lanes; i++) running.push(this.#lane(pool));
+      for (let i = 0; i < lanes; i++) running.push(this.#lane(executor));
       await Promise.all(running);
       await this.#flushing;
       this.#output?.close();
     } finally {
       unwatch?.();
-      if (owned) await pool.close();
+      await executor.close();
     }
   }
 
-  async #lane(pool: WorkerPool): Promise<void> {
+  /** Reads the contract's optional parts once, so that no batch pays for asking. */
+  #resolveOptionalParts(executor: Executor<unknown, unknown>): void {
+    const { timeout } = this.#spec;
+    const sizeFor = executor.batchSizeFor;
+    // At least one: an executor asking for none would leave its lanes spinning on an empty take.
+    this.#batchSize =
+      sizeFor === undefined
+        ? () => Math.max(1, executor.batchSize)
+        : () => Math.max(1, sizeFor.call(executor, timeout));
+    this.#reportsBusy = executor.busyMs !== undefined;
+    this.#busyAtStart = executor.busyMs ?? 0;
+    const ready = executor.ready?.();
+    if (ready === undefined) {
+      this.#stats.readyAtMs = performance.now();
+      return;
+    }
+    // Workers starting up are not idle for want of work: the stage's busy share counts from here.
+    ready.then(
+      () => {
+        this.#stats.readyAtMs = performance.now();
+      },
+      () => undefined, // an executor that cannot start fails the stage through execute()
+    );
+  }
+
+  async #lane(executor: Executor<unknown, unknown>): Promise<void> {
     const ordered = this.#spec.ordered && this.#output !== undefined;
     for (;;) {
       if (this.#run.stopped) return;
-      const size = pool.batchSizeFor(this.#spec.timeout);
+      const size = this.#batchSize();
       if (!this.#hasRoomFor(size)) {
         await new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
         continue;
@@ -128,13 +152,13 @@ export class PoolStage {
       let outcome: BatchOutcome<unknown>;
       const sentAt = performance.now();
       try {
-        outcome = await this.#execute(pool, items, first);
+        outcome = await this.#execute(executor, items, first);
         // The batch's latency is each item's: from leaving the stage to coming back, off the loop.
         this.#stats.metrics.record(0, performance.now() - sentAt);
-        this.#stats.workerBusyMs = pool.busyMs - this.#busyAtStart;
+        if (this.#reportsBusy) this.#stats.workerBusyMs = (executor.busyMs as number) - this.#busyAtStart;
       } catch (error) {
         if (this.#run.stopped) return;
-        // The request as a whole failed: the task cannot load, or the pool was closed under us.
+        // The request as a whole failed: the task cannot load, or the executor was closed under us.
         this.#stats.failed += items.length;
         this.#run.fail(
           new StageError(`Stage "${this.#spec.name}" cannot run its task: ${errorMessage(error)}`, {
@@ -164,10 +188,14 @@ export class PoolStage {
   };
 
   /** Runs a batch; items that failed are retried on the stage's schedule, each on its own. */
-  async #execute(pool: WorkerPool, items: unknown[], first: number): Promise<BatchOutcome<unknown>> {
+  async #execute(
+    executor: Executor<unknown, unknown>,
+    items: unknown[],
+    first: number,
+  ): Promise<BatchOutcome<unknown>> {
     const { timeout } = this.#spec;
     const signal = this.#run.signal;
-    const outcome = await pool.execute({
+    const outcome = await executor.execute({
       items,
       first,
       signal,
@@ -179,7 +207,7 @@ export class PoolStage {
     for (const [i, error] of errors.entries()) {
       if (error === undefined) continue;
       retries.push(
-        this.#retry(pool, items[i], first + i, error).then((result) => {
+        this.#retry(executor, items[i], first + i, error).then((result) => {
           if (result instanceof ItemFailure) errors[i] = result;
           else {
             errors[i] = undefined;
@@ -193,7 +221,7 @@ export class PoolStage {
   }
 
   async #retry(
-    pool: WorkerPool,
+    executor: Executor<unknown, unknown>,
     item: unknown,
     index: number,
     error: unknown,
@@ -209,7 +237,7 @@ export class PoolStage {
       this.#stats.retries++;
       retry?.onRetry?.(error, attempt, delay);
       await sleep(this.#run.clock, delay, signal);
-      const outcome = await pool.execute({
+      const outcome = await executor.execute({
         items: [item],
         first: index,
         attempt: attempt + 1,

@@ -17,6 +17,7 @@
 import type { TransferListItem } from 'node:worker_threads';
 import { watchAbort } from '../../core/abort-watch.js';
 import { type Clock, systemClock } from '../../core/clock.js';
+import { fromWire } from '../../core/error-wire.js';
 import {
   abortReason,
   DataCloneError,
@@ -25,7 +26,7 @@ import {
   TimeoutError,
   WorkerCrashedError,
 } from '../../core/errors.js';
-import type { BatchOutcome, BatchRequest } from '../executor.js';
+import type { BatchOutcome, BatchRequest, Executor } from '../executor.js';
 import { anyMoved, unwrapMoved } from '../task.js';
 import { BatchSizer } from './batch-sizer.js';
 import {
@@ -33,12 +34,11 @@ import {
   CONTROL_BATCH,
   CONTROL_CANCEL_RING,
   CONTROL_ITEM,
-  deserializeError,
   epochNow,
   type FromWorker,
 } from './protocol.js';
-import type { TaskModule } from './task-module.js';
-import { type Isolation, spawnWorker, type WorkerHandle } from './worker-handle.js';
+import { checkTypeScriptPeer, type TaskModule } from './task-module.js';
+import { spawnWorker, type WorkerHandle, type WorkerKind } from './worker-handle.js';
 
 /**
  * Work queued in each worker, in milliseconds: enough that a worker never runs dry while the main
@@ -55,7 +55,7 @@ const MAX_STARTUP_FAILURES = 3;
 export interface DispatcherOptions {
   readonly task: TaskModule;
   readonly workers: number;
-  readonly isolation: Isolation;
+  readonly isolation: WorkerKind;
   readonly resourceLimits: import('node:worker_threads').ResourceLimits | undefined;
   readonly maxCrashRetries: number;
   readonly deadlineGraceMs: number;
@@ -101,7 +101,7 @@ interface Slot {
 
 const noop = (): void => undefined;
 
-export class Dispatcher {
+export class Dispatcher implements Executor<unknown, unknown> {
   readonly #options: DispatcherOptions;
   readonly #clock: Clock;
   readonly #slots = new Set<Slot>();
@@ -123,11 +123,23 @@ export class Dispatcher {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     this.sizer = new BatchSizer();
+    if (options.isolation !== 'inline')
+      checkTypeScriptPeer(options.task, options.isolation === 'thread' ? 'tsx/esm/api' : 'tsx');
     for (let i = 0; i < options.workers; i++) this.#spawn();
   }
 
   get workers(): number {
     return this.#slots.size;
+  }
+
+  /** Batches it can usefully hold at once: per worker, one running and as many queued as keep it busy. */
+  get capacity(): number {
+    return this.#slots.size * MAX_PIPELINE;
+  }
+
+  /** Items per message the sizer wants now, for items without a deadline. */
+  get batchSize(): number {
+    return this.sizer.size;
   }
 
   /** Resolves once a worker has loaded the task; rejects when the task cannot load. */
@@ -235,7 +247,7 @@ export class Dispatcher {
         this.#dispatch();
         return;
       case 'init-error':
-        this.#break(deserializeError(message.error));
+        this.#break(fromWire(message.error));
         return;
       case 'done': {
         const piece = slot.inflight.shift();
@@ -251,7 +263,7 @@ export class Dispatcher {
           if (message.errors !== undefined) {
             job.errors ??= [];
             for (const [i, error] of message.errors.entries()) {
-              if (error !== undefined) job.errors[piece.offset + i] = deserializeError(error);
+              if (error !== undefined) job.errors[piece.offset + i] = fromWire(error);
             }
           }
           this.#complete(job, piece.count);

@@ -1,8 +1,9 @@
 /**
  * The messages between the pool and its workers, and the shared control block a thread worker
- * writes as it goes. Both sides import this module, so the layout is stated once.
+ * writes as it goes. Both sides import this module, so the layout is stated once. Errors travel
+ * as `WireError`s (core/error-wire.ts), the one format every executor uses.
  */
-import { type ErrorName, errorClasses, errorMessage } from '../../core/errors.js';
+import type { WireError } from '../../core/error-wire.js';
 
 /** How a worker is told what to load, through workerData (threads) or its first message (processes). */
 export interface WorkerInit {
@@ -35,7 +36,7 @@ export interface ReadyMessage {
 
 export interface InitErrorMessage {
   readonly type: 'init-error';
-  readonly error: SerializedError;
+  readonly error: WireError;
 }
 
 export interface DoneMessage {
@@ -45,7 +46,7 @@ export interface DoneMessage {
   readonly first: number;
   readonly values: unknown[];
   /** Sparse: `errors[i]` is set when item i failed. Absent when every item succeeded. */
-  readonly errors: (SerializedError | undefined)[] | undefined;
+  readonly errors: (WireError | undefined)[] | undefined;
   /** Time the batch kept the worker busy, in milliseconds: the batch sizer's measure. */
   readonly busyMs: number;
 }
@@ -79,46 +80,4 @@ const timeOrigin = performance.timeOrigin;
 /** Milliseconds since the epoch, comparable across threads (each has its own timeOrigin). */
 export function epochNow(): number {
   return timeOrigin + performance.now();
-}
-
-/** An error as it crosses the boundary: structured clone would drop its code and own fields. */
-export interface SerializedError {
-  readonly name: string;
-  readonly message: string;
-  readonly stack: string | undefined;
-  readonly props: Record<string, unknown>;
-}
-
-export function serializeError(error: unknown): SerializedError {
-  if (!(error instanceof Error)) {
-    return { name: 'Error', message: errorMessage(error), stack: undefined, props: { thrown: safe(error) } };
-  }
-  const props: Record<string, unknown> = {};
-  for (const key of Object.keys(error)) props[key] = safe((error as unknown as Record<string, unknown>)[key]);
-  const code = (error as { code?: unknown }).code;
-  if (code !== undefined) props.code = safe(code);
-  return { name: error.name, message: error.message, stack: error.stack, props };
-}
-
-/** Rebuilds a serialized error: sluice's own errors as their class, others as an Error with their fields. */
-export function deserializeError(serialized: SerializedError): Error {
-  const Known = errorClasses[serialized.name as ErrorName];
-  const error: Error = Known === undefined ? new Error(serialized.message) : new Known(serialized.message);
-  if (Known === undefined)
-    Object.defineProperty(error, 'name', { value: serialized.name, configurable: true });
-  for (const [key, value] of Object.entries(serialized.props)) {
-    Object.defineProperty(error, key, { value, enumerable: true, writable: true, configurable: true });
-  }
-  if (serialized.stack !== undefined) error.stack = serialized.stack;
-  return error;
-}
-
-/** Keeps a field only if it can cross the boundary. */
-function safe(value: unknown): unknown {
-  if (value === null || typeof value !== 'object') return typeof value === 'function' ? undefined : value;
-  try {
-    return structuredClone(value);
-  } catch {
-    return String(value);
-  }
 }

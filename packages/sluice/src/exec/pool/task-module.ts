@@ -9,14 +9,12 @@ import { createRequire } from 'node:module';
 import { extname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { TaskNotFoundError } from '../../core/errors.js';
+import { missingPeer } from '../../core/peer.js';
 import { invalidType } from '../../core/validate.js';
+import type { ResolvedTask } from '../executor.js';
 
-export interface TaskModule {
-  /** The file URL workers import (as given: tsx maps `.js` to `.ts` itself). */
-  readonly url: string;
-  /** The file found on disk. */
-  readonly path: string;
-}
+/** A task module resolved to a file that exists: the Executor contract's `ResolvedTask`. */
+export type TaskModule = ResolvedTask;
 
 const typescriptTwins: Record<string, string> = { '.js': '.ts', '.mjs': '.mts', '.cjs': '.cts' };
 const typescriptExtensions = new Set(['.ts', '.mts', '.cts', '.tsx']);
@@ -44,9 +42,9 @@ export function isTypeScript(path: string): boolean {
   return typescriptExtensions.has(extname(path));
 }
 
-/** The worker runtime's own file, next to this one: `.ts` when sluice runs from source. */
+/** The file workers start, next to this one: `.ts` when sluice runs from source. */
 export const runtimeUrl = new URL(
-  `./worker-runtime${extname(fileURLToPath(import.meta.url))}`,
+  `./worker-entry${extname(fileURLToPath(import.meta.url))}`,
   import.meta.url,
 );
 export const runtimeIsTypeScript = isTypeScript(fileURLToPath(runtimeUrl));
@@ -78,4 +76,23 @@ export function typescriptLoader(entry: 'tsx' | 'tsx/esm/api'): string | null {
   }
   loaders.set(entry, found);
   return found;
+}
+
+/**
+ * Throws SLUICE_ERR_MISSING_PEER, naming tsx, when workers would need it to load a TypeScript task
+ * module and it cannot be found, unless the process already runs under a TypeScript loader of its
+ * own. Called when a pool opens, so the stage fails at its start, not with every worker dying
+ * on an error about a file extension.
+ */
+export function checkTypeScriptPeer(task: TaskModule, entry: 'tsx' | 'tsx/esm/api'): void {
+  if (!isTypeScript(task.path) || typescriptLoader(entry) !== null || underTypeScriptLoader()) return;
+  throw missingPeer('tsx', `The TypeScript task module ${task.path}`);
+}
+
+/** Whether this process loads TypeScript already: sluice itself from source, a loader flag, or Node's own. */
+function underTypeScriptLoader(): boolean {
+  if (runtimeIsTypeScript) return true;
+  if ((process.features as { typescript?: unknown }).typescript) return true;
+  const flags = `${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`;
+  return /tsx|ts-node|--experimental-(strip|transform)-types/.test(flags);
 }

@@ -1,12 +1,14 @@
 /**
  * One worker as the pool sees it, whatever it runs in: a worker thread (the default: cheap to
- * start, shares the process, can move buffers) or a child process (`isolation: 'process'`: for
- * code that is not thread-safe, or that must be killable hard). Both speak the same protocol to
- * the same runtime; a handle reports exactly one exit, with an error saying why.
+ * start, shares the process, can move buffers), a child process (`isolation: 'process'`: for
+ * code that is not thread-safe, or that must be killable hard), or the calling thread itself (the
+ * in-process executor, inline-worker.ts). All speak the same protocol to the same runtime; a
+ * handle reports exactly one exit, with an error saying why.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { type ResourceLimits, type TransferListItem, Worker } from 'node:worker_threads';
+import { InlineWorker } from './inline-worker.js';
 import { CONTROL_BYTES, controlViews, type FromWorker, type ToWorker, type WorkerInit } from './protocol.js';
 import {
   isTypeScript,
@@ -17,6 +19,8 @@ import {
 } from './task-module.js';
 
 export type Isolation = 'thread' | 'process';
+/** What a worker runs in: `inline` is the in-process executor's, on the calling thread. */
+export type WorkerKind = Isolation | 'inline';
 
 export interface WorkerEvents {
   message(message: FromWorker): void;
@@ -25,7 +29,7 @@ export interface WorkerEvents {
 }
 
 export interface WorkerHandle {
-  readonly isolation: Isolation;
+  readonly isolation: WorkerKind;
   /** Thread workers only: the control block they publish into. */
   readonly control: { ints: Int32Array; started: Float64Array } | undefined;
   /** Throws synchronously when a value cannot be cloned. */
@@ -36,15 +40,20 @@ export interface WorkerHandle {
 }
 
 export interface SpawnOptions {
-  readonly isolation: Isolation;
+  readonly isolation: WorkerKind;
   readonly task: TaskModule;
   readonly resourceLimits: ResourceLimits | undefined;
 }
 
 export function spawnWorker(options: SpawnOptions, events: WorkerEvents): WorkerHandle {
-  return options.isolation === 'process'
-    ? new ProcessWorker(options, events)
-    : new ThreadWorker(options, events);
+  switch (options.isolation) {
+    case 'thread':
+      return new ThreadWorker(options, events);
+    case 'process':
+      return new ProcessWorker(options, events);
+    case 'inline':
+      return new InlineWorker(options, events);
+  }
 }
 
 /** Registers the TypeScript loader (when needed) before importing the runtime. */

@@ -8,7 +8,7 @@ import type { ResourceLimits } from 'node:worker_threads';
 import type { Clock } from '../../core/clock.js';
 import { checkInteger, checkNumber, checkOptions, invalidType } from '../../core/validate.js';
 import type { BatchOutcome, BatchRequest, Executor } from '../executor.js';
-import { Dispatcher, type DispatcherOptions, MAX_PIPELINE } from './dispatcher.js';
+import { Dispatcher, type DispatcherOptions } from './dispatcher.js';
 import { resolveTaskModule } from './task-module.js';
 import type { Isolation } from './worker-handle.js';
 
@@ -80,12 +80,12 @@ export class WorkerPool<In = unknown, Out = unknown> implements Executor<In, Out
 
   /** Batches it can usefully hold at once: per worker, one running and as many queued as keep it busy. */
   get capacity(): number {
-    return this.#dispatcher.workers * MAX_PIPELINE;
+    return this.#dispatcher.capacity;
   }
 
   /** Items per message the pool wants now, from the time items have been taking. */
   get batchSize(): number {
-    return this.#dispatcher.batchSizeFor(undefined);
+    return this.#dispatcher.batchSize;
   }
 
   /** Batch size for items with a deadline (process workers then take one item at a time). */

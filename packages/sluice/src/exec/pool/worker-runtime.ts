@@ -1,5 +1,6 @@
 /**
- * The worker's side of the pool, for worker threads and child processes alike: load the task
+ * The worker's side of the pool, for worker threads, child processes and the in-process executor
+ * alike (worker-entry.ts connects it to a thread or a process): load the task
  * module, run its setup once, then run each batch it is sent, item by item, and answer with one
  * message per batch. Batches run one at a time, in the order they arrive.
  *
@@ -7,9 +8,18 @@
  * and when the item started: the pool reads it to blame the right item when the worker dies and
  * to replace a worker whose task ignored its deadline. Nothing else is shared.
  */
-import { parentPort, type TransferListItem, workerData } from 'node:worker_threads';
+import type { TransferListItem } from 'node:worker_threads';
 import { clearLongTimeout, setLongTimeout } from '../../core/clock.js';
-import { AbortError, errorMessage, TimeoutError } from '../../core/errors.js';
+import { toWire, type WireError } from '../../core/error-wire.js';
+import {
+  AbortError,
+  DataCloneError,
+  errorMessage,
+  TaskModuleError,
+  TaskSetupError,
+  TimeoutError,
+} from '../../core/errors.js';
+import { isThenable } from '../../core/thenable.js';
 import { isTaskDefinition, type TaskContext, type TaskDefinition, unwrapMoved } from '../task.js';
 import {
   type BatchMessage,
@@ -21,13 +31,11 @@ import {
   type DoneMessage,
   epochNow,
   type FromWorker,
-  type SerializedError,
-  serializeError,
   type ToWorker,
-  type WorkerInit,
 } from './protocol.js';
 
-interface Port {
+/** How the runtime talks to its pool: a thread's parentPort, a process's IPC channel, or a call. */
+export interface Port {
   post(message: FromWorker, transfer?: TransferListItem[]): void;
   onMessage(listener: (message: ToWorker) => void): void;
 }
@@ -36,7 +44,7 @@ const abortedGetter = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'ab
   this: AbortSignal,
 ) => boolean;
 
-class WorkerRuntime {
+export class WorkerRuntime {
   readonly #port: Port;
   readonly #ints: Int32Array | undefined;
   readonly #started: Float64Array | undefined;
@@ -64,37 +72,41 @@ class WorkerRuntime {
     try {
       exports = (await import(taskUrl)) as { default?: unknown };
     } catch (error) {
-      this.#initError(error, `The task module ${taskUrl} could not be loaded`);
+      const message = `The task module ${taskUrl} could not be loaded: ${errorMessage(error)}`;
+      this.#initError(new TaskModuleError(message, { cause: error }));
       return;
     }
     if (!isTaskDefinition(exports.default)) {
-      const error = new Error(
-        `The task module ${taskUrl} has no task as its default export: write \`export default defineTask(fn)\``,
+      this.#initError(
+        new TaskModuleError(
+          `The task module ${taskUrl} has no task as its default export: write \`export default defineTask(fn)\``,
+        ),
       );
-      this.#initError(error, undefined, 'TaskModuleError');
       return;
     }
     this.#task = exports.default;
     try {
       this.#state = await this.#task.setup?.();
     } catch (error) {
-      this.#initError(error, `The setup of task module ${taskUrl} threw`, 'TaskSetupError');
+      const message = `The setup of task module ${taskUrl} threw: ${errorMessage(error)}`;
+      this.#initError(new TaskSetupError(message, { cause: error }));
       return;
     }
     this.#port.onMessage((message) => this.#receive(message));
     this.#port.post({ type: 'ready' });
   }
 
-  #initError(error: unknown, context: string | undefined, name = 'TaskModuleError'): void {
-    const serialized = serializeError(error);
-    this.#port.post({
-      type: 'init-error',
-      error: {
-        ...serialized,
-        name,
-        message: context === undefined ? serialized.message : `${context}: ${serialized.message}`,
-      },
-    });
+  #initError(error: Error): void {
+    this.#port.post({ type: 'init-error', error: toWire(error) });
+  }
+
+  /**
+   * Stops a runtime that shares its thread with the pool (the in-process executor), whose thread
+   * cannot be terminated: batches not started are dropped and the running item's signal aborts.
+   */
+  stop(): void {
+    this.#queue.length = 0;
+    this.#current?.abort(new AbortError('The executor was closed'));
   }
 
   #receive(message: ToWorker): void {
@@ -133,7 +145,7 @@ class WorkerRuntime {
     batch: BatchMessage,
     from = 0,
     values: unknown[] = [],
-    errors?: (SerializedError | undefined)[],
+    errors?: (WireError | undefined)[],
   ): DoneMessage | Promise<DoneMessage> {
     const startedAt = from === 0 ? performance.now() : undefined;
     const { items, id } = batch;
@@ -143,8 +155,7 @@ class WorkerRuntime {
     for (let i = from; i < items.length; i++) {
       if (this.#isCancelled(id)) {
         errors ??= [];
-        for (let j = i; j < items.length; j++)
-          errors[j] = serializeError(new AbortError('The batch was cancelled'));
+        for (let j = i; j < items.length; j++) errors[j] = toWire(new AbortError('The batch was cancelled'));
         break;
       }
       if (ints !== undefined) {
@@ -163,7 +174,7 @@ class WorkerRuntime {
       } catch (error) {
         ctx.finish();
         errors ??= [];
-        errors[i] = serializeError(ctx.overran() ? ctx.timeoutError() : error);
+        errors[i] = toWire(ctx.overran() ? ctx.timeoutError() : error);
       }
     }
     if (ints !== undefined) Atomics.store(ints, CONTROL_ITEM, -1);
@@ -185,7 +196,7 @@ class WorkerRuntime {
     ctx: WorkerTaskContext,
     pending: PromiseLike<unknown>,
     values: unknown[],
-    errors: (SerializedError | undefined)[] | undefined,
+    errors: (WireError | undefined)[] | undefined,
     startedAt: number | undefined,
   ): Promise<DoneMessage> {
     try {
@@ -195,7 +206,7 @@ class WorkerRuntime {
     } catch (error) {
       ctx.finish();
       errors ??= [];
-      errors[i] = serializeError(ctx.overran() ? ctx.timeoutError() : error);
+      errors[i] = toWire(ctx.overran() ? ctx.timeoutError() : error);
     }
     const rest = await this.#runBatch(batch, i + 1, values, errors);
     if (startedAt === undefined) return rest;
@@ -217,12 +228,12 @@ class WorkerRuntime {
         structuredClone(value);
       } catch (cloneError) {
         done.values[i] = undefined;
-        errors[i] = {
-          name: 'DataCloneError',
-          message: `The task's result for item ${done.first + i} cannot be sent back: ${errorMessage(cloneError)}`,
-          stack: undefined,
-          props: { index: done.first + i },
-        };
+        errors[i] = toWire(
+          new DataCloneError(
+            `The task's result for item ${done.first + i} cannot be sent back: ${errorMessage(cloneError)}`,
+            { index: done.first + i },
+          ),
+        );
       }
     }
     this.#port.post({ ...done, errors });
@@ -315,46 +326,6 @@ class WorkerTaskContext implements TaskContext<unknown> {
   }
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
-
 function isCloneError(error: unknown): boolean {
   return error instanceof Error && error.name === 'DataCloneError';
 }
-
-async function main(): Promise<void> {
-  if (parentPort !== null) {
-    const port = parentPort;
-    const init = workerData as WorkerInit;
-    const runtime = new WorkerRuntime(
-      {
-        post: (message, transfer) => port.postMessage(message, transfer),
-        onMessage: (listener) => port.on('message', listener),
-      },
-      init.control,
-    );
-    await runtime.load(init.taskUrl);
-    return;
-  }
-  const send = process.send?.bind(process);
-  if (send === undefined) throw new Error('The sluice worker runtime runs inside a pool, not on its own');
-  process.once('message', (init: WorkerInit) => {
-    const runtime = new WorkerRuntime(
-      {
-        post: (message) => send(message),
-        onMessage: (listener) => process.on('message', listener),
-      },
-      undefined,
-    );
-    void runtime.load(init.taskUrl);
-  });
-  // The pool closing its end means the pool is gone: so is this process.
-  process.on('disconnect', () => process.exit(0));
-}
-
-await main();
