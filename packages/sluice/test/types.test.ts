@@ -10,8 +10,10 @@ import {
   defineTask,
   type Flow,
   flow,
+  inProcess,
   map,
   mapSkip,
+  processes,
   type RunReport,
   type Sink,
   type SluiceError,
@@ -19,6 +21,7 @@ import {
   StageError,
   type TaskContext,
   type TaskDefinition,
+  threads,
   WorkerPool,
 } from '../src/index.js';
 
@@ -75,6 +78,14 @@ test('public types infer as documented', async () => {
   void strings.map(cpu<number, number>(squareTask));
   // @ts-expect-error a cpu() stage has no concurrency: the pool decides
   assert.throws(() => numbers.map(cpu<number, number>(squareTask), { concurrency: 2 }));
+  const onProcesses = numbers.map(cpu<number, number>(squareTask, { executor: processes({ workers: 1 }) }));
+  expectType<Equal<typeof onProcesses, Flow<number>>>();
+  void cpu(squareTask, { executor: threads() });
+  void cpu(squareTask, { executor: inProcess() });
+  // @ts-expect-error an executor is a provider, not a pool
+  assert.throws(() => cpu(squareTask, { executor: new Set() }));
+  // @ts-expect-error processes() run no threads: no resourceLimits
+  assert.throws(() => processes({ resourceLimits: {} }));
   const task = defineTask(
     (n: number, ctx) => {
       expectType<Equal<typeof ctx, TaskContext<{ k: number }>>>();

@@ -93,6 +93,13 @@ export function checkTypeScriptPeer(task: TaskModule, entry: 'tsx' | 'tsx/esm/ap
 function underTypeScriptLoader(): boolean {
   if (runtimeIsTypeScript) return true;
   if ((process.features as { typescript?: unknown }).typescript) return true;
-  const flags = `${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`;
-  return /tsx|ts-node|--experimental-(strip|transform)-types/.test(flags);
+  // Flags only: `node -e '...'` puts its script in execArgv too, and a script may mention tsx.
+  const args = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  return args.some((arg, i) => {
+    if (/^--experimental-(strip|transform)-types$/.test(arg)) return true;
+    const flag = /^(--import|--loader|--experimental-loader|--require|-r)(=|$)/.exec(arg);
+    if (flag === null) return false;
+    const value = flag[2] === '=' ? arg.slice(flag[0].length) : (args[i + 1] ?? '');
+    return /tsx|ts-node/.test(value);
+  });
 }
