@@ -29,6 +29,7 @@ import {
 import type { BatchOutcome, BatchRequest, Executor } from '../executor.js';
 import { anyMoved, unwrapMoved } from '../task.js';
 import { BatchSizer } from './batch-sizer.js';
+import { InlineWorker } from './inline-worker.js';
 import {
   CANCEL_RING_SIZE,
   CONTROL_BATCH,
@@ -38,7 +39,7 @@ import {
   type FromWorker,
 } from './protocol.js';
 import { checkTypeScriptPeer, type TaskModule } from './task-module.js';
-import { spawnWorker, type WorkerHandle, type WorkerKind } from './worker-handle.js';
+import { spawnWorker, type WorkerEvents, type WorkerHandle, type WorkerKind } from './worker-handle.js';
 
 /**
  * Work queued in each worker, in milliseconds: enough that a worker never runs dry while the main
@@ -221,17 +222,15 @@ export class Dispatcher implements Executor<unknown, unknown> {
       inflight: [],
       killedFor: undefined,
     };
-    (slot as { handle: WorkerHandle }).handle = spawnWorker(
-      {
-        isolation: this.#options.isolation,
-        task: this.#options.task,
-        resourceLimits: this.#options.resourceLimits,
-      },
-      {
-        message: (message) => this.#onMessage(slot, message),
-        exit: (reason) => this.#onExit(slot, reason),
-      },
-    );
+    const { isolation, task, resourceLimits } = this.#options;
+    const events: WorkerEvents = {
+      message: (message) => this.#onMessage(slot, message),
+      exit: (reason) => this.#onExit(slot, reason),
+    };
+    (slot as { handle: WorkerHandle }).handle =
+      isolation === 'inline'
+        ? new InlineWorker({ isolation, task, resourceLimits }, events)
+        : spawnWorker({ isolation, task, resourceLimits }, events);
     this.#slots.add(slot);
     if (!this.#keepingAlive) slot.handle.setKeepAlive(false);
   }

@@ -8,7 +8,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { type ResourceLimits, type TransferListItem, Worker } from 'node:worker_threads';
-import { InlineWorker } from './inline-worker.js';
 import { CONTROL_BYTES, controlViews, type FromWorker, type ToWorker, type WorkerInit } from './protocol.js';
 import {
   isTypeScript,
@@ -45,15 +44,14 @@ export interface SpawnOptions {
   readonly resourceLimits: ResourceLimits | undefined;
 }
 
-export function spawnWorker(options: SpawnOptions, events: WorkerEvents): WorkerHandle {
-  switch (options.isolation) {
-    case 'thread':
-      return new ThreadWorker(options, events);
-    case 'process':
-      return new ProcessWorker(options, events);
-    case 'inline':
-      return new InlineWorker(options, events);
-  }
+/** A worker thread or a child process; the in-process kind is made by inline-worker.ts. */
+export function spawnWorker(
+  options: SpawnOptions & { isolation: Isolation },
+  events: WorkerEvents,
+): WorkerHandle {
+  return options.isolation === 'process'
+    ? new ProcessWorker(options, events)
+    : new ThreadWorker(options, events);
 }
 
 /** Registers the TypeScript loader (when needed) before importing the runtime. */
