@@ -72,7 +72,9 @@ function executorOf(options: CpuOptions | undefined): ExecutorProvider {
   const { pool, executor, ...poolOptions } = options ?? {};
   if (executor !== undefined) {
     const given = checkProvider('cpu.executor', executor);
-    const also = [...(pool === undefined ? [] : ['pool']), ...Object.keys(poolOptions)];
+    const also = Object.entries({ pool, ...poolOptions })
+      .filter(([, value]) => value !== undefined)
+      .map(([key]) => key);
     if (also.length > 0) {
       throw invalidValue(
         'cpu options',
