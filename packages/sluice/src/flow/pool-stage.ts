@@ -87,9 +87,9 @@ export class PoolStage {
   async start(): Promise<void> {
     const spec = this.#spec;
     const executor = openExecutor(spec.task.executor, spec.module, { stage: spec.name });
-    this.#resolveOptionalParts(executor);
     let unwatch: (() => void) | undefined;
     try {
+      this.#resolveOptionalParts(executor);
       const lanes = executor.capacity;
       this.#window = lanes * 2;
       // A stopped run emits nothing more: lanes waiting for room must see the stop and leave.
