@@ -4,7 +4,7 @@
  * medians and ratios (absolute figures mean little on a shared machine; ratios travel).
  *
  *   npm run bench                    # everything
- *   npm run bench -- noop            # one group: noop | short | memory | http | cpu-small | cpu-large | combined | adaptive | adaptive-hidden | metrics-cost
+ *   npm run bench -- noop            # one group: noop | terminals | short | memory | http | cpu-small | cpu-large | combined | adaptive | adaptive-hidden | metrics-cost
  *   npm run bench -- noop --rounds 5
  */
 import { execFileSync } from 'node:child_process';
@@ -84,6 +84,29 @@ function fmt(n: number): string {
   return n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : n.toFixed(1);
 }
 
+/** A table of throughput with each contender's ratio to p-map and its share of the bare loop. */
+function ratioTable(
+  results: Map<string, Result>,
+  pmapName: string,
+  bareName: string,
+  bareLabel: string,
+): string[] {
+  const pmap = results.get(pmapName) as Result;
+  const bare = results.get(bareName) as Result;
+  const rows = [
+    `| contender | items/s | vs p-map | ${bareLabel} | peak RSS |`,
+    '| --- | ---: | ---: | ---: | ---: |',
+  ];
+  for (const [name, r] of results) {
+    rows.push(
+      `| ${name} | ${fmt(r.itemsPerSecond)} | ${(r.itemsPerSecond / pmap.itemsPerSecond).toFixed(2)}x | ${(
+        (100 * r.itemsPerSecond) / bare.itemsPerSecond
+      ).toFixed(0)}% | ${r.peakRssMb.toFixed(0)} MB |`,
+    );
+  }
+  return rows;
+}
+
 const lines: string[] = [
   `Node ${process.version}, ${availableParallelism()} cores; median of ${rounds} interleaved rounds, each contender in its own process.`,
   '',
@@ -101,24 +124,34 @@ if (wanted('noop')) {
     'Readable.map',
   ];
   const results = compare('noop.ts', contenders, ['1000000', '64']);
-  const pmap = results.get('p-map') as Result;
-  const bare = results.get('bare-loop') as Result;
   lines.push(
     '### 1,000,000 async no-op items, one map step, concurrency 64',
     '',
     '`npm run bench -- noop`',
     '',
-    '| contender | items/s | vs p-map | vs bare loop | peak RSS |',
-    '| --- | ---: | ---: | ---: | ---: |',
   );
-  for (const [name, r] of results) {
-    lines.push(
-      `| ${name} | ${fmt(r.itemsPerSecond)} | ${(r.itemsPerSecond / pmap.itemsPerSecond).toFixed(2)}x | ${(
-        (100 * r.itemsPerSecond) / bare.itemsPerSecond
-      ).toFixed(0)}% | ${r.peakRssMb.toFixed(0)} MB |`,
-    );
-  }
-  lines.push('');
+  lines.push(...ratioTable(results, 'p-map', 'bare-loop', 'vs bare loop'), '');
+}
+
+if (wanted('noop') || wanted('terminals')) {
+  // Every terminal consumes (adds up) every result; so do the bare loop and p-map they are held to.
+  const contenders = [
+    'bare-loop-sum',
+    'sluice-run',
+    'sluice-reduce',
+    'sluice-collect',
+    'sluice-forEach',
+    'sluice-for-await',
+    'p-map-sum',
+  ];
+  const results = compare('noop.ts', contenders, ['1000000', '64']);
+  lines.push(
+    '### Every terminal: 1,000,000 async no-op items, one map step, concurrency 64, every result consumed',
+    '',
+    '`npm run bench -- terminals`',
+    '',
+  );
+  lines.push(...ratioTable(results, 'p-map-sum', 'bare-loop-sum', 'vs bare loop (summing)'), '');
 }
 
 if (wanted('short')) {

@@ -1,6 +1,8 @@
 /**
  * One contender of the no-op benchmark, in a process of its own so peak RSS is its own:
- * N async no-op items through one map step at concurrency C.
+ * N async no-op items through one map step at concurrency C. The `sluice-*` terminal contenders
+ * (`sluice-reduce`, `sluice-collect`, ...) consume every result, as users do, and are held
+ * against a bare loop that sums the results and against p-map, which also returns every result.
  *   node --import tsx bench/scenarios/noop.ts <contender> [items] [concurrency]
  * Prints one JSON line: { contender, items, seconds, itemsPerSecond, peakRssMb }.
  */
@@ -19,6 +21,11 @@ function* range(n: number): Generator<number> {
   for (let i = 0; i < n; i++) yield i;
 }
 
+/** The sum of 0..items-1: a consuming contender proves it saw every result by reaching it. */
+const expectedSum = (items * (items - 1)) / 2;
+const counted = (sum: number): number => (sum === expectedSum ? items : -1);
+const mapped = () => flow(range(items)).map(noop, { concurrency });
+
 const contenders: Record<string, () => Promise<number>> = {
   /** The floor: C async lanes pulling from one shared iterator, no bookkeeping at all. */
   'bare-loop': async () => {
@@ -32,6 +39,20 @@ const contenders: Record<string, () => Promise<number>> = {
     };
     await Promise.all(Array.from({ length: concurrency }, lane));
     return done;
+  },
+  /** The floor for terminals that consume results: the bare loop, adding up what each call returns. */
+  'bare-loop-sum': async () => {
+    const iterator = range(items);
+    let sum = 0;
+    const lane = async (): Promise<void> => {
+      for (let next = iterator.next(); !next.done; next = iterator.next()) {
+        // Not `sum += await ...`: that reads `sum` before the await and loses the other lanes' additions.
+        const value = await noop(next.value);
+        sum += value;
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, lane));
+    return counted(sum);
   },
   'sluice-flow': async () => {
     const report = await flow(range(items)).map(noop, { concurrency }).run();
@@ -47,8 +68,35 @@ const contenders: Record<string, () => Promise<number>> = {
     const report = await flow(range(items)).map(noop, { concurrency, ordered: false }).run();
     return report.stages[0]?.emitted ?? 0;
   },
+  /** Every terminal over the same map stage; each consumes (adds up) every result. */
+  'sluice-run': async () => (await mapped().run()).stages[0]?.emitted ?? 0,
+  'sluice-reduce': async () => counted(await mapped().reduce((sum, x) => sum + x, 0)),
+  'sluice-collect': async () => {
+    const all = await mapped().collect();
+    let sum = 0;
+    for (const x of all) sum += x;
+    return counted(sum);
+  },
+  'sluice-forEach': async () => {
+    let sum = 0;
+    await mapped().forEach((x) => {
+      sum += x;
+    });
+    return counted(sum);
+  },
+  'sluice-for-await': async () => {
+    let sum = 0;
+    for await (const x of mapped()) sum += x;
+    return counted(sum);
+  },
   'sluice-map': async () => (await map(range(items), noop, { concurrency })).length,
   'p-map': async () => (await pMap(range(items), noop, { concurrency })).length,
+  /** p-map consuming its results as the sluice terminals do. */
+  'p-map-sum': async () => {
+    let sum = 0;
+    for (const x of await pMap(range(items), noop, { concurrency })) sum += x;
+    return counted(sum);
+  },
   'p-limit': async () => {
     const limit = pLimit(concurrency);
     const all: Promise<number>[] = [];

@@ -158,6 +158,67 @@ function isRetryable(policy: NormalizedRetry, error: unknown, attempt: number): 
   }
 }
 
+/** Thrown by `retrying` when it gives up: the last error and the attempts it took. */
+export class RetriesExhausted {
+  constructor(
+    readonly error: unknown,
+    readonly attempts: number,
+  ) {}
+}
+
+/** How `retrying` runs: the policy, where it sleeps, and what its caller wants to know. */
+export interface RetrySchedule {
+  /** Undefined: one attempt, no retry. */
+  readonly policy: NormalizedRetry | undefined;
+  /** Backoff sleeps run on this clock, so a FakeClock drives them in tests. */
+  readonly clock: Clock;
+  /** Aborting it ends the retries: no retry starts, and a backoff sleep rejects at once. */
+  readonly signal: AbortSignal | undefined;
+  /** Vetoes a retry the policy would allow, for errors the caller knows a retry cannot fix. */
+  readonly canRetry?: (error: unknown) => boolean;
+  /** Told before each backoff sleep, before the policy's own `onRetry`. */
+  readonly onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
+}
+
+/** Marks "no failure yet": `retrying` then starts with a call. */
+const NO_FAILURE: unique symbol = Symbol('no failure');
+
+/**
+ * The one retry loop: calls `call(attempt)` until it succeeds or the schedule gives up, sleeping
+ * the policy's backoff (or the server's Retry-After) between attempts, abortably, on the
+ * schedule's clock. Gives up with a `RetriesExhausted` holding the last error. `retry()`, a lane
+ * stage's invoker and a cpu() stage's per-item retries all run through it, so the options mean
+ * the same wherever they are given.
+ * @param failed an attempt that already failed (a cpu() batch's item): the loop starts by deciding
+ *   whether to retry it.
+ */
+export async function retrying<T>(
+  call: (attempt: number) => T | PromiseLike<T>,
+  schedule: RetrySchedule,
+  failed?: { readonly error: unknown; readonly attempt: number },
+): Promise<T> {
+  const { policy, clock, signal } = schedule;
+  let error: unknown = failed === undefined ? NO_FAILURE : failed.error;
+  for (let attempt = failed?.attempt ?? 1; ; attempt++) {
+    if (error === NO_FAILURE) {
+      try {
+        return await call(attempt);
+      } catch (thrown) {
+        error = thrown;
+      }
+    }
+    const delay =
+      policy === undefined || signal?.aborted || schedule.canRetry?.(readableThrown(error)) === false
+        ? undefined
+        : nextDelay(policy, error, attempt);
+    if (delay === undefined) throw new RetriesExhausted(error, attempt);
+    schedule.onRetry?.(error, attempt, delay);
+    policy?.onRetry?.(error, attempt, delay);
+    await sleep(clock, delay, signal);
+    error = NO_FAILURE;
+  }
+}
+
 export interface RetryCallOptions extends RetryOptions {
   signal?: AbortSignal;
   clock?: Clock;
@@ -174,14 +235,9 @@ export async function retry<T>(
 ): Promise<T> {
   const { signal, clock = systemClock, ...rest } = options;
   const policy = normalizeRetry('retry', rest);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn(attempt, signal);
-    } catch (error) {
-      const delay = nextDelay(policy, error, attempt);
-      if (delay === undefined || signal?.aborted) throw error;
-      policy.onRetry?.(error, attempt, delay);
-      await sleep(clock, delay, signal);
-    }
+  try {
+    return await retrying((attempt) => fn(attempt, signal), { policy, clock, signal });
+  } catch (error) {
+    throw error instanceof RetriesExhausted ? error.error : error;
   }
 }

@@ -2,8 +2,8 @@
  * Groups items into arrays of `size`. With `maxWaitMs`, a partial batch goes out once its first
  * item has waited that long, so a slow trickle of input still reaches the database promptly.
  */
-import type { Channel } from '../core/channel.js';
 import type { Inlet } from './inlet.js';
+import type { Outlet } from './outlet.js';
 import type { StageStats } from './report.js';
 import type { RunControl } from './run-control.js';
 import type { BatchSpec } from './stage-spec.js';
@@ -11,14 +11,14 @@ import type { BatchSpec } from './stage-spec.js';
 export class BatchStage {
   readonly #spec: BatchSpec;
   readonly #input: Inlet<unknown>;
-  readonly #output: Channel<unknown[]>;
+  readonly #output: Outlet<unknown[]>;
   readonly #stats: StageStats;
   readonly #run: RunControl;
 
   constructor(
     spec: BatchSpec,
     input: Inlet<unknown>,
-    output: Channel<unknown[]>,
+    output: Outlet<unknown[]>,
     stats: StageStats,
     run: RunControl,
   ) {

@@ -10,7 +10,7 @@ import { SinkStartedError } from '../core/errors.js';
 import { checkFunction, checkInteger, checkOptions } from '../core/validate.js';
 import { type CpuTask, isCpuTask } from '../exec/cpu.js';
 import type { RunReport } from '../observe/run-report.js';
-import { checkRunOptions, Run, type RunOptions } from './run.js';
+import { checkRunOptions, Run, type RunOptions, type Terminal } from './run.js';
 import { checkSource, type Source } from './source.js';
 import { batchSpec, cpuSpec, type LaneKind, laneSpec, type StageSpec } from './stage-spec.js';
 import type { BatchOptions, CpuStageOptions, StageContext, StageOptions } from './types.js';
@@ -124,13 +124,15 @@ export class Flow<T> implements AsyncIterable<T> {
    * coded SluiceError (carrying `.report`) when the run fails or is aborted.
    */
   async run(options?: RunOptions): Promise<RunReport> {
-    return this.#start(options, true).drain();
+    return this.#start(options, 'discard').drain();
   }
 
   /** Runs the flow and resolves with every output, in order. */
   async collect(options?: RunOptions): Promise<T[]> {
     const all: T[] = [];
-    await this.#start(options).drain(undefined, all);
+    await this.#start(options, (value) => {
+      all.push(value);
+    }).drain();
     return all;
   }
 
@@ -141,9 +143,9 @@ export class Flow<T> implements AsyncIterable<T> {
   async reduce<A>(fn: (accumulator: A, item: T) => A, initial: A, options?: RunOptions): Promise<A> {
     checkFunction('reduce(fn)', fn);
     let accumulator = initial;
-    await this.#start(options).drain((value) => {
+    await this.#start(options, (value) => {
       accumulator = fn(accumulator, value);
-    });
+    }).drain();
     return accumulator;
   }
 
@@ -181,8 +183,8 @@ export class Flow<T> implements AsyncIterable<T> {
     return Readable.from(this, { objectMode: true, ...options });
   }
 
-  #start(options: RunOptions | undefined, discard = false): Run<T> {
-    return new Run<T>(this.#source, this.#stages, checkRunOptions(options), discard);
+  #start(options: RunOptions | undefined, terminal: Terminal<T> = 'read'): Run<T> {
+    return new Run<T>(this.#source, this.#stages, checkRunOptions(options), terminal);
   }
 }
 

@@ -2,24 +2,20 @@
  * Wraps a stage's function in its policies: rate limit, then deadline, then the call, retried
  * with backoff. With no policy set the function is called directly: the common case pays nothing.
  */
-import { type Clock, sleep } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
 import { withDeadline } from '../core/deadline.js';
 import { isSluiceError, readableThrown } from '../core/errors.js';
 import { RateLimiter } from '../core/rate-limiter.js';
-import { nextDelay, retryAfterMs } from '../core/retry.js';
+import { type RetrySchedule, retryAfterMs, retrying } from '../core/retry.js';
 import { AdaptiveLimiter } from '../limit/adaptive-limiter.js';
 import type { StageStats } from './report.js';
 import type { LaneSpec } from './stage-spec.js';
 import type { StageContext } from './types.js';
 
-/** Thrown by an invoker when an item failed for good, with the attempts it took. */
-export class ItemFailure {
-  constructor(
-    readonly error: unknown,
-    readonly attempts: number,
-  ) {}
-}
-
+/**
+ * Calls the stage's function for one item. An item that failed for good rejects with a
+ * `RetriesExhausted` holding the last error and the attempts it took.
+ */
 export type Invoker = (item: unknown, index: number) => unknown;
 
 export function makeInvoker(spec: LaneSpec, stats: StageStats, signal: AbortSignal, clock: Clock): Invoker {
@@ -67,25 +63,32 @@ export function makeInvoker(spec: LaneSpec, stats: StageStats, signal: AbortSign
           }
         };
 
-  return async (item, index) => {
-    const key = keyOf?.(item);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        if (limiter !== undefined && !limiter.tryAcquire(key)) await limiter.acquire(key, signal);
-        return await attemptOnce(item, index, attempt);
-      } catch (thrown) {
-        const error = readableThrown(thrown);
-        if (isSluiceError(error, 'SLUICE_ERR_TIMEOUT')) stats.timeouts++;
-        const delay = retry === undefined || signal.aborted ? undefined : nextDelay(retry, error, attempt);
-        if (delay === undefined) throw new ItemFailure(error, attempt);
-        // A server that asked for a pause asked it of every call to it, not just this one.
-        const pause = retryAfterMs(error);
-        if (pause !== undefined && limiter !== undefined) limiter.penalize(key, pause);
-        stats.retries++;
-        retry?.onRetry?.(error, attempt, delay);
-        await sleep(clock, delay, signal);
-      }
+  /** One attempt under the rate limit; a failed one is counted, and a server's pause is kept. */
+  const attemptLimited = async (item: unknown, index: number, attempt: number, key: unknown) => {
+    try {
+      if (limiter !== undefined && !limiter.tryAcquire(key)) await limiter.acquire(key, signal);
+      return await attemptOnce(item, index, attempt);
+    } catch (thrown) {
+      const error = readableThrown(thrown);
+      if (isSluiceError(error, 'SLUICE_ERR_TIMEOUT')) stats.timeouts++;
+      // A server that asked for a pause asked it of every call to it, not just this one.
+      const pause = limiter === undefined ? undefined : retryAfterMs(error);
+      if (pause !== undefined) limiter?.penalize(key, pause);
+      throw error;
     }
+  };
+
+  const schedule: RetrySchedule = {
+    policy: retry,
+    clock,
+    signal,
+    onRetry: () => {
+      stats.retries++;
+    },
+  };
+  return (item, index) => {
+    const key = keyOf?.(item);
+    return retrying((attempt) => attemptLimited(item, index, attempt, key), schedule);
   };
 }
 

@@ -4,18 +4,22 @@
  * item only when it is free, and hands a result on only when the output has room, so the stage
  * never holds more than its lanes, its reorder window and its output buffer.
  *
- * Ordered stages number items as they are taken. The lane holding the lowest unfinished number
- * (the head) emits, then flushes the finished items parked behind it; other lanes park their
- * results. A lane may not take an item more than `window` places past the head, which bounds the
- * parked results when one item is slow.
+ * Lanes cost nothing until there is work for them: the stage starts one, and a lane about to wait
+ * on its item starts the next, so a stage of a million lanes over three items runs four.
+ *
+ * Ordered stages number items as they are taken and hand results to an `OrderedEmitter`, which
+ * lets them out in number order. A lane may not take an item more than `window` places past the
+ * head, which bounds the parked results when one item is slow.
  */
-import { type Channel, EMPTY } from '../core/channel.js';
+import { EMPTY } from '../core/channel.js';
 import { InvalidArgTypeError } from '../core/errors.js';
 import { isThenable } from '../core/thenable.js';
 import { describe } from '../core/validate.js';
 import { StageMetrics } from '../observe/stage-metrics.js';
 import type { Inlet } from './inlet.js';
 import type { Invoker } from './invoke.js';
+import { OrderedEmitter } from './ordered-emitter.js';
+import type { Outlet } from './outlet.js';
 import type { StageStats } from './report.js';
 import type { RunControl } from './run-control.js';
 import { settleFailure } from './settle-failure.js';
@@ -31,7 +35,7 @@ const YIELD_AFTER_MS = 10;
 const CHECK_EVERY_MS = 2;
 const MAX_CHECK_GAP = 256;
 
-/** An ordered flatMap item still being iterated while not at the head: its outputs wait here. */
+/** An ordered flatMap item taken while not at the head: its outputs wait here until it is. */
 class PendingOutputs {
   readonly queue: unknown[] = [];
   finished = false;
@@ -40,29 +44,46 @@ class PendingOutputs {
   atHead = false;
   /** Wakes the lane when its queue is full and it became the head. */
   wake: (() => void) | undefined = undefined;
+  #onFinished: (() => void) | undefined = undefined;
+
+  finish(succeeded: boolean): void {
+    this.finished = true;
+    this.succeeded = succeeded;
+    this.#onFinished?.();
+  }
+
+  /** Resolves once the lane iterating the item is done with it. */
+  whenFinished(): Promise<void> {
+    if (this.finished) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#onFinished = resolve;
+    });
+  }
 }
 
 export class LaneStage {
   readonly #spec: LaneSpec;
   readonly #input: Inlet<unknown>;
-  readonly #output: Channel<unknown> | undefined;
+  readonly #output: Outlet<unknown> | undefined;
   readonly #stats: StageStats;
   readonly #run: RunControl;
   readonly #invoke: Invoker;
-  readonly #window: number;
   /** Ordered output only matters when there is an output: a stage whose output is discarded runs unordered. */
   readonly #ordered: boolean;
-  /** The number of the next item to emit (ordered stages). */
-  #head = 0;
-  /** Finished items waiting for their turn, by number (ordered stages). */
-  readonly #parked = new Map<number, unknown>();
-  /** Lanes waiting for the reorder window to move. */
-  #windowWaiters: (() => void)[] = [];
+  /** Lets ordered stages' results out in number order; undefined when the stage is unordered. */
+  readonly #emitter: OrderedEmitter<unknown> | undefined;
   /** Lanes waiting for input; one watcher wakes as many as there are items. */
   #idle: ((more: boolean) => void)[] = [];
   #watching = false;
-  /** True while #flush waits for room in the output. */
-  #flushWaiting = false;
+  readonly #maxLanes: number;
+  /** Lanes started so far, and still running: lanes start only as items keep the others busy. */
+  #lanesStarted = 0;
+  #lanesRunning = 0;
+  /** Set by a lane about to wait on its item: another lane should take the next. */
+  #laneWanted = false;
+  #startingLanes = false;
+  #lanesEnded: () => void = () => undefined;
+  #laneFailed: (error: unknown) => void = () => undefined;
   /** Takes to go before the clock is read again (see #timeToYield). */
   #untilClockCheck = 1;
   /** Takes between clock reads: up to 256 for quick items, down to 1 for slow synchronous ones. */
@@ -80,7 +101,7 @@ export class LaneStage {
   constructor(
     spec: LaneSpec,
     input: Inlet<unknown>,
-    output: Channel<unknown> | undefined,
+    output: Outlet<unknown> | undefined,
     stats: StageStats,
     run: RunControl,
   ) {
@@ -91,24 +112,55 @@ export class LaneStage {
     this.#run = run;
     this.#invoke = run.invoker(spec, stats);
     this.#metrics = stats.metrics;
-    this.#window = Math.max(16, spec.concurrency * 2);
+    this.#maxLanes = spec.concurrency;
     this.#ordered = spec.ordered && output !== undefined;
+    this.#emitter = this.#ordered
+      ? new OrderedEmitter(
+          spec.kind === 'flatMap' ? this.#releaseFlat : this.#release,
+          Math.max(16, spec.concurrency * 2),
+          run,
+        )
+      : undefined;
     this.#lastYield = run.clock.now();
     this.#lastCheck = this.#lastYield;
   }
 
-  /** Runs every lane; resolves when the input is exhausted and every result is out. */
+  /** Runs the lanes; resolves when the input is exhausted and every result is out. */
   async start(): Promise<void> {
-    const lanes: Promise<void>[] = [];
-    for (let i = 0; i < this.#spec.concurrency; i++) lanes.push(this.#lane());
-    await Promise.all(lanes);
+    await new Promise<void>((resolve, reject) => {
+      this.#lanesEnded = resolve;
+      this.#laneFailed = reject;
+      this.#startLanes();
+    });
     // Ordered results may still be parked behind a full output.
-    while (this.#parked.size > 0 && !this.#run.stopped) {
-      await this.#output?.writable();
-      this.#flushWaiting = false;
-      this.#flush();
-    }
+    await this.#emitter?.drained();
     this.#output?.close();
+  }
+
+  /**
+   * Starts a lane, and another for as long as the last one started is left waiting on its item.
+   * A loop rather than recursion, since a lane asks for the next from inside its own first steps.
+   */
+  #startLanes(): void {
+    this.#laneWanted = true;
+    if (this.#startingLanes) return;
+    this.#startingLanes = true;
+    while (this.#laneWanted && this.#lanesStarted < this.#maxLanes) {
+      this.#laneWanted = false;
+      this.#lanesStarted++;
+      this.#lanesRunning++;
+      this.#lane().then(this.#laneEnd, this.#laneFailed);
+    }
+    this.#startingLanes = false;
+  }
+
+  readonly #laneEnd = (): void => {
+    if (--this.#lanesRunning === 0) this.#lanesEnded();
+  };
+
+  /** A lane is about to wait on its item: unless one is idle, start another to take the next. */
+  #busy(): void {
+    if (this.#lanesStarted < this.#maxLanes && this.#idle.length === 0) this.#startLanes();
   }
 
   /**
@@ -129,6 +181,7 @@ export class LaneStage {
       try {
         result = --this.#untilTimed === 0 ? this.#timed(item, index) : this.#invoke(item, index);
         if (isThenable(result)) {
+          if (this.#lanesStarted < this.#maxLanes) this.#busy();
           result = await result;
           if (this.#metrics.pending !== 0) this.#metrics.settled(index);
         }
@@ -154,7 +207,7 @@ export class LaneStage {
       this.#run.stopped ||
       this.#yieldDue ||
       (--this.#untilClockCheck === 0 && this.#timeToYield()) ||
-      (this.#ordered && this.#stats.entered - this.#head >= this.#window)
+      (this.#emitter !== undefined && !this.#emitter.hasRoom(this.#stats.entered))
     ) {
       return EMPTY;
     }
@@ -168,8 +221,8 @@ export class LaneStage {
       await this.#yieldToEventLoop();
       return true;
     }
-    if (this.#ordered && this.#stats.entered - this.#head >= this.#window) {
-      await new Promise<void>((resolve) => this.#windowWaiters.push(resolve));
+    if (this.#emitter !== undefined && !this.#emitter.hasRoom(this.#stats.entered)) {
+      await this.#emitter.advanced();
       return true;
     }
     if (this.#input.done) return false;
@@ -214,12 +267,10 @@ export class LaneStage {
   /** An item failed for good: applies the policy. True to carry on, false to stop. */
   async #fail(item: unknown, index: number, error: unknown): Promise<boolean> {
     if (this.#run.stopped) return false;
+    this.#busy();
     await this.#settleFailure(item, index, error);
     if (this.#run.stopped) return false;
-    if (this.#ordered) {
-      if (this.#spec.kind === 'flatMap') await this.#complete(index, NOTHING);
-      else this.#park(index, NOTHING);
-    }
+    this.#emitter?.put(index, NOTHING);
     return true;
   }
 
@@ -246,71 +297,69 @@ export class LaneStage {
         stats.emitted++;
         return undefined;
       case 'flatMap':
+        this.#busy();
         return this.#flatten(item, index, result).then(CARRY_ON);
     }
-    const output = this.#output;
-    if (!this.#ordered) {
-      if (result === NOTHING) return undefined;
-      if (output === undefined || output.tryPush(result)) {
-        stats.emitted++;
-        stats.outputs++;
-        return undefined;
-      }
-      return this.#emit(result).then(CARRY_ON);
-    }
-    if (index === this.#head && this.#parked.size === 0 && (result === NOTHING || output?.tryPush(result))) {
-      if (result !== NOTHING) {
-        stats.emitted++;
-        stats.outputs++;
-      }
-      this.#head = index + 1;
-      if (this.#windowWaiters.length > 0) for (const wake of this.#windowWaiters.splice(0)) wake();
+    const emitter = this.#emitter;
+    if (emitter !== undefined) {
+      // The head with nothing parked goes out here, as #release would let it out, without the calls.
+      if (
+        emitter.isNext(index) &&
+        (result === NOTHING || (this.#output as Outlet<unknown>).tryPush(result))
+      ) {
+        if (result !== NOTHING) {
+          stats.emitted++;
+          stats.outputs++;
+        }
+        emitter.released();
+      } else emitter.put(index, result);
       return undefined;
     }
-    this.#park(index, result);
-    return undefined;
-  }
-
-  /** Ordered single-value stages: parks a result, and flushes if it is the head's. */
-  #park(index: number, result: unknown): void {
-    this.#parked.set(index, result);
-    if (index === this.#head) this.#flush();
+    if (result === NOTHING) return undefined;
+    const output = this.#output;
+    if (output === undefined || output.tryPush(result)) {
+      stats.emitted++;
+      stats.outputs++;
+      return undefined;
+    }
+    return this.#emit(result).then(CARRY_ON);
   }
 
   /**
-   * Ordered single-value stages: emits parked results from the head on, for as long as the
-   * output takes them without waiting. When it is full, one wake-up is registered and the lanes
-   * carry on until the window fills, so a busy consumer costs a promise per burst, not per item.
+   * Ordered stages: lets one item's results out, when the emitter says it is its turn. A value
+   * goes out at once when the output has room; when it is full, one wake-up is registered and the
+   * lanes carry on (parking) until the window fills, so a busy consumer costs a promise per burst,
+   * not per item.
    */
-  #flush(): void {
-    const parked = this.#parked;
-    const output = this.#output as Channel<unknown>;
-    while (parked.size > 0 && !this.#flushWaiting) {
-      const head = this.#head;
-      const value = parked.get(head);
-      if (value === undefined && !parked.has(head)) break;
-      if (value !== NOTHING) {
-        if (!output.tryPush(value)) {
-          this.#flushWaiting = true;
-          output.writable().then(
-            () => {
-              this.#flushWaiting = false;
-              // The run can fail between the wake-up and this turn (the item the consumer just
-              // took may be the one that failed it): a failed output throws on push, and nobody
-              // awaits this promise, so flushing then would be an unhandled rejection.
-              if (!this.#run.stopped) this.#flush();
-            },
-            () => undefined, // the run is being torn down
-          );
-          break;
-        }
-        this.#stats.emitted++;
-        this.#stats.outputs++;
-      }
-      parked.delete(head);
-      this.#head = head + 1;
+  readonly #release = (result: unknown): Promise<void> | undefined => {
+    if (result === NOTHING) return undefined;
+    if (!(this.#output as Outlet<unknown>).tryPush(result)) return this.#emitWhenWritable(result);
+    this.#stats.emitted++;
+    this.#stats.outputs++;
+    return undefined;
+  };
+
+  async #emitWhenWritable(value: unknown): Promise<void> {
+    const output = this.#output as Outlet<unknown>;
+    do await output.writable();
+    while (!output.tryPush(value));
+    this.#stats.emitted++;
+    this.#stats.outputs++;
+  }
+
+  /** Ordered flatMap: an item whose outputs were counted as they went, or one that queued them. */
+  readonly #releaseFlat = (result: unknown): Promise<void> | undefined =>
+    result instanceof PendingOutputs ? this.#releaseOutputs(result) : undefined;
+
+  /** An ordered flatMap item's turn: its queued outputs go, then it emits directly until done. */
+  async #releaseOutputs(pending: PendingOutputs): Promise<void> {
+    while (pending.queue.length > 0) await this.#push(pending.queue.shift());
+    if (!pending.finished) {
+      pending.atHead = true;
+      pending.wake?.();
+      await pending.whenFinished();
     }
-    if (this.#windowWaiters.length > 0) for (const wake of this.#windowWaiters.splice(0)) wake();
+    if (pending.succeeded) this.#stats.emitted++;
   }
 
   /** Parks a lane until input arrives (true) or the input ends (false). */
@@ -352,40 +401,6 @@ export class LaneStage {
     this.#stats.emitted++;
   }
 
-  /** Ordered stages: emits the item if it is the head, else parks it. */
-  async #complete(index: number, result: unknown): Promise<void> {
-    if (index !== this.#head) {
-      this.#parked.set(index, result);
-      return;
-    }
-    if (result !== NOTHING) await this.#emit(result);
-    await this.#advance();
-  }
-
-  /** Moves the head past the item just finished, flushing what was parked behind it. */
-  async #advance(): Promise<void> {
-    for (;;) {
-      this.#head++;
-      const parked = this.#parked.get(this.#head);
-      if (parked === undefined && !this.#parked.has(this.#head)) break;
-      if (parked instanceof PendingOutputs) {
-        while (parked.queue.length > 0) await this.#push(parked.queue.shift());
-        if (!parked.finished) {
-          // Its lane is still iterating: from now on it emits directly, and advances when done.
-          this.#parked.delete(this.#head);
-          parked.atHead = true;
-          parked.wake?.();
-          break;
-        }
-        if (parked.succeeded) this.#stats.emitted++;
-      } else if (parked !== NOTHING) {
-        await this.#emit(parked);
-      }
-      this.#parked.delete(this.#head);
-    }
-    if (this.#windowWaiters.length > 0) for (const wake of this.#windowWaiters.splice(0)) wake();
-  }
-
   /** Passes one of several outputs of an item downstream. */
   async #push(value: unknown): Promise<void> {
     const output = this.#output;
@@ -395,9 +410,10 @@ export class LaneStage {
 
   /** flatMap: passes on every value of the iterable `fn` returned, in order within the item. */
   async #flatten(item: unknown, index: number, iterable: unknown): Promise<void> {
-    const ordered = this.#ordered;
-    const pending = ordered && index !== this.#head ? new PendingOutputs() : undefined;
-    if (pending !== undefined) this.#parked.set(index, pending);
+    const emitter = this.#emitter;
+    // At the head from the start, an item emits directly; else its outputs queue until it is.
+    const pending = emitter !== undefined && index !== emitter.head ? new PendingOutputs() : undefined;
+    if (pending !== undefined) emitter?.put(index, pending);
     try {
       for await (const value of toIterable(iterable)) {
         if (this.#run.stopped) return;
@@ -413,22 +429,23 @@ export class LaneStage {
           pending.wake = undefined;
         }
       }
+      if (pending !== undefined) {
+        pending.finish(true);
+        return;
+      }
     } catch (error) {
       if (this.#run.stopped) return;
       await this.#settleFailure(item, index, error);
-      if (pending !== undefined && !pending.atHead) {
-        // Outputs already queued still go out: they came before the failure, like those emitted.
-        pending.succeeded = false;
-        pending.finished = true;
-      } else if (ordered) await this.#advance();
+      // Outputs already queued still go out: they came before the failure, like those emitted.
+      pending?.finish(false);
+      if (pending === undefined) emitter?.put(index, NOTHING);
       return;
-    }
-    if (pending !== undefined && !pending.atHead) {
-      pending.finished = true;
-      return;
+    } finally {
+      // A stopped run leaves the item unfinished: it must not hold the emitter up.
+      if (pending !== undefined && !pending.finished) pending.finish(false);
     }
     this.#stats.emitted++;
-    if (ordered) await this.#advance();
+    emitter?.put(index, NOTHING);
   }
 }
 

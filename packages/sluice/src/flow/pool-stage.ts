@@ -15,13 +15,12 @@
  */
 
 import { watchAbort } from '../core/abort-watch.js';
-import type { Channel } from '../core/channel.js';
 import { sleep } from '../core/clock.js';
 import { errorMessage, isSluiceError, StageError } from '../core/errors.js';
-import { nextDelay } from '../core/retry.js';
+import { RetriesExhausted as ItemFailure, nextDelay } from '../core/retry.js';
 import { type BatchOutcome, type Executor, openExecutor } from '../exec/executor.js';
 import type { Inlet } from './inlet.js';
-import { ItemFailure } from './invoke.js';
+import type { Outlet } from './outlet.js';
 import type { StageStats } from './report.js';
 import type { RunControl } from './run-control.js';
 import { settleFailure } from './settle-failure.js';
@@ -47,7 +46,7 @@ const notRetryable = new Set(['SLUICE_ERR_WORKER_CRASHED', 'SLUICE_ERR_DATA_CLON
 export class PoolStage {
   readonly #spec: CpuSpec;
   readonly #input: Inlet<unknown>;
-  readonly #output: Channel<unknown> | undefined;
+  readonly #output: Outlet<unknown> | undefined;
   readonly #stats: StageStats;
   readonly #run: RunControl;
   /** Next batch number to hand out (ordered: at take; unordered: at finish). */
@@ -73,7 +72,7 @@ export class PoolStage {
   constructor(
     spec: CpuSpec,
     input: Inlet<unknown>,
-    output: Channel<unknown> | undefined,
+    output: Outlet<unknown> | undefined,
     stats: StageStats,
     run: RunControl,
   ) {

@@ -19,12 +19,13 @@ import { BatchStage } from './batch-stage.js';
 import type { Inlet } from './inlet.js';
 import { type Invoker, makeInvoker } from './invoke.js';
 import { LaneStage } from './lane-stage.js';
+import { ConsumingOutlet, type Outlet } from './outlet.js';
 import { PoolStage } from './pool-stage.js';
 import { StageStats } from './report.js';
 import type { RunControl } from './run-control.js';
 import { scopedRunSignal } from './run-signal.js';
 import { openSource, type Source, type SourceInlet } from './source.js';
-import type { LaneSpec, StageSpec } from './stage-spec.js';
+import { defaultBuffer, type LaneSpec, type StageSpec } from './stage-spec.js';
 
 export interface RunOptions {
   /**
@@ -53,6 +54,13 @@ export interface RunOptions {
 }
 
 const runKeys = ['signal', 'clock', 'progress', 'logger'] as const;
+
+/**
+ * What the terminal does with the outputs: throws them away (`'discard'`, for `run()`), reads
+ * them from the last channel at its own pace (`'read'`, for async iteration), or takes each as
+ * the last stage emits it (a function, for `collect` and `reduce`).
+ */
+export type Terminal<T> = 'discard' | 'read' | ((value: T) => void);
 
 interface CheckedRunOptions extends RunOptions {
   progress?: ProgressOptions;
@@ -86,8 +94,8 @@ export class Run<T> implements RunControl {
   };
   readonly #source: SourceInlet<unknown>;
   readonly #channels: Channel<unknown>[] = [];
-  /** Each stage's output channel, where it has one. */
-  readonly #outputs: (Channel<unknown> | undefined)[] = [];
+  /** Each stage's outlet, where it has one. */
+  readonly #outputs: (Outlet<unknown> | undefined)[] = [];
   readonly #stats: StageStats[] = [];
   readonly #insight: RunInsight;
   readonly #work: Promise<unknown>;
@@ -100,22 +108,23 @@ export class Run<T> implements RunControl {
   #report: RunReport | undefined;
   /** Outputs of the last stage still buffered, never read by the terminal, when the run stopped. */
   #undelivered = 0;
-  /** Outputs the terminal had taken from the last channel when its function threw. */
+  /** Outputs the terminal had taken from the source when its function threw (a flow with no stage). */
   #pulledAhead = 0;
+  /** The consuming terminal's function, when there is no stage to hand it outputs. */
+  readonly #consume: ((value: unknown) => void) | undefined;
   readonly #startedAt = new Date();
   readonly #startedMs: number;
   /** Where the last stage's output comes out: the terminal reads here. */
   readonly output: Inlet<T>;
 
   /**
-   * @param discard the terminal throws the output away (`run()`): the last lane stage then needs
-   * no output buffer, and no ordering, since nothing comes out of it.
+   * @param terminal what happens to the outputs (see `Terminal`).
    */
   constructor(
     source: Source<unknown>,
     specs: readonly StageSpec[],
     options: CheckedRunOptions,
-    discard = false,
+    terminal: Terminal<T> = 'read',
   ) {
     this.clock = options.clock ?? systemClock;
     // Every call in flight with a deadline listens on the run's signal: as many as the stages'
@@ -136,7 +145,9 @@ export class Run<T> implements RunControl {
         ? 16
         : first.kind === 'cpu'
           ? CPU_SOURCE_BUFFER
-          : Math.max(16, first.kind === 'batch' ? first.size : first.concurrency),
+          : first.kind === 'batch'
+            ? Math.max(16, first.size)
+            : defaultBuffer(first.concurrency),
     );
     let input: Inlet<unknown> = this.#source;
     const stages: { start(): Promise<void> }[] = [this.#source];
@@ -144,22 +155,24 @@ export class Run<T> implements RunControl {
       const stats = new StageStats(spec.name, spec.kind, spec.kind === 'batch' ? 1 : spec.concurrency);
       this.#stats.push(stats);
       const last = i === specs.length - 1;
-      const output =
-        last && (spec.kind === 'forEach' || (discard && spec.kind !== 'batch'))
-          ? undefined
-          : new Channel<unknown>(spec.buffer);
-      if (output !== undefined) this.#channels.push(output);
+      const output = last ? this.#lastOutlet(spec, terminal) : new Channel<unknown>(spec.buffer);
+      if (output instanceof Channel) this.#channels.push(output);
       this.#outputs.push(output);
       stages.push(
         spec.kind === 'batch'
-          ? new BatchStage(spec, input, output as Channel<unknown[]>, stats, this)
+          ? new BatchStage(spec, input, output as Outlet<unknown[]>, stats, this)
           : spec.kind === 'cpu'
             ? new PoolStage(spec, input, output, stats, this)
             : new LaneStage(spec, input, output, stats, this),
       );
-      input = output ?? closedInlet;
+      input = output instanceof Channel ? output : closedInlet;
     }
     this.output = input as Inlet<T>;
+    // With no stage to hand it outputs, a consuming terminal reads the source itself (see drain).
+    this.#consume =
+      typeof terminal === 'function' && specs.length === 0
+        ? (terminal as (value: unknown) => void)
+        : undefined;
     this.#insight = new RunInsight(
       this.#stats,
       stageTotals(source, specs),
@@ -177,6 +190,21 @@ export class Run<T> implements RunControl {
     this.#work = Promise.all(starts);
     // Failures reach the caller through #failure; this copy of them must not surface as unhandled.
     this.#work.catch(() => undefined);
+  }
+
+  /**
+   * The last stage's outlet: none when nothing comes out (forEach) or it is thrown away (`run()`,
+   * so the last lane stage also runs unordered); the terminal's function itself when it consumes
+   * each output as it comes; else a channel the terminal reads.
+   */
+  #lastOutlet(spec: StageSpec, terminal: Terminal<T>): Outlet<unknown> | undefined {
+    if (spec.kind === 'forEach' || (terminal === 'discard' && spec.kind !== 'batch')) return undefined;
+    if (typeof terminal === 'function') {
+      return new ConsumingOutlet(terminal as (value: unknown) => void, (error) =>
+        this.fail(this.#terminalError(error)),
+      );
+    }
+    return new Channel<unknown>(spec.buffer);
   }
 
   invoker(spec: LaneSpec, stats: StageStats): Invoker {
@@ -200,8 +228,14 @@ export class Run<T> implements RunControl {
     return this.#finish('completed');
   }
 
-  /** Reads every output, calling `each` for each or appending it to `into`; resolves with the report once the run completed. */
-  async drain(each?: (value: T) => void, into?: T[]): Promise<RunReport> {
+  /**
+   * Waits for the run to complete and resolves with its report. A consuming terminal whose flow
+   * has no stage reads the source here; other outputs reach their terminal through the last
+   * stage's outlet, or are read by the caller from `output`.
+   */
+  async drain(): Promise<RunReport> {
+    const each = this.#consume;
+    if (each === undefined) return this.finished();
     const output = this.output;
     try {
       for (;;) {
@@ -211,16 +245,13 @@ export class Run<T> implements RunControl {
           if (output.done || !(await output.readable())) break;
           continue;
         }
-        if (into !== undefined) into.push(...values);
-        else if (each !== undefined) {
-          let i = 0;
-          try {
-            for (; i < values.length; i++) each(values[i] as T);
-          } catch (error) {
-            // Taken from the channel but never handed over: undelivered, like those still in it.
-            this.#pulledAhead = values.length - i - 1;
-            throw this.#terminalError(error);
-          }
+        let i = 0;
+        try {
+          for (; i < values.length; i++) each(values[i]);
+        } catch (error) {
+          // Taken from the source but never handed over: undelivered.
+          this.#pulledAhead = values.length - i - 1;
+          throw this.#terminalError(error);
         }
       }
     } catch (error) {
@@ -250,8 +281,9 @@ export class Run<T> implements RunControl {
       const n = channel.fail(teardown);
       const next = this.#stats[i + 1];
       if (next !== undefined) next.drop(n);
-      else this.#undelivered = n + this.#pulledAhead;
+      else this.#undelivered = n;
     }
+    this.#undelivered += this.#pulledAhead;
     this.#external?.removeEventListener('abort', this.#onExternalAbort);
     this.#insight.stop();
     const report = this.report();

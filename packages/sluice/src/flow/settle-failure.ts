@@ -4,7 +4,7 @@
  * option means the same whether the stage runs on the event loop or on a worker pool.
  */
 import { DeadLetterError, errorMessage, readableThrown, StageError } from '../core/errors.js';
-import { ItemFailure } from './invoke.js';
+import { RetriesExhausted } from '../core/retry.js';
 import type { StageStats } from './report.js';
 import type { RunControl } from './run-control.js';
 import type { LaneSpec } from './stage-spec.js';
@@ -17,8 +17,10 @@ export async function settleFailure(
   index: number,
   thrown: unknown,
 ): Promise<void> {
-  const readable = readableThrown(thrown);
-  const { error, attempts } = readable instanceof ItemFailure ? readable : new ItemFailure(readable, 1);
+  const { error, attempts } =
+    thrown instanceof RetriesExhausted
+      ? { error: readableThrown(thrown.error), attempts: thrown.attempts }
+      : { error: readableThrown(thrown), attempts: 1 };
   const { name, onError } = spec;
   if (onError === 'skip') {
     stats.skipped++;

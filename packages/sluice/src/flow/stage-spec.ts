@@ -78,6 +78,19 @@ const stageKeys = [
   'rateLimit',
   'onError',
 ] as const;
+/**
+ * The most a buffer sized from a stage's concurrency holds by default. A buffer is allocated when
+ * the run starts, while lanes start only as there is work: `concurrency: 1e9` must not allocate
+ * a billion slots. Past a few thousand a larger buffer buys nothing, since an ordered stage parks
+ * results in its window and an unordered one's lanes wait for room.
+ */
+const MAX_DEFAULT_BUFFER = 4096;
+
+/** The default buffer of a stage, or of the source before it, that runs `lanes` lanes. */
+export function defaultBuffer(lanes: number): number {
+  return Math.max(16, Math.min(lanes, MAX_DEFAULT_BUFFER));
+}
+
 /** A cpu() stage's default output buffer: see `CpuStageOptions.buffer`. */
 const CPU_STAGE_BUFFER = 256;
 /** A pool decides its own concurrency, and rate limits belong to IO: neither applies to a cpu() stage. */
@@ -116,7 +129,7 @@ export function laneSpec(kind: LaneKind, position: number, fn: unknown, options:
     ordered: ordered && concurrency > 1 && kind !== 'forEach',
     // An adaptive stage's lanes number its `max`, which may be far above what it settles at: its
     // buffer is sized from where the limit starts, or large items (pages of records) pile up.
-    buffer: checkInteger(`${name}.buffer`, o.buffer ?? Math.max(16, adaptive?.initial ?? concurrency), {
+    buffer: checkInteger(`${name}.buffer`, o.buffer ?? defaultBuffer(adaptive?.initial ?? concurrency), {
       min: 1,
     }),
     retry: o.retry === undefined ? undefined : normalizeRetry(`${name}.retry`, o.retry),

@@ -58,7 +58,7 @@ export interface StageOptions<T> {
   ordered?: boolean;
   /**
    * Capacity of the stage's output buffer, in items.
-   * @default Math.max(16, concurrency); for an adaptive stage, Math.max(16, its initial limit)
+   * @default concurrency, at least 16 and at most 4,096; for an adaptive stage, its initial limit, likewise
    */
   buffer?: number;
   /** Retry failed attempts with exponential backoff and full jitter; a number is `{ attempts }`. */

@@ -248,3 +248,72 @@ test('a run over a large in-memory source with synchronous functions does not st
     `the macrotask ran after ${processedWhenImmediateRan} of 100000 items`,
   );
 });
+
+test('lanes cost nothing until there is work: concurrency 1e9 over three items, every terminal', async () => {
+  const double = async (x: number): Promise<number> => x * 2;
+  const huge = () => flow([1, 2, 3]).map(double, { concurrency: 1e9 });
+  const started = performance.now();
+  const report = await huge().run();
+  assert.equal(report.status, 'completed');
+  assert.equal(report.stages[0]?.concurrency, 1e9);
+  assert.equal(report.stages[0]?.entered, 3);
+  assert.equal(report.stages[0]?.emitted, 3);
+  assert.equal(report.undelivered, 0);
+  assert.deepEqual(await huge().collect(), [2, 4, 6]);
+  assert.equal(await huge().reduce((sum, x) => sum + x, 0), 12);
+  const seen: number[] = [];
+  await huge().forEach((x) => {
+    seen.push(x);
+  });
+  assert.deepEqual(seen, [2, 4, 6]);
+  seen.length = 0;
+  for await (const x of huge()) seen.push(x);
+  assert.deepEqual(seen, [2, 4, 6]);
+  const fromStream = await flow(Readable.from([1, 2, 3]))
+    .map(double, { concurrency: 1e9 })
+    .collect();
+  assert.deepEqual(fromStream, [2, 4, 6]);
+  const failing = flow([1, 2, 3]).map(
+    async (x: number) => {
+      if (x === 2) throw new Error('boom');
+      return x;
+    },
+    { concurrency: 1e9 },
+  );
+  const error = await failing.collect().then(
+    () => assert.fail('the run should fail'),
+    (e: unknown) => e as { code: string; report: { stages: StageReport[] } },
+  );
+  assert.equal(error.code, 'SLUICE_ERR_STAGE');
+  assert.equal(settledCount(error.report.stages[0] as StageReport), 3);
+  // Before lanes started lazily this ran out of heap; a second is a generous bound for five runs.
+  assert.ok(performance.now() - started < 1_000, `took ${performance.now() - started} ms`);
+});
+
+test('lanes start as items keep the others busy: as many in flight as items, up to concurrency', async () => {
+  const peakInFlight = async (items: number, concurrency: number, source: 'array' | 'async') => {
+    let inFlight = 0;
+    let peak = 0;
+    let started = 0;
+    const input = source === 'array' ? range(items) : Readable.from(range(items));
+    const report = await flow(input)
+      .map(
+        async (x: number) => {
+          started++;
+          peak = Math.max(peak, ++inFlight);
+          await tick();
+          inFlight--;
+          return x;
+        },
+        { concurrency },
+      )
+      .run();
+    assert.equal(started, items);
+    assert.equal(settledCount(report.stages[0] as StageReport), items);
+    return peak;
+  };
+  assert.equal(await peakInFlight(3, 100_000, 'array'), 3);
+  assert.equal(await peakInFlight(200, 8, 'array'), 8);
+  assert.equal(await peakInFlight(200, 8, 'async'), 8);
+  assert.equal((await peakInFlight(50, 1_000_000, 'async')) <= 50, true);
+});

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { systemClock } from '../../src/core/clock.js';
+import { OrderedEmitter } from '../../src/flow/ordered-emitter.js';
+import type { RunControl } from '../../src/flow/run-control.js';
+
+const SEED = 20261128;
+
+function runControl(): RunControl & { failures: unknown[] } {
+  const failures: unknown[] = [];
+  const control = {
+    stopped: false,
+    signal: new AbortController().signal,
+    clock: systemClock,
+    failures,
+    fail(error: unknown) {
+      failures.push(error);
+      control.stopped = true;
+    },
+    invoker: () => {
+      throw new Error('not used');
+    },
+  };
+  return control;
+}
+
+test('OrderedEmitter - every result goes out once, in number order, whatever order they finish in and however long releases wait', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.integer({ min: 1, max: 60 }).chain((n) =>
+        fc.tuple(
+          fc.shuffledSubarray(
+            Array.from({ length: n }, (_, i) => i),
+            { minLength: n, maxLength: n },
+          ),
+          // For each result: released at once, or after that many microtask turns.
+          fc.array(fc.integer({ min: 0, max: 3 }), { minLength: n, maxLength: n }),
+        ),
+      ),
+      async ([finishOrder, waits]) => {
+        const run = runControl();
+        const out: number[] = [];
+        let releasing = 0;
+        const emitter = new OrderedEmitter<number>(
+          (value) => {
+            releasing++;
+            assert.equal(releasing, 1, 'one release at a time');
+            const turns = waits[value] ?? 0;
+            if (turns === 0) {
+              out.push(value);
+              releasing--;
+              return undefined;
+            }
+            return (async () => {
+              for (let i = 0; i < turns; i++) await Promise.resolve();
+              out.push(value);
+              releasing--;
+            })();
+          },
+          finishOrder.length,
+          run,
+        );
+        for (const seq of finishOrder) {
+          emitter.put(seq, seq);
+          // The head never passes a result that is not out yet.
+          assert.ok(emitter.head <= out.length);
+        }
+        await emitter.drained();
+        assert.deepEqual(
+          out,
+          finishOrder.map((_, i) => i),
+        );
+        assert.equal(emitter.head, finishOrder.length);
+        assert.deepEqual(run.failures, []);
+      },
+    ),
+    { seed: SEED, numRuns: 300, verbose: 1 },
+  );
+});
+
+test('OrderedEmitter - hasRoom bounds how far past the head a taker goes; advanced() wakes it when the head moves', async () => {
+  const emitter = new OrderedEmitter<number>(() => undefined, 4, runControl());
+  assert.equal(emitter.hasRoom(3), true);
+  assert.equal(emitter.hasRoom(4), false);
+  let woke = false;
+  void emitter.advanced().then(() => {
+    woke = true;
+  });
+  emitter.put(1, 1);
+  await Promise.resolve();
+  assert.equal(woke, false, 'a parked result does not move the head');
+  emitter.put(0, 0);
+  await Promise.resolve();
+  assert.equal(woke, true);
+  assert.equal(emitter.head, 2);
+  assert.equal(emitter.hasRoom(5), true);
+});
+
+test('OrderedEmitter - a release that rejects fails the run, and drained() still settles', async () => {
+  const run = runControl();
+  const broken = new Error('output failed');
+  const emitter = new OrderedEmitter<number>(
+    (value) => (value === 0 ? Promise.reject(broken) : undefined),
+    8,
+    run,
+  );
+  emitter.put(1, 1);
+  emitter.put(0, 0);
+  await emitter.drained();
+  assert.deepEqual(run.failures, [broken]);
+  assert.equal(emitter.head, 0, 'nothing moves past a result that never went out');
+});
