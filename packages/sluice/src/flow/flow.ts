@@ -5,7 +5,6 @@
  * stream can be read once.
  */
 import { Readable } from 'node:stream';
-import { EMPTY } from '../core/channel.js';
 import { SinkStartedError } from '../core/errors.js';
 import { checkFunction, checkInteger, checkOptions } from '../core/validate.js';
 import { type CpuTask, isCpuTask } from '../exec/cpu.js';
@@ -153,17 +152,9 @@ export class Flow<T> implements AsyncIterable<T> {
   [Symbol.asyncIterator](): AsyncIterator<T> {
     let run: Run<T> | undefined;
     return {
-      next: async (): Promise<IteratorResult<T>> => {
+      next: (): Promise<IteratorResult<T>> => {
         run ??= this.#start(undefined);
-        const output = run.output;
-        for (;;) {
-          const value = output.tryPull();
-          if (value !== EMPTY) return { value, done: false };
-          if (output.done || !(await output.readable())) {
-            await run.finished();
-            return { value: undefined, done: true };
-          }
-        }
+        return run.next();
       },
       return: async (): Promise<IteratorResult<T>> => {
         run?.cancel();

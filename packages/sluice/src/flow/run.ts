@@ -108,8 +108,14 @@ export class Run<T> implements RunControl {
   #report: RunReport | undefined;
   /** Outputs of the last stage still buffered, never read by the terminal, when the run stopped. */
   #undelivered = 0;
-  /** Outputs the terminal had taken from the source when its function threw (a flow with no stage). */
+  /**
+   * Outputs taken from the last channel (or, for a flow with no stage, the source) and not yet
+   * handed to the terminal: undelivered if the run stops.
+   */
   #pulledAhead = 0;
+  /** Outputs the async reader took in one go, handed out one per `next()` (see `next`). */
+  #chunk: T[] = [];
+  #chunkAt = 0;
   /** The consuming terminal's function, when there is no stage to hand it outputs. */
   readonly #consume: ((value: unknown) => void) | undefined;
   readonly #startedAt = new Date();
@@ -259,6 +265,40 @@ export class Run<T> implements RunControl {
       await this.#failure;
     }
     return this.finished();
+  }
+
+  /**
+   * The async reader's next output. Outputs are taken from the last channel a chunk at a time and
+   * handed out from it, so a reader costs the one promise per item the iterator protocol needs,
+   * and the stages feeding the channel are not woken once per item. A stopped run hands out
+   * nothing more from the chunk: what is left in it is undelivered.
+   */
+  next(): Promise<IteratorResult<T>> {
+    const at = this.#chunkAt;
+    if (at < this.#chunk.length && !this.stopped) {
+      const value = this.#chunk[at] as T;
+      this.#chunk[at] = undefined as T;
+      this.#chunkAt = at + 1;
+      this.#pulledAhead--;
+      return Promise.resolve({ value, done: false });
+    }
+    return this.#nextChunk();
+  }
+
+  async #nextChunk(): Promise<IteratorResult<T>> {
+    const output = this.output;
+    while (!this.stopped) {
+      const values = output.tryPullMany(DRAIN_CHUNK);
+      if (values.length > 0) {
+        this.#chunk = values;
+        this.#chunkAt = 1;
+        this.#pulledAhead = values.length - 1;
+        return { value: values[0] as T, done: false };
+      }
+      if (output.done || !(await output.readable())) break;
+    }
+    await this.finished();
+    return { value: undefined, done: true };
   }
 
   #terminalError(error: unknown): Error {

@@ -58,7 +58,7 @@ export interface StageOptions<T> {
   ordered?: boolean;
   /**
    * Capacity of the stage's output buffer, in items.
-   * @default concurrency, at least 16 and at most 4,096; for an adaptive stage, its initial limit, likewise
+   * @default 4 x concurrency, at least 16 and at most 4,096; for an adaptive stage, 4 x its initial limit
    */
   buffer?: number;
   /** Retry failed attempts with exponential backoff and full jitter; a number is `{ attempts }`. */

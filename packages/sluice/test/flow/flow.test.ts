@@ -317,3 +317,59 @@ test('lanes start as items keep the others busy: as many in flight as items, up 
   assert.equal(await peakInFlight(200, 8, 'async'), 8);
   assert.equal((await peakInFlight(50, 1_000_000, 'async')) <= 50, true);
 });
+
+test('every terminal accounts for every item when a stage fails midway: consumed plus undelivered is emitted', async () => {
+  const failing = () =>
+    flow(range(2_000)).map(
+      async (x: number) => {
+        await tick();
+        if (x === 1_500) throw new Error('boom');
+        return x;
+      },
+      { concurrency: 16 },
+    );
+  type Failure = { code: string; report: { stages: StageReport[]; undelivered: number } };
+  const reportOf = (error: unknown) => {
+    const { code, report } = error as Failure;
+    assert.equal(code, 'SLUICE_ERR_STAGE');
+    for (const stage of report.stages) assert.equal(settledCount(stage), stage.entered);
+    assert.equal(report.stages[0]?.failed, 1);
+    return report;
+  };
+  const delivered = (error: unknown, consumed: number) => {
+    const report = reportOf(error);
+    assert.equal(report.stages[0]?.emitted, consumed + report.undelivered);
+  };
+  let consumed = 0;
+  delivered(
+    await failing()
+      .reduce((n) => {
+        consumed++;
+        return n;
+      }, 0)
+      .catch((e: unknown) => e),
+    consumed,
+  );
+  const readerError = await (async () => {
+    consumed = 0;
+    for await (const _ of failing()) consumed++;
+  })().catch((e: unknown) => e);
+  delivered(readerError, consumed);
+  consumed = 0;
+  const sinkError = await failing()
+    .forEach(() => {
+      consumed++;
+    })
+    .then(
+      () => assert.fail('the run should fail'),
+      (e: unknown) => e,
+    );
+  const [map, sink] = reportOf(sinkError).stages as [StageReport, StageReport];
+  assert.equal(sink.entered, map.emitted);
+  assert.equal(sink.emitted, consumed);
+  reportOf(
+    await failing()
+      .run()
+      .catch((e: unknown) => e),
+  );
+});
