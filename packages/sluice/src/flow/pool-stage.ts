@@ -7,19 +7,19 @@
  * event loop free while every core computes.
  *
  * It keeps up to the executor's `capacity` batches in flight. Ordered stages number batches as they
- * are taken and emit them in that order; unordered ones number them as they finish. Either way a
- * single flusher emits, so items leave one batch at a time. What the stage holds (taken, not yet
+ * are taken and emit them in that order; unordered ones number them as they finish. Either way the
+ * stage's `OrderedEmitter` lets them out one batch at a time, so batches never interleave. What the stage holds (taken, not yet
  * emitted) is bounded twice: at most `window` batches, which bounds what a slow item can hold back,
  * and at most HELD_ITEMS items, because batches of thousands of small items times dozens of
  * batches would otherwise let a stage whose output waits hoard hundreds of thousands of records.
  */
 
 import { watchAbort } from '../core/abort-watch.js';
-import { sleep } from '../core/clock.js';
 import { errorMessage, isSluiceError, StageError } from '../core/errors.js';
-import { RetriesExhausted as ItemFailure, nextDelay } from '../core/retry.js';
+import { RetriesExhausted, type RetrySchedule, retrying } from '../core/retry.js';
 import { type BatchOutcome, type Executor, openExecutor } from '../exec/executor.js';
 import type { Inlet } from './inlet.js';
+import { OrderedEmitter } from './ordered-emitter.js';
 import type { Outlet } from './outlet.js';
 import type { StageStats } from './report.js';
 import type { RunControl } from './run-control.js';
@@ -43,6 +43,11 @@ export const HELD_ITEMS = 16_384;
 /** Failures that retrying on the stage's schedule cannot fix: the pool already retried, or never could. */
 const notRetryable = new Set(['SLUICE_ERR_WORKER_CRASHED', 'SLUICE_ERR_DATA_CLONE']);
 
+/** A retry's request failed as a whole (the executor closed): the stage fails, as for a batch's request. */
+class RequestFailed {
+  constructor(readonly error: unknown) {}
+}
+
 export class PoolStage {
   readonly #spec: CpuSpec;
   readonly #input: Inlet<unknown>;
@@ -51,12 +56,9 @@ export class PoolStage {
   readonly #run: RunControl;
   /** Next batch number to hand out (ordered: at take; unordered: at finish). */
   #nextSeq = 0;
-  /** The batch number the flusher emits next. */
-  #head = 0;
-  readonly #finished = new Map<number, Finished>();
-  /** The flusher's run; a new one starts only when none is active. */
-  #flushing: Promise<void> = Promise.resolve();
-  #flushActive = false;
+  /** Lets finished batches out in number order, one at a time; the held bounds below are the window. */
+  readonly #emitter: OrderedEmitter<Finished>;
+  readonly #retrySchedule: RetrySchedule;
   #window = 4;
   /** Batches and items taken and not yet emitted; lanes wait while either is at its bound. */
   #heldBatches = 0;
@@ -81,6 +83,17 @@ export class PoolStage {
     this.#output = output;
     this.#stats = stats;
     this.#run = run;
+    this.#emitter = new OrderedEmitter(this.#release, Number.POSITIVE_INFINITY, run);
+    this.#retrySchedule = {
+      policy: spec.retry,
+      clock: run.clock,
+      signal: run.signal,
+      canRetry: (error) =>
+        !(error instanceof RequestFailed) && !(isSluiceError(error) && notRetryable.has(error.code)),
+      onRetry: () => {
+        stats.retries++;
+      },
+    };
   }
 
   async start(): Promise<void> {
@@ -96,7 +109,7 @@ export class PoolStage {
       const running: Promise<void>[] = [];
       for (let i = 0; i < lanes; i++) running.push(this.#lane(executor));
       await Promise.all(running);
-      await this.#flushing;
+      await this.#emitter.drained();
       this.#output?.close();
     } finally {
       unwatch?.();
@@ -169,11 +182,7 @@ export class PoolStage {
         return;
       }
       if (this.#run.stopped) return;
-      this.#finished.set(ordered ? seq : this.#nextSeq++, { items, first, outcome });
-      if (!this.#flushActive) {
-        this.#flushActive = true;
-        this.#flushing = this.#flush();
-      }
+      this.#emitter.put(ordered ? seq : this.#nextSeq++, { items, first, outcome });
     }
   }
 
@@ -207,7 +216,7 @@ export class PoolStage {
       if (error === undefined) continue;
       retries.push(
         this.#retry(executor, items[i], first + i, error).then((result) => {
-          if (result instanceof ItemFailure) errors[i] = result;
+          if (result instanceof RetriesExhausted) errors[i] = result;
           else {
             errors[i] = undefined;
             outcome.values[i] = result.value;
@@ -219,55 +228,55 @@ export class PoolStage {
     return outcome;
   }
 
+  /** Retries an item that failed in its batch, alone, through the one retry loop. */
   async #retry(
     executor: Executor<unknown, unknown>,
     item: unknown,
     index: number,
     error: unknown,
-  ): Promise<ItemFailure | { value: unknown }> {
-    const { retry, timeout } = this.#spec;
+  ): Promise<RetriesExhausted | { value: unknown }> {
+    const { timeout } = this.#spec;
+    const stats = this.#stats;
     const signal = this.#run.signal;
-    for (let attempt = 1; ; attempt++) {
-      if (isSluiceError(error, 'SLUICE_ERR_TIMEOUT')) this.#stats.timeouts++;
-      const fixable = !(isSluiceError(error) && notRetryable.has(error.code));
-      const delay =
-        retry === undefined || !fixable || signal.aborted ? undefined : nextDelay(retry, error, attempt);
-      if (delay === undefined) return new ItemFailure(error, attempt);
-      this.#stats.retries++;
-      retry?.onRetry?.(error, attempt, delay);
-      await sleep(this.#run.clock, delay, signal);
-      const outcome = await executor.execute({
-        items: [item],
-        first: index,
-        attempt: attempt + 1,
-        signal,
-        ...(timeout === undefined ? {} : { timeout }),
-      });
-      if (outcome.errors?.[0] === undefined) return { value: outcome.values[0] };
-      error = outcome.errors[0];
+    if (isSluiceError(error, 'SLUICE_ERR_TIMEOUT')) stats.timeouts++;
+    try {
+      const value = await retrying(
+        async (attempt) => {
+          let outcome: BatchOutcome<unknown>;
+          try {
+            outcome = await executor.execute({
+              items: [item],
+              first: index,
+              attempt,
+              signal,
+              ...(timeout === undefined ? {} : { timeout }),
+            });
+          } catch (requestError) {
+            throw new RequestFailed(requestError);
+          }
+          const failure = outcome.errors?.[0];
+          if (failure === undefined) return outcome.values[0];
+          if (isSluiceError(failure, 'SLUICE_ERR_TIMEOUT')) stats.timeouts++;
+          throw failure;
+        },
+        this.#retrySchedule,
+        { error, attempt: 1 },
+      );
+      return { value };
+    } catch (thrown) {
+      if (!(thrown instanceof RetriesExhausted)) throw thrown;
+      if (thrown.error instanceof RequestFailed) throw thrown.error.error;
+      return thrown;
     }
   }
 
-  /** Emits finished batches in number order, one at a time, waiting for room downstream. */
-  async #flush(): Promise<void> {
-    try {
-      for (;;) {
-        const batch = this.#finished.get(this.#head);
-        if (batch === undefined || this.#run.stopped) break;
-        this.#finished.delete(this.#head);
-        await this.#emit(batch);
-        this.#head++;
-        this.#heldBatches--;
-        this.#heldItems -= batch.items.length;
-        this.#wakeLanes();
-      }
-    } catch (error) {
-      this.#run.fail(error);
-    } finally {
-      // Batches that finished while an emit waited were picked up by the loop: nothing is left behind.
-      this.#flushActive = false;
-    }
-  }
+  /** The emitter's release: one batch's outcomes go out, then the lanes may take what it held. */
+  readonly #release = async (batch: Finished): Promise<void> => {
+    await this.#emit(batch);
+    this.#heldBatches--;
+    this.#heldItems -= batch.items.length;
+    this.#wakeLanes();
+  };
 
   async #emit({ items, first, outcome }: Finished): Promise<void> {
     const { values, errors } = outcome;

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FakeClock, flushMicrotasks } from '../../src/core/fake-clock.js';
-import { backoffDelay, normalizeRetry, parseRetryAfter, retry, retryAfterMs } from '../../src/core/retry.js';
+import {
+  backoffDelay,
+  normalizeRetry,
+  parseRetryAfter,
+  RetriesExhausted,
+  retry,
+  retryAfterMs,
+  retrying,
+} from '../../src/core/retry.js';
 
 test('retry() - succeeds on a later attempt and reports each retry', async () => {
   const clock = new FakeClock();
@@ -170,4 +178,60 @@ test('retry() - a thrown revoked Proxy is retried and then rethrown, not a TypeE
   await clock.runAll();
   assert.ok((await settled)[0] === proxy);
   assert.equal(calls, 2);
+});
+
+test('retrying() - picks up from an attempt that already failed, on the clock, and gives up with the attempts taken', async () => {
+  const clock = new FakeClock();
+  const attempts: number[] = [];
+  const told: string[] = [];
+  const result = retrying(
+    (attempt) => {
+      attempts.push(attempt);
+      throw new Error(`down ${attempt}`);
+    },
+    {
+      policy: normalizeRetry('retry', {
+        attempts: 3,
+        baseDelayMs: 10,
+        jitter: false,
+        onRetry: () => told.push('policy'),
+      }),
+      clock,
+      signal: undefined,
+      onRetry: (_error, attempt, delay) => told.push(`schedule ${attempt} ${delay}`),
+    },
+    { error: new Error('down 1'), attempt: 1 },
+  );
+  result.catch(() => undefined);
+  await clock.runAll();
+  const gaveUp = await result.catch((e: unknown) => e);
+  assert.ok(gaveUp instanceof RetriesExhausted);
+  assert.equal(gaveUp.attempts, 3);
+  assert.equal((gaveUp.error as Error).message, 'down 3');
+  assert.deepEqual(attempts, [2, 3], 'the failed first attempt is not made again');
+  assert.deepEqual(told, ['schedule 1 10', 'policy', 'schedule 2 20', 'policy']);
+});
+
+test('retrying() - canRetry vetoes a retry the policy would allow; no policy means one attempt', async () => {
+  const clock = new FakeClock();
+  const fatal = new Error('fatal');
+  let calls = 0;
+  const vetoed = await retrying(
+    () => {
+      calls++;
+      throw fatal;
+    },
+    { policy: normalizeRetry('retry', 5), clock, signal: undefined, canRetry: (e) => e !== fatal },
+  ).catch((e: unknown) => e);
+  assert.equal(calls, 1);
+  assert.ok(vetoed instanceof RetriesExhausted && vetoed.error === fatal && vetoed.attempts === 1);
+  const once = await retrying(
+    () => {
+      calls++;
+      throw fatal;
+    },
+    { policy: undefined, clock, signal: undefined },
+  ).catch((e: unknown) => e);
+  assert.equal(calls, 2);
+  assert.ok(once instanceof RetriesExhausted && once.attempts === 1);
 });
