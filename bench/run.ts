@@ -29,7 +29,10 @@ const wanted = (group: string): boolean => groups.length === 0 || groups.include
 
 function scenario(file: string, ...scenarioArgs: string[]): Result {
   const path = fileURLToPath(new URL(`./scenarios/${file}`, import.meta.url));
-  const out = execFileSync(process.execPath, ['--import', 'tsx', path, ...scenarioArgs], {
+  // The scenario resolves `sluice` as this process does: to the sources under `npm run bench`
+  // (--conditions=sluice-source), not to a dist/ built at install and stale since.
+  const conditions = process.execArgv.filter((arg) => arg.startsWith('--conditions'));
+  const out = execFileSync(process.execPath, [...conditions, '--import', 'tsx', path, ...scenarioArgs], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 1 << 20,
@@ -84,7 +87,11 @@ function fmt(n: number): string {
   return n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : n.toFixed(1);
 }
 
-/** A table of throughput with each contender's ratio to p-map and its share of the bare loop. */
+/**
+ * A table of throughput with each contender's ratio to p-map and its share of the bare loop, by
+ * wall time and by CPU time (items per CPU-second: steadier on a shared machine, where another
+ * process's load stretches wall time but not a contender's own CPU).
+ */
 function ratioTable(
   results: Map<string, Result>,
   pmapName: string,
@@ -93,14 +100,17 @@ function ratioTable(
 ): string[] {
   const pmap = results.get(pmapName) as Result;
   const bare = results.get(bareName) as Result;
+  const perCpu = (r: Result): number => r.items / (r.cpuSeconds as number);
   const rows = [
-    `| contender | items/s | vs p-map | ${bareLabel} | peak RSS |`,
-    '| --- | ---: | ---: | ---: | ---: |',
+    `| contender | items/s | vs p-map | ${bareLabel} | items/CPU-s | vs p-map, CPU | ${bareLabel}, CPU | peak RSS |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const [name, r] of results) {
     rows.push(
       `| ${name} | ${fmt(r.itemsPerSecond)} | ${(r.itemsPerSecond / pmap.itemsPerSecond).toFixed(2)}x | ${(
         (100 * r.itemsPerSecond) / bare.itemsPerSecond
+      ).toFixed(0)}% | ${fmt(perCpu(r))} | ${(perCpu(r) / perCpu(pmap)).toFixed(2)}x | ${(
+        (100 * perCpu(r)) / perCpu(bare)
       ).toFixed(0)}% | ${r.peakRssMb.toFixed(0)} MB |`,
     );
   }
