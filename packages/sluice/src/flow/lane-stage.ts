@@ -341,8 +341,12 @@ export class LaneStage {
 
   async #emitWhenWritable(value: unknown): Promise<void> {
     const output = this.#output as Outlet<unknown>;
-    do await output.writable();
-    while (!output.tryPush(value));
+    do {
+      await output.writable();
+      // The run can fail between the wake-up and this turn (the item the consumer just took may
+      // be the one that failed it): a failed output throws on push. The result is cancelled.
+      if (this.#run.stopped) return;
+    } while (!output.tryPush(value));
     this.#stats.emitted++;
     this.#stats.outputs++;
   }

@@ -17,10 +17,12 @@ export async function settleFailure(
   index: number,
   thrown: unknown,
 ): Promise<void> {
+  // Read before anything looks at it: even `instanceof` throws on a revoked Proxy.
+  const failure = readableThrown(thrown);
   const { error, attempts } =
-    thrown instanceof RetriesExhausted
-      ? { error: readableThrown(thrown.error), attempts: thrown.attempts }
-      : { error: readableThrown(thrown), attempts: 1 };
+    failure instanceof RetriesExhausted
+      ? { error: readableThrown(failure.error), attempts: failure.attempts }
+      : { error: failure, attempts: 1 };
   const { name, onError } = spec;
   if (onError === 'skip') {
     stats.skipped++;
