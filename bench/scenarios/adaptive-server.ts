@@ -3,11 +3,11 @@
  * client. Each request waits `delayMs`, then burns `burnUs` of CPU before answering, so past some
  * concurrency the server's CPU, not the wait, sets the pace, and throughput stops growing while
  * latency climbs. With `hidden` > 0 it answers 429 at once to any request above that many in
- * flight, without announcing the limit. With HELD_OBJECTS=n in the environment each request
+ * flight, without announcing the limit, and with `retryAfterS` > 0 says `Retry-After: retryAfterS` on it. With HELD_OBJECTS=n in the environment each request
  * holds n small objects until it answers, as a handler holds the rows it works on: past some
  * concurrency the collector's work grows with what is in flight, and throughput falls instead of
  * levelling off. Prints its port on the first line of stdout.
- *   node --import tsx bench/scenarios/adaptive-server.ts <delayMs> <burnUs> [hidden]
+ *   node --import tsx bench/scenarios/adaptive-server.ts <delayMs> <burnUs> [hidden] [retryAfterS]
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 const delayMs = Number(process.argv[2] ?? 20);
 const burnUs = Number(process.argv[3] ?? 0);
 const hidden = Number(process.argv[4] ?? 0);
+const retryAfterS = Number(process.argv[5] ?? 0);
 const heldObjects = Number(process.env.HELD_OBJECTS ?? 0);
 let inFlight = 0;
 
@@ -27,7 +28,7 @@ function burn(us: number): void {
 
 const server = createServer((_req, res) => {
   if (hidden > 0 && inFlight >= hidden) {
-    res.writeHead(429).end();
+    res.writeHead(429, retryAfterS > 0 ? { 'retry-after': String(retryAfterS) } : {}).end();
     return;
   }
   inFlight++;

@@ -9,6 +9,14 @@
  *   node --import tsx bench/scenarios/adaptive.ts hidden [seconds] [hiddenLimit]
  *     The server answers 429 above a concurrency it does not announce; reports where the limit
  *     settled and the share of requests rejected after the first 3 seconds.
+ *   node --import tsx bench/scenarios/adaptive.ts capacity [items] [levels, comma-separated]
+ *     A service answering in 200 ms that holds thousands in flight: a job of `items` GETs at each
+ *     fixed level, then at 'adaptive' from a cold start, each on fresh connections; time to finish
+ *     is what counts.
+ *   node --import tsx bench/scenarios/adaptive.ts retry-after [items] [hiddenLimit]
+ *     A 50 ms service that answers 429 with `Retry-After: 1` above `hiddenLimit` in flight,
+ *     unannounced, retries on: a job of `items` GETs at fixed `hiddenLimit`, then at 'adaptive';
+ *     the share of requests rejected over the whole job and over its second half (settled).
  */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
@@ -29,18 +37,102 @@ async function startServer(...args: number[]): Promise<{ origin: string; stop: (
   return { origin: `http://127.0.0.1:${Number(chunk.toString().trim())}`, stop: () => server.disconnect() };
 }
 
-const dispatcher = new Agent({ connections: null, keepAliveTimeout: 60_000 });
+let dispatcher = new Agent({ connections: null, keepAliveTimeout: 60_000 });
 
 class HttpError extends Error {
-  constructor(readonly statusCode: number) {
+  constructor(
+    readonly statusCode: number,
+    readonly headers: Record<string, string | string[] | undefined>,
+  ) {
     super(`HTTP ${statusCode}`);
   }
 }
 
 async function get(origin: string, i: number): Promise<void> {
-  const { statusCode, body } = await request(`${origin}/${i}`, { dispatcher });
+  const { statusCode, headers, body } = await request(`${origin}/${i}`, { dispatcher });
   await body.dump();
-  if (statusCode !== 200) throw new HttpError(statusCode);
+  if (statusCode !== 200) throw new HttpError(statusCode, headers);
+}
+
+interface JobResult {
+  contender: string;
+  items: number;
+  seconds: number;
+  itemsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  rejected: number;
+  rejectedSecondHalf: number;
+  requestsSecondHalf: number;
+  limit?: unknown;
+}
+
+/**
+ * One job of `items` GETs through a flow stage at `concurrency`, on fresh connections (a contender
+ * run after another must not inherit its sockets), timed from first call to last answer.
+ */
+async function job(
+  origin: string,
+  items: number,
+  concurrency: number | 'adaptive',
+  retries: boolean,
+): Promise<JobResult> {
+  await dispatcher.close();
+  dispatcher = new Agent({ connections: null, keepAliveTimeout: 60_000 });
+  const latencies: number[] = [];
+  let requests = 0;
+  let rejected = 0;
+  let requestsSecondHalf = 0;
+  let rejectedSecondHalf = 0;
+  const started = performance.now();
+  const report = await flow(
+    (function* () {
+      for (let i = 0; i < items; i++) yield i;
+    })(),
+  )
+    .map(
+      async (i: number) => {
+        const secondHalf = i >= items / 2;
+        requests++;
+        if (secondHalf) requestsSecondHalf++;
+        const t = performance.now();
+        try {
+          await get(origin, i);
+          latencies.push(performance.now() - t);
+        } catch (error) {
+          if ((error as HttpError).statusCode === 429) {
+            rejected++;
+            if (secondHalf) rejectedSecondHalf++;
+          }
+          throw error;
+        }
+      },
+      {
+        concurrency,
+        ...(retries ? { retry: { attempts: 1_000, baseDelayMs: 10, maxDelayMs: 200 } } : {}),
+      },
+    )
+    .run();
+  const seconds = (performance.now() - started) / 1000;
+  const stage = report.stages[0];
+  if (stage?.emitted !== items) throw new Error(`${concurrency}: ${stage?.emitted} of ${items} completed`);
+  latencies.sort((a, b) => a - b);
+  const rank = (q: number): number =>
+    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  return {
+    contender: String(concurrency),
+    items,
+    seconds,
+    itemsPerSecond: items / seconds,
+    p50Ms: rank(0.5),
+    p99Ms: rank(0.99),
+    requests,
+    rejected,
+    requestsSecondHalf,
+    rejectedSecondHalf,
+    ...(concurrency === 'adaptive' ? { limit: stage?.limit } : {}),
+  };
 }
 
 if (mode === 'latency') {
@@ -82,6 +174,26 @@ if (mode === 'latency') {
       knee: result.knee,
       best: result.best,
       levels: [...result.levels, adaptive],
+    }),
+  );
+} else if (mode === 'capacity' || mode === 'retry-after') {
+  const capacity = mode === 'capacity';
+  const items = Number(secondsArg ?? 20_000);
+  const hidden = Number(hiddenArg ?? 300);
+  const levels = capacity ? (hiddenArg ?? '800,1600,3200,6400').split(',').map(Number) : [hidden];
+  const { origin, stop } = capacity ? await startServer(200, 0) : await startServer(50, 0, hidden, 1);
+  const results: JobResult[] = [];
+  for (const level of levels) results.push(await job(origin, items, level, !capacity));
+  const adaptive = await job(origin, items, 'adaptive', !capacity);
+  stop();
+  const best = results.reduce((a, b) => (b.itemsPerSecond > a.itemsPerSecond ? b : a));
+  console.log(
+    JSON.stringify({
+      ...adaptive,
+      peakRssMb: process.resourceUsage().maxRSS / 1024,
+      best: best.contender,
+      ratio: adaptive.itemsPerSecond / best.itemsPerSecond,
+      levels: [...results, adaptive],
     }),
   );
 } else if (mode === 'hidden') {

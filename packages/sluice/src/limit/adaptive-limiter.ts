@@ -43,6 +43,8 @@ export class KeySlot {
   readonly waiters: WaiterQueue;
   /** New calls wait until the clock reaches this (a Retry-After); -Infinity when not paused. */
   pausedUntil = Number.NEGATIVE_INFINITY;
+  /** Whether a call on the key has succeeded since the limit was last cut (or ever, before the first). */
+  succeededSinceCut = false;
   /** Set only while callers wait out a pause, to wake them when it ends. */
   timer: TimerHandle | undefined;
   readonly wake: () => void;
@@ -111,12 +113,23 @@ export class AdaptiveLimiter {
    */
   release(slot: KeySlot, started: number, failed: boolean, error?: unknown): void {
     const now = this.#clock.now();
-    if (!failed) slot.limit.success(now, now - started, slot.inflight);
-    else if (this.#settings.isOverload(error)) {
+    if (!failed) {
+      slot.limit.success(now, now - started, slot.inflight);
+      slot.succeededSinceCut = true;
+    } else if (this.#settings.isOverload(error)) {
       this.#drops++;
-      slot.limit.drop(now, started);
+      // A Retry-After holds every call on the key only when the key is refused outright: nothing
+      // has succeeded since the last cut (a spent quota, a service shedding all load). A service
+      // that rejects only the calls above its capacity keeps answering the rest: the cut answers
+      // it, and only the rejected call waits (its retry honours the Retry-After).
+      const newEpisode = slot.limit.isNewEpisode(started);
+      const refused = newEpisode && !slot.succeededSinceCut;
+      slot.limit.drop(now, started, slot.inflight);
+      if (newEpisode) slot.succeededSinceCut = false;
       const pause = retryAfterMs(error);
-      if (pause !== undefined && pause > 0) slot.pausedUntil = Math.max(slot.pausedUntil, now + pause);
+      if (refused && pause !== undefined && pause > 0) {
+        slot.pausedUntil = Math.max(slot.pausedUntil, now + pause);
+      }
     }
     slot.inflight--;
     this.#inflight--;

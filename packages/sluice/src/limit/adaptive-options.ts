@@ -3,6 +3,7 @@
  */
 import { InvalidArgValueError } from '../core/errors.js';
 import { checkFunction, checkInteger, checkNumber, checkOptions, invalidType } from '../core/validate.js';
+import type { Objective } from './gradient-limit.js';
 import { isOverload } from './overload.js';
 
 /**
@@ -14,6 +15,16 @@ import { isOverload } from './overload.js';
 export interface AdaptiveConcurrency<T = unknown> {
   readonly adaptive: true;
   /**
+   * What the limit is for. `'throughput'` finishes a batch job soonest: the limit grows while
+   * more calls in flight still buy more calls a second, however long each waits, and steps back
+   * when they buy nothing. `'latency'` is for a backend shared with others: the limit grows only
+   * while latency stays within `tolerance` of the lowest seen, unless throughput still clearly
+   * grows with it. Both back off on overload errors.
+   * @default 'throughput'
+   * @example concurrency: adaptive({ objective: 'latency', tolerance: 2 })
+   */
+  readonly objective?: Objective;
+  /**
    * The lowest the limit goes, however bad things get.
    * @default 1
    */
@@ -21,7 +32,7 @@ export interface AdaptiveConcurrency<T = unknown> {
   /**
    * The highest the limit goes. The stage runs this many lanes, so it also bounds the items the
    * stage holds. Whatever is set, the limits of a process together stay below its open-file limit.
-   * @default 1000
+   * @default 10000
    */
   readonly max?: number;
   /**
@@ -35,8 +46,8 @@ export interface AdaptiveConcurrency<T = unknown> {
    */
   readonly key?: (item: T) => unknown;
   /**
-   * How far the mean latency of a window may rise above the lowest seen before the limit shrinks:
-   * 1.5 accepts 50% more latency as the price of more throughput.
+   * With `objective: 'latency'`: how far the mean latency of a window may rise above the lowest
+   * seen before the limit shrinks: 1.5 accepts 50% more latency as the price of more throughput.
    * @default 1.5
    */
   readonly tolerance?: number;
@@ -67,6 +78,7 @@ export function adaptive<T = unknown>(options: AdaptiveOptions<T> = {}): Adaptiv
 }
 
 export interface NormalizedAdaptive {
+  readonly objective: Objective;
   readonly min: number;
   readonly max: number;
   readonly initial: number;
@@ -78,6 +90,7 @@ export interface NormalizedAdaptive {
 
 const adaptiveKeys = [
   'adaptive',
+  'objective',
   'min',
   'max',
   'initial',
@@ -86,6 +99,9 @@ const adaptiveKeys = [
   'backoff',
   'isOverload',
 ] as const;
+
+/** The default `max`: a service answering in 200 ms that takes 3,200 at once is common enough. */
+const DEFAULT_MAX = 10_000;
 
 /** The largest `max` accepted: the stage runs one lane per unit of it. */
 const MAX_LANES = 100_000;
@@ -98,7 +114,7 @@ export function normalizeAdaptive(name: string, value: 'adaptive' | AdaptiveConc
     throw invalidType(`${name}.adaptive`, 'true', o.adaptive);
   }
   const min = checkInteger(`${name}.min`, o.min ?? 1, { min: 1 });
-  const max = checkInteger(`${name}.max`, o.max ?? Math.max(min, 1000), { min });
+  const max = checkInteger(`${name}.max`, o.max ?? Math.max(min, DEFAULT_MAX), { min });
   if (max > MAX_LANES) {
     throw new InvalidArgValueError(
       `The "${name}.max" option must be an integer <= ${MAX_LANES}. Received ${max}`,
@@ -116,7 +132,14 @@ export function normalizeAdaptive(name: string, value: 'adaptive' | AdaptiveConc
       `The "${name}.backoff" option must be a number > 0 and < 1. Received ${backoff}`,
     );
   }
+  const objective = o.objective ?? 'throughput';
+  if (objective !== 'throughput' && objective !== 'latency') {
+    throw new InvalidArgValueError(
+      `The "${name}.objective" option must be 'throughput' or 'latency'. Received ${String(objective)}`,
+    );
+  }
   return {
+    objective,
     min,
     max,
     initial,

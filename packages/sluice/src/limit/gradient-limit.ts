@@ -17,7 +17,14 @@
  * It reads no clock and sets no timer: callers pass `now`, so it can be driven by any Clock.
  */
 
+/**
+ * What the limit is for: `'throughput'` finishes a batch job soonest, `'latency'` keeps a shared
+ * backend's queue short.
+ */
+export type Objective = 'throughput' | 'latency';
+
 export interface GradientSettings {
+  readonly objective: Objective;
   readonly min: number;
   readonly max: number;
   readonly initial: number;
@@ -33,6 +40,8 @@ const MIN_WINDOW_SAMPLES = 8;
 const HISTORY_WINDOWS = 16;
 /** The spread of log(limit) over those windows needed to read a slope: about +-10%. */
 const MIN_SPREAD = 0.1 ** 2;
+/** The same for 'throughput', whose probes spread the limit on purpose: +-5% will do. */
+const PROBED_SPREAD = 0.05 ** 2;
 /**
  * Below this slope of log(RTT) on log(limit), more calls still buy throughput (doubling the limit
  * gives at least 2^0.1, about 7%, more), so the limit grows past the latency tolerance.
@@ -54,12 +63,40 @@ const PAST_LOSS = 1.1;
  * trip; holding keeps those to a small share of all calls.
  */
 const HOLD_WINDOWS = 32;
+/**
+ * Startup ('throughput'): each success adds this to the limit, so the limit doubles per round trip
+ * as TCP's slow start does, smoothly: a service that rejects above a hidden concurrency sees the
+ * limit pass it by a few calls, not by a whole doubling.
+ */
+const STARTUP_GAIN = 1;
+/** Startup ends when throughput fails this many windows running to beat its best by 25% (BBR's full pipe). */
+const STARTUP_STALLS = 2;
+const STARTUP_GROWTH = 1.25;
+/**
+ * Steady state ('throughput'): the limit is probed a quarter up for a window, then a fifth down
+ * for one, then held for the rest of the cycle (BBR's ProbeBW gains). The two probes keep the
+ * limits of recent windows spread, so how throughput follows the limit can always be read, and the
+ * window below the base drains what queue the base built, so the lowest RTT is measured afresh.
+ */
+const PROBE_GAINS = [1.25, 0.8, 1, 1, 1, 1] as const;
+/** Where throughput still grows with the limit, the base grows this share of itself a window. */
+const THROUGHPUT_GROWTH = 0.125;
+/** Past this slope of log(RTT) on log(limit), throughput falls as the limit rises: step back. */
+const FALLING_ELASTICITY = 1.05;
+/** Between PAYING_ELASTICITY and FALLING_ELASTICITY (flat), the base drifts down this much a window. */
+const FLAT_DRIFT = 0.97;
 
 export class GradientLimit {
   readonly #settings: GradientSettings;
   /** Kept fractional so additive growth on small limits is not lost to rounding; read as an integer. */
   #limit: number;
   #slowStart = true;
+  /** 'throughput': the best throughput (calls in flight / mean RTT) seen during startup, and where. */
+  #startupBest: { rate: number; limit: number } | undefined;
+  #stalls = 0;
+  /** 'throughput', after startup: the limit the probes move around, and where in their cycle. */
+  #base = 0;
+  #phase = 0;
   /** Slow start's last window within the tolerance: where the slope is first read from. */
   #lastCalm: { x: number; y: number } | undefined;
   /** The limit when the last drop happened: growth is careful near it. */
@@ -70,8 +107,11 @@ export class GradientLimit {
   #lastCut = Number.NEGATIVE_INFINITY;
   /** When the current window began: the last change of the limit, or the first call. */
   #windowStart: number | undefined;
+  /** The limit when the current window began. */
+  #windowLimit: number;
   #samples = 0;
   #rttSum = 0;
+  #inflightSum = 0;
   #maxInflight = 0;
   /** Lowest window mean per time bucket, newest last; the baseline is their minimum. */
   readonly #buckets: { start: number; min: number }[] = [];
@@ -86,6 +126,7 @@ export class GradientLimit {
   constructor(settings: GradientSettings, baselineMs = 30_000) {
     this.#settings = settings;
     this.#limit = settings.initial;
+    this.#windowLimit = settings.initial;
     this.#bucketMs = baselineMs / BASELINE_BUCKETS;
     this.peak = settings.initial;
     this.lowest = settings.initial;
@@ -111,11 +152,17 @@ export class GradientLimit {
    */
   success(now: number, rtt: number, inflight: number): void {
     const started = now - rtt;
+    // Startup for throughput grows with every success, not once a window: a window's wait is a
+    // round trip, which on a slow service is a long time to run below what it can take.
+    if (this.#settings.objective === 'throughput' && this.#slowStart && inflight * 2 >= this.#limit) {
+      this.#set(this.#limit + STARTUP_GAIN);
+    }
     if (this.#windowStart === undefined) this.#windowStart = started;
     // A call admitted before the limit last changed tells about the old limit, not this one.
     else if (started < this.#windowStart) return;
     this.#samples++;
     this.#rttSum += rtt;
+    this.#inflightSum += inflight;
     if (inflight > this.#maxInflight) this.#maxInflight = inflight;
     // A window spans about one round trip: the limit moves once per RTT, as TCP's window does.
     const span = this.baseline ?? this.#rttSum / this.#samples;
@@ -130,23 +177,41 @@ export class GradientLimit {
    * A call signalled overload.
    * @param started when the call started: a call started before the last cut reports the
    *   congestion that cut was for.
+   * @param inflight calls in flight when it started, itself included
    */
-  drop(now: number, started: number): void {
+  drop(now: number, started: number, inflight: number = this.#limit): void {
     if (started <= this.#lastCut) return;
     this.#lastCut = now;
+    // Where the service said no: the calls in flight then, which may be below a limit not yet
+    // filled. In startup, the limit a window ago: calls admitted since then may not have heard
+    // back yet, and every one above the service's capacity is rejected too.
+    const lastGood = this.#slowStart ? this.#windowLimit : this.#limit;
     this.#slowStart = false;
-    this.#lossMark = this.#limit;
+    this.#lossMark = Math.min(lastGood, inflight);
     this.#held = 0;
-    this.#set(this.#limit * this.#settings.backoff);
+    this.#set(this.#lossMark * this.#settings.backoff);
+    // The probes resume from the cut, or from below it, after a window held there.
+    this.#base = this.#base === 0 ? this.#limit : Math.min(this.#base, this.#limit);
+    this.#phase = 1;
     this.#resetWindow(now);
+  }
+
+  /** Whether a drop now would be a new episode, not the echo of the last cut. */
+  isNewEpisode(started: number): boolean {
+    return started > this.#lastCut;
   }
 
   #closeWindow(now: number): void {
     const mean = this.#rttSum / this.#samples;
+    const meanInflight = this.#inflightSum / this.#samples;
     const appLimited = this.#maxInflight * 2 < this.#limit;
     this.#resetWindow(now);
     this.lastRtt = mean;
     this.#remember(now, mean);
+    if (this.#settings.objective === 'throughput') {
+      if (!appLimited && mean > 0) this.#forThroughput(meanInflight, mean);
+      return;
+    }
     const baseline = this.baseline as number;
     const { tolerance } = this.#settings;
     // Only windows past the tolerance say anything about whether a queue pays for itself (and,
@@ -192,12 +257,67 @@ export class GradientLimit {
   }
 
   /**
+   * The 'throughput' rule, once a window. By Little's law the window's throughput is the calls it
+   * held in flight over their mean RTT. Startup doubles the limit per round trip until that stops
+   * growing by a quarter, then goes back to where it was best. After it, the probes move the limit
+   * around a base, and the slope of latency on the limit over the last windows moves the base:
+   * up while throughput still grows with it, down when it falls, a slow drift down when it is flat
+   * (more in flight would only wait).
+   */
+  #forThroughput(inflight: number, mean: number): void {
+    this.#history.push({ x: Math.log(inflight), y: Math.log(mean) });
+    if (this.#history.length > HISTORY_WINDOWS) this.#history.shift();
+    if (this.#slowStart) {
+      const rate = inflight / mean;
+      const best = this.#startupBest;
+      if (best === undefined || rate >= STARTUP_GROWTH * best.rate) {
+        this.#startupBest = { rate, limit: inflight };
+        this.#stalls = 0;
+        return;
+      }
+      if (rate > best.rate) this.#startupBest = { rate, limit: inflight };
+      if (++this.#stalls < STARTUP_STALLS) return;
+      this.#slowStart = false;
+      this.#base = Math.max(this.#settings.min, (this.#startupBest as { limit: number }).limit);
+      this.#phase = 0;
+      this.#history.length = 0;
+      this.#set(this.#base);
+      return;
+    }
+    const elasticity = this.#elasticity(PROBED_SPREAD);
+    let base = this.#base;
+    if (elasticity !== undefined) {
+      if (elasticity < PAYING_ELASTICITY) base *= 1 + THROUGHPUT_GROWTH;
+      else if (elasticity > FALLING_ELASTICITY) base *= MIN_GRADIENT + (1 - MIN_GRADIENT) * SHRINK_SMOOTHING;
+      else base *= FLAT_DRIFT;
+    }
+    // Near the limit where loss happened, the base creeps and holds, as in the latency rule.
+    const mark = this.#lossMark;
+    if (mark !== undefined && base > this.#base) {
+      if (this.#base >= NEAR_LOSS * mark) base = this.#base + 1;
+      if (Math.floor(base) >= Math.floor(mark) && this.#held++ < HOLD_WINDOWS) {
+        base = Math.max(this.#base, Math.floor(mark) - 1);
+      }
+      if (base > PAST_LOSS * mark) this.#lossMark = undefined;
+    }
+    const { min, max } = this.#settings;
+    this.#base = Math.min(max, Math.max(min, base));
+    this.#phase = (this.#phase + 1) % PROBE_GAINS.length;
+    let probe = this.#base * (PROBE_GAINS[this.#phase] as number);
+    // A probe does not knock on a door that answered 429 until the hold is over.
+    if (this.#lossMark !== undefined && this.#held <= HOLD_WINDOWS) {
+      probe = Math.min(probe, Math.max(this.#base, Math.floor(this.#lossMark) - 1));
+    }
+    this.#set(probe);
+  }
+
+  /**
    * How latency grows with the limit over the last windows: the slope of log(RTT) against
    * log(limit). By Little's law throughput is limit / RTT, so a slope of 1 means more calls only
    * wait longer, and 0.5 means doubling the limit still gives 41% more throughput. Undefined
    * while the limit has not moved enough to tell.
    */
-  #elasticity(): number | undefined {
+  #elasticity(minSpread = MIN_SPREAD): number | undefined {
     const points = this.#history;
     const n = points.length;
     if (n < 3) return undefined;
@@ -215,7 +335,7 @@ export class GradientLimit {
       sxx += (p.x - mx) ** 2;
       sxy += (p.x - mx) * (p.y - my);
     }
-    if (sxx / n < MIN_SPREAD) return undefined;
+    if (sxx / n < minSpread) return undefined;
     return sxy / sxx;
   }
 
@@ -232,8 +352,10 @@ export class GradientLimit {
 
   #resetWindow(now: number): void {
     this.#windowStart = now;
+    this.#windowLimit = this.#limit;
     this.#samples = 0;
     this.#rttSum = 0;
+    this.#inflightSum = 0;
     this.#maxInflight = 0;
   }
 
