@@ -70,7 +70,7 @@ const HOLD_WINDOWS = 32;
  */
 const STARTUP_GAIN = 1;
 /** Startup ends when throughput fails this many windows running to beat its best by 25% (BBR's full pipe). */
-const STARTUP_STALLS = 2;
+const STARTUP_STALLS = 1;
 const STARTUP_GROWTH = 1.25;
 /**
  * Steady state ('throughput'): the limit is probed a quarter up for a window, then a fifth down
@@ -154,8 +154,10 @@ export class GradientLimit {
     const started = now - rtt;
     // Startup for throughput grows with every success, not once a window: a window's wait is a
     // round trip, which on a slow service is a long time to run below what it can take.
+    // At most twice the window's limit, though: the window must close, and its throughput be
+    // judged, before the limit doubles again.
     if (this.#settings.objective === 'throughput' && this.#slowStart && inflight * 2 >= this.#limit) {
-      this.#set(this.#limit + STARTUP_GAIN);
+      this.#set(Math.min(this.#limit + STARTUP_GAIN, 2 * this.#windowLimit));
     }
     if (this.#windowStart === undefined) this.#windowStart = started;
     // A call admitted before the limit last changed tells about the old limit, not this one.
@@ -291,10 +293,11 @@ export class GradientLimit {
       else if (elasticity > FALLING_ELASTICITY) base *= MIN_GRADIENT + (1 - MIN_GRADIENT) * SHRINK_SMOOTHING;
       else base *= FLAT_DRIFT;
     }
-    // Near the limit where loss happened, the base creeps and holds, as in the latency rule.
+    // Below the limit where loss happened, the base closes half the gap a window (a cut costs a
+    // few round trips, not a crawl back at +1), then holds just below it, as in the latency rule.
     const mark = this.#lossMark;
     if (mark !== undefined && base > this.#base) {
-      if (this.#base >= NEAR_LOSS * mark) base = this.#base + 1;
+      if (this.#base >= NEAR_LOSS * mark) base = this.#base + Math.max(1, (mark - 1 - this.#base) / 2);
       if (Math.floor(base) >= Math.floor(mark) && this.#held++ < HOLD_WINDOWS) {
         base = Math.max(this.#base, Math.floor(mark) - 1);
       }
