@@ -4,7 +4,7 @@
  * medians and ratios (absolute figures mean little on a shared machine; ratios travel).
  *
  *   npm run bench                    # everything
- *   npm run bench -- noop            # one group: noop | terminals | short | memory | http | cpu-small | cpu-large | combined | adaptive | adaptive-hidden | metrics-cost
+ *   npm run bench -- noop            # one group: noop | terminals | short | memory | http | cpu-small | cpu-large | combined | adaptive | adaptive-hidden | adaptive-capacity | adaptive-retry-after | metrics-cost
  *   npm run bench -- noop --rounds 5
  */
 import { execFileSync } from 'node:child_process';
@@ -343,7 +343,7 @@ if (wanted('adaptive-hidden')) {
     rejectedAfterWarmup: number;
     rejectedShare: number;
     retries: number;
-    limit: { final: number; peak: number };
+    limit: { total: { final: number }; perKey: { peak: number } };
   };
   lines.push(
     '### Adaptive concurrency against a server that answers 429 above 150 in flight, unannounced',
@@ -352,8 +352,67 @@ if (wanted('adaptive-hidden')) {
     '',
     '| requests/s | every item completed | final limit | peak limit | retries | rejected after the first 3 s |',
     '| ---: | --- | ---: | ---: | ---: | ---: |',
-    `| ${fmt(r.itemsPerSecond)} | ${r.completed ? 'yes' : 'NO'} | ${r.limit.final} | ${r.limit.peak} | ${r.retries} | ${r.rejectedAfterWarmup} of ${r.requestsAfterWarmup} (${(100 * r.rejectedShare).toFixed(3)}%) |`,
+    `| ${fmt(r.itemsPerSecond)} | ${r.completed ? 'yes' : 'NO'} | ${r.limit.total.final} | ${r.limit.perKey.peak} | ${r.retries} | ${r.rejectedAfterWarmup} of ${r.requestsAfterWarmup} (${(100 * r.rejectedShare).toFixed(3)}%) |`,
     '',
+  );
+}
+
+interface AdaptiveJob {
+  ratio: number;
+  best: string;
+  levels: {
+    contender: string;
+    itemsPerSecond: number;
+    p50Ms: number;
+    p99Ms: number;
+    requests: number;
+    rejected: number;
+    requestsSecondHalf: number;
+    rejectedSecondHalf: number;
+    limit?: { total: { final: number }; perKey: { peak: number } };
+  }[];
+}
+
+/** A job's table: each fixed level and 'adaptive' side by side, from one run of the scenario. */
+function adaptiveJobTable(title: string, command: string, r: AdaptiveJob): void {
+  const share = (n: number, of: number): string => `${n} of ${of} (${((100 * n) / of).toFixed(2)}%)`;
+  lines.push(
+    title,
+    '',
+    command,
+    '',
+    '| concurrency | requests/s | p50 | p99 | rejected, whole job | rejected, second half |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+  );
+  for (const l of r.levels) {
+    const name =
+      l.limit === undefined
+        ? l.contender
+        : `adaptive (peak ${l.limit.perKey.peak}, ended at ${l.limit.total.final})`;
+    lines.push(
+      `| ${name} | ${fmt(l.itemsPerSecond)} | ${l.p50Ms.toFixed(0)} ms | ${l.p99Ms.toFixed(0)} ms | ${share(l.rejected, l.requests)} | ${share(l.rejectedSecondHalf, l.requestsSecondHalf)} |`,
+    );
+  }
+  lines.push('', `Adaptive: ${(100 * r.ratio).toFixed(0)}% of the best fixed level (${r.best}).`, '');
+}
+
+if (wanted('adaptive-capacity')) {
+  for (const items of ['20000', '80000']) {
+    const r = scenario('adaptive.ts', 'capacity', items, '1600,3200') as unknown as AdaptiveJob;
+    adaptiveJobTable(
+      `### Adaptive concurrency against a 200 ms service that holds thousands: a job of ${items} GETs`,
+      `\`npm run bench -- adaptive-capacity\` (\`adaptive.ts capacity ${items} 1600,3200\`)`,
+      r,
+    );
+  }
+}
+
+if (wanted('adaptive-retry-after')) {
+  const r = scenario('adaptive.ts', 'retry-after', '20000', '300') as unknown as AdaptiveJob;
+  adaptiveJobTable(
+    '### Adaptive concurrency against a 50 ms service that answers 429 with `Retry-After: 1` above 300 in flight, unannounced, retries on: 20,000 GETs',
+    '`npm run bench -- adaptive-retry-after` (`adaptive.ts retry-after 20000 300`)',
+    r,
   );
 }
 

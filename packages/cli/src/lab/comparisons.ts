@@ -23,7 +23,7 @@ export interface ComparisonReport {
   workloads: {
     workload: WorkloadName;
     title: string;
-    results: { approach: string; label: string; seconds: number; speedup: number }[];
+    results: { approach: string; label: string; seconds: number; speedup: number; note?: string }[];
     chart: string;
   }[];
 }
@@ -60,19 +60,27 @@ export async function runComparisons(options: ComparisonOptions): Promise<Compar
 }
 
 function strip(result: WorkloadResult): ComparisonReport['workloads'][number]['results'] {
-  return result.results.map(({ approach, label, seconds, speedup }) => ({
+  return result.results.map(({ approach, label, seconds, speedup, note }) => ({
     approach,
     label,
     seconds,
     speedup,
+    ...(note === undefined ? {} : { note }),
   }));
 }
 
 function tableOf(result: WorkloadResult): string {
+  // A note column only when a row has something to say.
+  const noted = result.results.some((r) => r.note !== undefined);
   return formatTable(
-    ['approach', 'time', 'speed-up'],
-    result.results.map((r) => [r.label, formatSeconds(r.seconds), formatSpeedup(r.speedup)]),
-    ['left', 'right', 'right'],
+    ['approach', 'time', 'speed-up', ...(noted ? ['note'] : [])],
+    result.results.map((r) => [
+      r.label,
+      formatSeconds(r.seconds),
+      formatSpeedup(r.speedup),
+      ...(noted ? [r.note ?? ''] : []),
+    ]),
+    ['left', 'right', 'right', 'left'],
   );
 }
 

@@ -16,6 +16,8 @@ export interface Approach<R> {
   run(): Promise<R>;
   /** Untimed: close what prepare opened. */
   finish?(): Promise<void>;
+  /** After the run: what the table should say beside its time (a stage that blocked the loop, say). */
+  note?(): string | undefined;
 }
 
 export interface Measured<R> {
@@ -24,6 +26,8 @@ export interface Measured<R> {
   seconds: number;
   /** Baseline seconds over these seconds. */
   speedup: number;
+  /** What the run showed beside its time, in the table's words. */
+  note?: string;
   result: R;
 }
 
@@ -51,11 +55,13 @@ export async function measure<R>(
         `${approach.label} gave ${describe(result)} where ${baseline.label} gave ${describe(baseline.result)}`,
       );
     }
+    const note = approach.note?.();
     measured.push({
       approach: approach.approach,
       label: approach.label,
       seconds,
       speedup: (baseline?.seconds ?? seconds) / seconds,
+      ...(note === undefined ? {} : { note }),
       result,
     });
   }

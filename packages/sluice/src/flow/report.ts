@@ -56,7 +56,7 @@ export class StageStats implements ObservedStage {
 
   /** Lanes or workers it could keep busy: for an adaptive stage, where its limit settled. */
   get capacity(): number {
-    return Math.max(1, this.limit?.report().final ?? this.concurrency);
+    return Math.max(1, this.limit?.report().total.final ?? this.concurrency);
   }
 
   get taken(): number {
@@ -72,7 +72,7 @@ export class StageStats implements ObservedStage {
     return {
       name: this.name,
       kind: this.kind,
-      concurrency: limit?.final ?? this.concurrency,
+      concurrency: limit?.total.final ?? this.concurrency,
       ...(limit === undefined ? {} : { limit }),
       entered: this.entered,
       emitted: this.emitted,

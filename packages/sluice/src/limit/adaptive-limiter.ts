@@ -9,25 +9,36 @@ import type { Clock, TimerHandle } from '../core/clock.js';
 import { retryAfterMs } from '../core/retry.js';
 import { WaiterQueue } from '../core/waiter-queue.js';
 import type { NormalizedAdaptive } from './adaptive-options.js';
-import { GradientLimit } from './gradient-limit.js';
+import { GradientLimit, type Objective } from './gradient-limit.js';
 import { type DescriptorBudget, processBudget } from './open-files.js';
 
-/** What an adaptive stage's report says about its limit. Plain data. */
+/**
+ * What an adaptive stage's report says about its limit. Plain data. With a `key` there is a limit
+ * per key, so the figures come in two groups that never mix: `perKey` (what each key's limit was
+ * set to and the extremes any one key reached) and `total` (summed over the keys).
+ */
 export interface LimitReport {
   readonly adaptive: true;
-  readonly min: number;
-  readonly max: number;
-  readonly initial: number;
-  /** The limit when the run ended; with a `key`, the sum over the keys. */
-  readonly final: number;
-  /** The highest the limit reached (with a `key`, the highest of any key). */
-  readonly peak: number;
-  /** The lowest the limit fell to (with a `key`, the lowest of any key). */
-  readonly lowest: number;
-  /** The most calls that were in flight at once, over every key. */
-  readonly peakInFlight: number;
-  /** Drops (overload signals) seen, and the calls held back by a Retry-After. */
-  readonly drops: number;
+  readonly objective: Objective;
+  /** Keys that got a limit of their own; 1 without a `key`. */
+  readonly keyCount: number;
+  /** One key's limit: its bounds and start as set, and the highest and lowest any key reached. */
+  readonly perKey: {
+    readonly min: number;
+    readonly max: number;
+    readonly initial: number;
+    readonly peak: number;
+    readonly lowest: number;
+  };
+  /** Over every key together. */
+  readonly total: {
+    /** The limits summed when the run ended: the stage's `concurrency` in its report. */
+    readonly final: number;
+    /** The most calls in flight at once. */
+    readonly peakInFlight: number;
+    /** Drops (overload signals) seen. */
+    readonly drops: number;
+  };
   /** With a `key`: each key's final limit, by `String(key)`, for the first 100 keys. */
   readonly keys?: Readonly<Record<string, number>>;
 }
@@ -144,7 +155,7 @@ export class AdaptiveLimiter {
   }
 
   report(): LimitReport {
-    const { min, max, initial } = this.#settings;
+    const { objective, min, max, initial } = this.#settings;
     const slots = this.#single !== undefined ? [this.#single] : [...this.#slots.values()];
     let final = 0;
     let peak = slots.length === 0 ? initial : 0;
@@ -156,14 +167,14 @@ export class AdaptiveLimiter {
     }
     const report = {
       adaptive: true as const,
-      min,
-      max,
-      initial,
-      final: slots.length === 0 ? initial : final,
-      peak,
-      lowest,
-      peakInFlight: this.#peakInflight,
-      drops: this.#drops,
+      objective,
+      keyCount: slots.length,
+      perKey: { min, max, initial, peak, lowest },
+      total: {
+        final: slots.length === 0 ? initial : final,
+        peakInFlight: this.#peakInflight,
+        drops: this.#drops,
+      },
     };
     if (this.#single !== undefined) return report;
     const keys: Record<string, number> = {};

@@ -1,18 +1,21 @@
 /**
- * The limit itself: a number that moves with what the calls it admits tell it. Two signals, as
- * in TCP and Netflix's concurrency-limits:
+ * The limit itself: a number that moves with what the calls it admits tell it. Samples are
+ * gathered in windows of about one round trip; a window's throughput is, by Little's law, its
+ * calls in flight over their mean RTT, and how latency follows the limit over recent windows (the
+ * slope of log RTT on log limit, the *elasticity*) says whether more calls still buy throughput.
  *
- * - **Latency.** Samples are gathered in windows of about one round trip. A window's mean RTT is
- *   compared to the baseline, the lowest window mean of the last `baselineMs`: while it stays
- *   within `tolerance` times the baseline nothing is queueing, so the limit grows; past that the
- *   extra calls only wait in a queue somewhere, so it shrinks by the ratio.
- * - **Loss.** A dropped call (an error that signals overload, a timeout, a 429 or 503) cuts the
- *   limit by `backoff`, once per round trip: calls already in flight when the cut was made
- *   report the same congestion and are not counted again.
- *
- * Growth doubles each window until the first sign of congestion (slow start), then adds
- * sqrt(limit) a window, and only 1 a window near the limit where loss last happened, so a service
- * that rejects above a hidden concurrency sees a probe now and then, not a burst of rejections.
+ * - **'throughput'** (batch jobs): startup grows the limit with every success until throughput
+ *   stops growing by a quarter a window, then returns to where it was best; after it the limit is
+ *   probed up and down around a base (BBR's ProbeBW), and the base follows the elasticity.
+ * - **'latency'** (shared backends): the limit grows while the window's mean RTT stays within
+ *   `tolerance` of the baseline (the lowest window mean of the last `baselineMs`), doubling per
+ *   window until the first congestion, then by sqrt(limit); past it, only while the elasticity
+ *   shows throughput still growing, else it shrinks by the latency ratio.
+ * - **Loss**, either way: a dropped call (an error that signals overload, a timeout, a 429 or
+ *   503) cuts the limit by `backoff`, once per round trip: calls already in flight when the cut
+ *   was made report the same congestion and are not counted again. Near the limit where loss last
+ *   happened growth is careful and holds, so a service that rejects above a hidden concurrency
+ *   sees a probe now and then, not a burst of rejections.
  *
  * It reads no clock and sets no timer: callers pass `now`, so it can be driven by any Clock.
  */
@@ -62,14 +65,18 @@ const PAST_LOSS = 1.1;
  * service that rejects above a fixed concurrency costs the calls started in one rejection's round
  * trip; holding keeps those to a small share of all calls.
  */
-const HOLD_WINDOWS = 32;
+const HOLD_WINDOWS = 64;
 /**
- * Startup ('throughput'): each success adds this to the limit, so the limit doubles per round trip
- * as TCP's slow start does, smoothly: a service that rejects above a hidden concurrency sees the
- * limit pass it by a few calls, not by a whole doubling.
+ * Startup ('throughput'): each success adds this to the limit, so the limit grows up to fourfold
+ * per round trip (TCP's slow start adds 1, doubling; a 200 ms service is slow to climb that way),
+ * smoothly: a service that rejects above a hidden concurrency sees the limit pass it by a few
+ * calls, not by a whole step.
  */
-const STARTUP_GAIN = 1;
-/** Startup ends when throughput fails this many windows running to beat its best by 25% (BBR's full pipe). */
+const STARTUP_GAIN = 3;
+/**
+ * Startup ends at the first window whose throughput fails to beat its best by 25% (BBR's full
+ * pipe, which waits for three; each window here may quadruple the limit).
+ */
 const STARTUP_STALLS = 1;
 const STARTUP_GROWTH = 1.25;
 /**
@@ -79,12 +86,17 @@ const STARTUP_GROWTH = 1.25;
  * window below the base drains what queue the base built, so the lowest RTT is measured afresh.
  */
 const PROBE_GAINS = [1.25, 0.8, 1, 1, 1, 1] as const;
-/** Where throughput still grows with the limit, the base grows this share of itself a window. */
-const THROUGHPUT_GROWTH = 0.125;
-/** Past this slope of log(RTT) on log(limit), throughput falls as the limit rises: step back. */
-const FALLING_ELASTICITY = 1.05;
-/** Between PAYING_ELASTICITY and FALLING_ELASTICITY (flat), the base drifts down this much a window. */
-const FLAT_DRIFT = 0.97;
+/**
+ * Where throughput still grows with the limit, the base grows by up to this share of itself a
+ * window: all of it at a slope of 0 (latency flat), none at PAYING_ELASTICITY.
+ */
+const THROUGHPUT_GROWTH = 0.25;
+/**
+ * Past this slope of log(RTT) on log(limit), throughput falls as the limit rises: the base steps
+ * back. Between PAYING_ELASTICITY and this it holds: more in flight buys little, but a noisy
+ * reading must not walk the base down a flat stretch it has no reason to leave.
+ */
+const FALLING_ELASTICITY = 1;
 
 export class GradientLimit {
   readonly #settings: GradientSettings;
@@ -157,7 +169,7 @@ export class GradientLimit {
     // At most twice the window's limit, though: the window must close, and its throughput be
     // judged, before the limit doubles again.
     if (this.#settings.objective === 'throughput' && this.#slowStart && inflight * 2 >= this.#limit) {
-      this.#set(Math.min(this.#limit + STARTUP_GAIN, 2 * this.#windowLimit));
+      this.#set(Math.min(this.#limit + STARTUP_GAIN, (1 + STARTUP_GAIN) * this.#windowLimit));
     }
     if (this.#windowStart === undefined) this.#windowStart = started;
     // A call admitted before the limit last changed tells about the old limit, not this one.
@@ -267,8 +279,9 @@ export class GradientLimit {
    * (more in flight would only wait).
    */
   #forThroughput(inflight: number, mean: number): void {
+    // One probe cycle of windows: the slope where the base is now, not where it was.
     this.#history.push({ x: Math.log(inflight), y: Math.log(mean) });
-    if (this.#history.length > HISTORY_WINDOWS) this.#history.shift();
+    if (this.#history.length > PROBE_GAINS.length) this.#history.shift();
     if (this.#slowStart) {
       const rate = inflight / mean;
       const best = this.#startupBest;
@@ -289,9 +302,9 @@ export class GradientLimit {
     const elasticity = this.#elasticity(PROBED_SPREAD);
     let base = this.#base;
     if (elasticity !== undefined) {
-      if (elasticity < PAYING_ELASTICITY) base *= 1 + THROUGHPUT_GROWTH;
+      if (elasticity < PAYING_ELASTICITY)
+        base *= 1 + THROUGHPUT_GROWTH * (1 - elasticity / PAYING_ELASTICITY);
       else if (elasticity > FALLING_ELASTICITY) base *= MIN_GRADIENT + (1 - MIN_GRADIENT) * SHRINK_SMOOTHING;
-      else base *= FLAT_DRIFT;
     }
     // Below the limit where loss happened, the base closes half the gap a window (a cut costs a
     // few round trips, not a crawl back at +1), then holds just below it, as in the latency rule.

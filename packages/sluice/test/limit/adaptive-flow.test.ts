@@ -54,6 +54,6 @@ test("concurrency: 'adaptive' completes every item against a server that rejects
   assert.equal(served, 3_000);
   assert.equal(stage?.retries, rejected);
   assert.ok(rejected > 0, 'the limit probed past the hidden one at least once');
-  assert.ok((stage?.limit?.final ?? 0) <= HIDDEN_LIMIT, `final limit ${stage?.limit?.final}`);
-  assert.ok((stage?.limit?.drops ?? 0) > 0);
+  assert.ok((stage?.limit?.total.final ?? 0) <= HIDDEN_LIMIT, `final limit ${stage?.limit?.total.final}`);
+  assert.ok((stage?.limit?.total.drops ?? 0) > 0);
 });

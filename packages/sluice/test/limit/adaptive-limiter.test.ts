@@ -23,15 +23,17 @@ test('the limit grows while latency holds flat', async () => {
   assert.ok(service.limit() >= 300, `limit ${service.limit()}`);
 });
 
-test('the limit settles where latency starts to rise', async () => {
-  const service = new SimulatedService({ initial: 4, max: 1_000 }, queueing(50)).start(1_000);
+test("objective 'latency': the limit settles where latency starts to rise", async () => {
+  const service = new SimulatedService({ objective: 'latency', initial: 4, max: 1_000 }, queueing(50)).start(
+    1_000,
+  );
   await service.run(5_000);
   service.stop();
   // Tolerance 1.5 accepts latency up to about 1.5x the unloaded 20 ms: about 75 in flight.
   assert.ok(service.limit() >= 40 && service.limit() <= 120, `limit ${service.limit()}`);
 });
 
-test('leaving slow start, a service whose throughput still grows with the limit is read at once', async () => {
+test("objective 'latency': leaving slow start, a service whose throughput still grows with the limit is read at once", async () => {
   // Past 50 in flight latency grows as the load to the power 0.7: doubling the limit still buys
   // 23% more throughput, so the limit should keep growing past the latency tolerance (crossed on
   // slow start's step from 64 to 128), not hover there waiting for a slope to read.
@@ -40,14 +42,16 @@ test('leaving slow start, a service whose throughput still grows with the limit 
   const sublinear = (inflight: number): { ms: number } => ({
     ms: (15 + 10 * own()) * Math.max(1, (inflight / 50) ** 0.7),
   });
-  const service = new SimulatedService({ initial: 4, max: 1_000 }, sublinear).start(1_000);
+  const service = new SimulatedService({ objective: 'latency', initial: 4, max: 1_000 }, sublinear).start(
+    1_000,
+  );
   await service.run(3_000);
   service.stop();
   assert.ok(service.limit() >= 300, `limit ${service.limit()}`);
 });
 
-test('the limit shrinks when latency rises', async () => {
-  const service = new SimulatedService({ initial: 16, max: 1_000 }, flat).start(1_000);
+test("objective 'latency': the limit shrinks when latency rises", async () => {
+  const service = new SimulatedService({ objective: 'latency', initial: 16, max: 1_000 }, flat).start(1_000);
   await service.run(2_000);
   const before = service.limit();
   service.behaviour = queueing(30);
@@ -103,7 +107,7 @@ test('the limit stays within min and max', async () => {
   await low.run(2_000);
   low.stop();
   assert.equal(low.limit(), 5);
-  assert.equal(low.limiter.report().lowest, 5);
+  assert.equal(low.limiter.report().perKey.lowest, 5);
 });
 
 test('adaptive limits together never hold more calls than the descriptor budget', async () => {
@@ -128,4 +132,19 @@ test('each key learns its own limit', async () => {
   assert.ok(service.limit('fast') >= 150, `fast ${service.limit('fast')}`);
   const report = service.limiter.report();
   assert.deepEqual(Object.keys(report.keys ?? {}).sort(), ['fast', 'slow']);
+});
+
+test('a Retry-After holds only the rejected call while the key keeps answering the rest', async () => {
+  // Above 8 in flight the service answers 429 with Retry-After: 2; below it, it answers. The
+  // limit starts at 8 and grows past it: the 429s come after successes.
+  const service = new SimulatedService({ initial: 8 }, (inflight) =>
+    inflight > 8 ? { ms: 1, error: tooMany('2') } : { ms: 10 },
+  ).start(20);
+  await service.run(1_000, 5);
+  service.stop();
+  assert.ok(service.rejected > 0, 'the limit went past 8');
+  // Paused for 2 s on a 429, the key would have answered at most the calls of its first few
+  // round trips: 8 calls every 10 ms for 1 s is 800.
+  assert.ok(service.ok > 600, `${service.ok} calls answered in 1 s`);
+  assert.ok(service.limit() <= 8, `limit ${service.limit()}`);
 });

@@ -8,25 +8,35 @@ test("concurrency: 'adaptive' and adaptive() are accepted, and reported with the
   const report = await flow([1, 2, 3]).map(identity, { concurrency: 'adaptive' }).run();
   const stage = report.stages[0];
   assert.equal(stage?.emitted, 3);
+  const limit = stage?.limit;
   assert.deepEqual(
-    { ...stage?.limit, final: undefined },
+    { ...limit, total: { ...limit?.total, final: undefined } },
     {
       adaptive: true,
-      min: 1,
-      max: 1000,
-      initial: 16,
-      final: undefined,
-      peak: 16,
-      lowest: 16,
-      peakInFlight: 3,
-      drops: 0,
+      objective: 'throughput',
+      keyCount: 1,
+      perKey: { min: 1, max: 10_000, initial: 16, peak: 16, lowest: 16 },
+      total: { final: undefined, peakInFlight: 3, drops: 0 },
     },
   );
-  assert.equal(stage?.concurrency, stage?.limit?.final);
+  assert.equal(stage?.concurrency, stage?.limit?.total.final);
   assert.doesNotThrow(() =>
     flow([1]).map(identity, { concurrency: adaptive({ min: 2, max: 8, key: String }) }),
   );
   assert.doesNotThrow(() => JSON.stringify(report));
+});
+
+test('with a key, the report keeps what each key was set to apart from what the keys add up to', async () => {
+  // Three keys, each held to at most 4: their limits sum past any one key's max.
+  const report = await flow(Array.from({ length: 30 }, (_, i) => i))
+    .map(identity, { concurrency: adaptive<number>({ key: (i) => i % 3, initial: 4, max: 4 }) })
+    .run();
+  const limit = report.stages[0]?.limit;
+  assert.equal(limit?.keyCount, 3);
+  assert.equal(limit?.perKey.max, 4);
+  assert.equal(limit?.perKey.peak, 4);
+  assert.equal(limit?.total.final, 12);
+  assert.deepEqual(limit?.keys, { '0': 4, '1': 4, '2': 4 });
 });
 
 test('adaptive options are checked at the door, with coded errors', () => {
@@ -55,6 +65,11 @@ test('adaptive options are checked at the door, with coded errors', () => {
     ],
     [{ adaptive: true, tolerance: 1 }, 'SLUICE_ERR_INVALID_ARG_VALUE', /tolerance/],
     [{ adaptive: true, backoff: 1 }, 'SLUICE_ERR_INVALID_ARG_VALUE', /backoff/],
+    [
+      { adaptive: true, objective: 'speed' },
+      'SLUICE_ERR_INVALID_ARG_VALUE',
+      /"identity\.concurrency\.objective" option must be 'throughput' or 'latency'\. Received speed/,
+    ],
     [
       { adaptive: true, key: 'host' },
       'SLUICE_ERR_INVALID_ARG_TYPE',
