@@ -21,7 +21,7 @@
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { flow, tune } from 'sluice';
+import { adaptive, flow, tune } from 'sluice';
 import { Agent, request } from 'undici';
 
 const [mode = 'latency', secondsArg, hiddenArg] = process.argv.slice(2);
@@ -78,6 +78,10 @@ async function job(
   concurrency: number | 'adaptive',
   retries: boolean,
 ): Promise<JobResult> {
+  // OBJECTIVE=throughput (or latency) in the environment picks the adaptive limit's objective.
+  const objective = process.env.OBJECTIVE as 'throughput' | 'latency' | undefined;
+  const setting =
+    concurrency === 'adaptive' && objective !== undefined ? adaptive({ objective }) : concurrency;
   await dispatcher.close();
   dispatcher = new Agent({ connections: null, keepAliveTimeout: 60_000 });
   const latencies: number[] = [];
@@ -109,7 +113,7 @@ async function job(
         }
       },
       {
-        concurrency,
+        concurrency: setting,
         ...(retries ? { retry: { attempts: 1_000, baseDelayMs: 10, maxDelayMs: 200 } } : {}),
       },
     )

@@ -15,12 +15,13 @@ import { isOverload } from './overload.js';
 export interface AdaptiveConcurrency<T = unknown> {
   readonly adaptive: true;
   /**
-   * What the limit is for. `'throughput'` finishes a batch job soonest: the limit grows while
-   * more calls in flight still buy more calls a second, however long each waits, and steps back
-   * when they buy nothing. `'latency'` is for a backend shared with others: the limit grows only
-   * while latency stays within `tolerance` of the lowest seen, unless throughput still clearly
-   * grows with it. Both back off on overload errors.
-   * @default 'throughput'
+   * What the limit is for. `'latency'` is for a backend shared with others, and protects a
+   * server whose calls cost CPU: the limit grows only while latency stays within `tolerance` of
+   * the lowest seen, unless throughput still clearly grows with it. `'throughput'` is for a batch
+   * job against a slow service that holds many calls at once: the limit grows while more calls
+   * in flight still buy more calls a second, however long each waits, and steps back when they
+   * buy fewer. Both back off on overload errors.
+   * @default 'latency'
    * @example concurrency: adaptive({ objective: 'latency', tolerance: 2 })
    */
   readonly objective?: Objective;
@@ -132,7 +133,7 @@ export function normalizeAdaptive(name: string, value: 'adaptive' | AdaptiveConc
       `The "${name}.backoff" option must be a number > 0 and < 1. Received ${backoff}`,
     );
   }
-  const objective = o.objective ?? 'throughput';
+  const objective = o.objective ?? 'latency';
   if (objective !== 'throughput' && objective !== 'latency') {
     throw new InvalidArgValueError(
       `The "${name}.objective" option must be 'throughput' or 'latency'. Received ${String(objective)}`,

@@ -67,15 +67,16 @@ const PAST_LOSS = 1.1;
  */
 const HOLD_WINDOWS = 64;
 /**
- * Startup ('throughput'): each success adds this to the limit, so the limit grows up to fourfold
- * per round trip (TCP's slow start adds 1, doubling; a 200 ms service is slow to climb that way),
- * smoothly: a service that rejects above a hidden concurrency sees the limit pass it by a few
- * calls, not by a whole step.
+ * Startup ('throughput'): each success adds this to the limit, so the limit doubles per round
+ * trip, as TCP's slow start does, smoothly: a service that rejects above a hidden concurrency
+ * sees the limit pass it by a few calls, not by a whole step. (3, quadrupling, overshot a server
+ * whose calls cost CPU to thousands in flight and tripled the 429s of a hidden limit.)
  */
-const STARTUP_GAIN = 3;
+const STARTUP_GAIN = 1;
 /**
  * Startup ends at the first window whose throughput fails to beat its best by 25% (BBR's full
- * pipe, which waits for three; each window here may quadruple the limit).
+ * pipe, which waits for three rounds; each window here may double the limit, and three would
+ * overshoot eightfold).
  */
 const STARTUP_STALLS = 1;
 const STARTUP_GROWTH = 1.25;

@@ -90,3 +90,41 @@ export function seeded(seed = 1): () => number {
     return state / 2_147_483_648;
   };
 }
+
+/**
+ * Callers: enough for any level tried against a shape, so the limit, not the callers, sets what is
+ * in flight, and no more (each is a promise chain the fake clock drives).
+ */
+const DEMAND = 8_000;
+
+/** Fake milliseconds to finish `calls` successful calls, and the calls rejected on the way. */
+export async function job(
+  options: AdaptiveOptions<string>,
+  behaviour: Behaviour,
+  calls: number,
+  demand = DEMAND,
+): Promise<{ ms: number; rejected: number; service: SimulatedService }> {
+  const service = new SimulatedService(options, behaviour).start(demand);
+  while (service.ok < calls) await service.run(10);
+  service.stop();
+  return { ms: service.clock.now(), rejected: service.rejected, service };
+}
+
+export const fixed = (level: number): AdaptiveOptions<string> => ({ min: level, max: level, initial: level });
+
+/** The best fixed level's time over `levels`, and the adaptive limit's time as a share of its speed. */
+export async function sideBySide(
+  shape: () => Behaviour,
+  levels: number[],
+  calls: number,
+  demand = DEMAND,
+): Promise<{ best: number; bestMs: number; ratio: number; adaptive: SimulatedService }> {
+  let best = 0;
+  let bestMs = Number.POSITIVE_INFINITY;
+  for (const level of levels) {
+    const { ms } = await job(fixed(level), shape(), calls, demand);
+    if (ms < bestMs) [best, bestMs] = [level, ms];
+  }
+  const adaptive = await job({ objective: 'throughput', max: demand }, shape(), calls, demand);
+  return { best, bestMs, ratio: bestMs / adaptive.ms, adaptive: adaptive.service };
+}
