@@ -13,7 +13,7 @@ test("concurrency: 'adaptive' and adaptive() are accepted, and reported with the
     { ...limit, total: { ...limit?.total, final: undefined } },
     {
       adaptive: true,
-      objective: 'throughput',
+      objective: 'latency',
       keyCount: 1,
       perKey: { min: 1, max: 10_000, initial: 16, peak: 16, lowest: 16 },
       total: { final: undefined, peakInFlight: 3, drops: 0 },
