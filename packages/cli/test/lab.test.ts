@@ -103,6 +103,21 @@ describe('sluice lab', { concurrency: true }, () => {
     assert.ok(lines.includes(`chart: ${join(dir, 'lab-cpu.svg')}`), ran.stdout);
   });
 
+  test('the CPU table says the async approach blocked the event loop, instead of a process warning', async () => {
+    const dir = join(out, 'blocked');
+    // Calls of 3,000,000 hold the loop several milliseconds each: enough for the run's warning.
+    const ran = await sluice(`lab --workloads cpu --tasks 16 --size 3000000 --workers 1 --out ${dir}`);
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.doesNotMatch(ran.stderr, /SLUICE_W_LOOP_BLOCKED/);
+    const lines = ran.stdout.split('\n');
+    assert.ok(
+      lines.some((line) => /^approach\s+time\s+speed-up\s+note$/.test(line)),
+      ran.stdout,
+    );
+    const async = lines.find((line) => line.startsWith('async (map'));
+    assert.match(async ?? '', /blocked the event loop \(SLUICE_W_LOOP_BLOCKED\)$/);
+  });
+
   test('bigfile: every count agrees with a count made by splitting the log into lines', async () => {
     const dir = join(out, 'bigfile');
     // 4 kB chunks over 300 kB: many lines cut at chunk boundaries.

@@ -200,9 +200,11 @@ export class GradientLimit {
     // Where the service said no: the calls in flight then, which may be below a limit not yet
     // filled. In startup, the limit a window ago: calls admitted since then may not have heard
     // back yet, and every one above the service's capacity is rejected too.
+    // ('latency' keeps the limit itself: its +1 growth past a mark below the service's capacity
+    // would forget the mark and overshoot on sqrt growth.)
     const lastGood = this.#slowStart ? this.#windowLimit : this.#limit;
     this.#slowStart = false;
-    this.#lossMark = Math.min(lastGood, inflight);
+    this.#lossMark = this.#settings.objective === 'throughput' ? Math.min(lastGood, inflight) : this.#limit;
     this.#held = 0;
     this.#set(this.#lossMark * this.#settings.backoff);
     // The probes resume from the cut, or from below it, after a window held there.

@@ -137,7 +137,7 @@ test('each key learns its own limit', async () => {
 test('a Retry-After holds only the rejected call while the key keeps answering the rest', async () => {
   // Above 8 in flight the service answers 429 with Retry-After: 2; below it, it answers. The
   // limit starts at 8 and grows past it: the 429s come after successes.
-  const service = new SimulatedService({ initial: 8 }, (inflight) =>
+  const service = new SimulatedService({ objective: 'throughput', initial: 8 }, (inflight) =>
     inflight > 8 ? { ms: 1, error: tooMany('2') } : { ms: 10 },
   ).start(20);
   await service.run(1_000, 5);
