@@ -56,6 +56,8 @@ export class KeySlot {
   pausedUntil = Number.NEGATIVE_INFINITY;
   /** Whether a call on the key has succeeded since the limit was last cut (or ever, before the first). */
   succeededSinceCut = false;
+  /** When the limit was last cut for a new episode of drops. */
+  cutAt = Number.NEGATIVE_INFINITY;
   /** Set only while callers wait out a pause, to wake them when it ends. */
   timer: TimerHandle | undefined;
   readonly wake: () => void;
@@ -133,10 +135,16 @@ export class AdaptiveLimiter {
       // has succeeded since the last cut (a spent quota, a service shedding all load). A service
       // that rejects only the calls above its capacity keeps answering the rest: the cut answers
       // it, and only the rejected call waits (its retry honours the Retry-After).
+      // (A round trip after the cut at least: rejections that return before the calls the cut
+      // kept could answer are a cut not yet deep enough, not a refusal.)
       const newEpisode = slot.limit.isNewEpisode(started);
-      const refused = newEpisode && !slot.succeededSinceCut;
+      const roundTrip = slot.limit.lastRtt ?? 0;
+      const refused = newEpisode && !slot.succeededSinceCut && now - slot.cutAt >= roundTrip;
       slot.limit.drop(now, started, slot.inflight);
-      if (newEpisode) slot.succeededSinceCut = false;
+      if (newEpisode) {
+        slot.succeededSinceCut = false;
+        slot.cutAt = now;
+      }
       const pause = retryAfterMs(error);
       if (refused && pause !== undefined && pause > 0) {
         slot.pausedUntil = Math.max(slot.pausedUntil, now + pause);
