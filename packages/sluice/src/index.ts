@@ -10,6 +10,7 @@ export { fromWire, toWire } from './core/error-wire.js';
 export type { ErrorCode, ErrorDetails, ErrorName, SluiceErrorClass, SluiceErrorOf } from './core/errors.js';
 export {
   AbortError,
+  BrokerError,
   ChannelClosedError,
   DataCloneError,
   DeadLetterError,
@@ -18,7 +19,10 @@ export {
   InvalidConcurrencyError,
   InvalidSourceError,
   isSluiceError,
+  MaxDeliveriesError,
   MissingPeerError,
+  NoWorkersError,
+  PayloadTooLargeError,
   PoolClosedError,
   RetryPolicyError,
   SinkStartedError,
@@ -32,6 +36,7 @@ export {
   TerminalError,
   TimeoutError,
   UnknownOptionError,
+  UnknownTaskError,
   UnreadableValueError,
   WorkerCrashedError,
 } from './core/errors.js';

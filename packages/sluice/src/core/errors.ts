@@ -97,6 +97,11 @@ const table = {
   MissingPeerError: { code: 'SLUICE_ERR_MISSING_PEER', base: 'Error' },
   UnreadableValueError: { code: 'SLUICE_ERR_UNREADABLE_VALUE', base: 'Error' },
   RetryPolicyError: { code: 'SLUICE_ERR_RETRY_POLICY', base: 'Error' },
+  UnknownTaskError: { code: 'SLUICE_ERR_UNKNOWN_TASK', base: 'Error' },
+  PayloadTooLargeError: { code: 'SLUICE_ERR_PAYLOAD_TOO_LARGE', base: 'Error' },
+  MaxDeliveriesError: { code: 'SLUICE_ERR_MAX_DELIVERIES', base: 'Error' },
+  NoWorkersError: { code: 'SLUICE_ERR_NO_WORKERS', base: 'Error' },
+  BrokerError: { code: 'SLUICE_ERR_BROKER', base: 'Error' },
 } as const satisfies Record<string, { code: `SLUICE_ERR_${string}`; base: Base }>;
 
 type Table = typeof table;
@@ -185,6 +190,21 @@ export type PoolClosedError = SluiceErrorOf<'PoolClosedError'>;
 /** An optional peer dependency a feature needs (pino for `sluice/log`, tsx for TypeScript tasks) is not installed. */
 export const MissingPeerError = generate('MissingPeerError');
 export type MissingPeerError = SluiceErrorOf<'MissingPeerError'>;
+/** A remote worker was sent a task module it does not serve (another name, or another version of the file). */
+export const UnknownTaskError = generate('UnknownTaskError');
+export type UnknownTaskError = SluiceErrorOf<'UnknownTaskError'>;
+/** An item or a result is too big for one message of the broker. */
+export const PayloadTooLargeError = generate('PayloadTooLargeError');
+export type PayloadTooLargeError = SluiceErrorOf<'PayloadTooLargeError'>;
+/** A remote item was delivered as many times as allowed and never answered: it crashed or stalled its worker each time. */
+export const MaxDeliveriesError = generate('MaxDeliveriesError');
+export type MaxDeliveriesError = SluiceErrorOf<'MaxDeliveriesError'>;
+/** No remote worker serving the task announced itself in time. */
+export const NoWorkersError = generate('NoWorkersError');
+export type NoWorkersError = SluiceErrorOf<'NoWorkersError'>;
+/** The message broker refused or failed a request that sluice cannot retry. */
+export const BrokerError = generate('BrokerError');
+export type BrokerError = SluiceErrorOf<'BrokerError'>;
 
 /** A function threw something that cannot be read (a revoked Proxy, a throwing getter); it stands in for it. */
 export const UnreadableValueError = generate('UnreadableValueError');

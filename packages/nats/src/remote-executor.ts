@@ -1,0 +1,629 @@
+/**
+ * The coordinator's side of a remote stage: an Executor that publishes the flow's batches to a
+ * work-queue stream and reads the workers' answers from a results stream.
+ *
+ * The rules it keeps:
+ * - At most `maxInFlight` items are published and unanswered at once; `execute` waits for room.
+ *   The work stream's message cap (discard new) is only the backstop.
+ * - An item's answer counts once: the first answer for (message, attempt, position) wins, later
+ *   ones (a redelivery after a killed worker, an ack lost in a broker restart) are counted as
+ *   duplicates and dropped. The stage is done when every item has an answer, never judged by what
+ *   the streams hold.
+ * - A message the server stops delivering after `maxDeliver` attempts (the max-deliveries
+ *   advisory) ends its first unanswered item with SLUICE_ERR_MAX_DELIVERIES and publishes the rest
+ *   again: a redelivered message is worked one item at a time, answering each, so the first item
+ *   without an answer is the one that took its workers down.
+ */
+import { hostname } from 'node:os';
+import {
+  AckPolicy,
+  type ConsumerMessages,
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+} from '@nats-io/jetstream';
+import { headers as natsHeaders, type Subscription } from '@nats-io/transport-node';
+import {
+  AbortError,
+  type BatchOutcome,
+  type BatchRequest,
+  type Executor,
+  MaxDeliveriesError,
+  NoWorkersError,
+  PoolClosedError,
+} from 'sluice';
+import { HEADER_ROOM, type Piece, readResultBody, split, workBody } from './codec.js';
+import { HEARTBEAT_MS, type Link, pause } from './link.js';
+import { header, maxDeliveriesSubject, RESULTS_CONSUMER, type StagePlace, WORK_CONSUMER } from './names.js';
+import type { TaskIdentity } from './task-identity.js';
+import { liveWorkers, type WorkerInfo } from './worker-info.js';
+
+export interface RemoteStageOptions {
+  readonly maxInFlight: number;
+  readonly ackWaitMs: number;
+  readonly maxDeliver: number;
+  readonly replicas: number;
+  readonly workerWaitMs: number;
+  /** Items per message before any answer said how long items take. */
+  readonly initialItemsPerMessage: number;
+  readonly maxItemsPerMessage: number;
+  /** Milliseconds of work a message should carry once item times are known. */
+  readonly messageWorkMs: number;
+}
+
+/** Per-worker counts, as the stage's report shows them. */
+export interface WorkerCounts {
+  /** Items this worker answered first (the answers that counted). */
+  done: number;
+  /** Of those, items that failed. */
+  failed: number;
+  /** Of those, items answered from a redelivered message. */
+  redelivered: number;
+}
+
+/** What a remote stage has done so far. */
+export interface RemoteStageStats {
+  readonly run: string;
+  readonly stage: string;
+  readonly task: string;
+  /** Items published (republished items count again). */
+  readonly published: number;
+  /** Items with an answer that counted. */
+  readonly answered: number;
+  /** Answers dropped because the item had one already. */
+  readonly duplicates: number;
+  /** Items answered from a redelivered message. */
+  readonly redelivered: number;
+  /** Items ended by the max-deliveries rule. */
+  readonly poisoned: number;
+  /** Items published and not yet answered. */
+  readonly inFlight: number;
+  /** Highest `inFlight` seen. */
+  readonly peakInFlight: number;
+  readonly itemsPerMessage: number;
+  readonly workers: Readonly<Record<string, WorkerCounts>>;
+}
+
+/** One published message's items, waiting for answers. */
+interface Chunk {
+  readonly first: number;
+  readonly attempt: number;
+  readonly request: PendingRequest;
+  /** Position of the chunk's first item in its request. */
+  readonly at: number;
+  readonly count: number;
+  readonly answered: Uint8Array;
+  left: number;
+  /** Stream sequence, once the server acknowledged the publish. */
+  seq: number | undefined;
+  readonly piece: Piece;
+  /** Bumped on every republish, so its message id differs from the message it replaces. */
+  readonly generation: number;
+}
+
+interface PendingRequest {
+  readonly values: unknown[];
+  errors: unknown[] | undefined;
+  left: number;
+  readonly chunks: Set<Chunk>;
+  settled: boolean;
+  resolve(outcome: BatchOutcome<unknown>): void;
+  reject(error: unknown): void;
+}
+
+export class RemoteExecutor<In, Out> implements Executor<In, Out> {
+  readonly #link: Promise<Link>;
+  readonly #task: TaskIdentity;
+  readonly #place: StagePlace;
+  readonly #options: RemoteStageOptions;
+  readonly #opened: Promise<void>;
+  readonly #chunks = new Map<number, Chunk>();
+  readonly #bySeq = new Map<number, Chunk>();
+  /** Wakes `execute` calls waiting for room, in order. */
+  #roomWaiters: (() => void)[] = [];
+  #inFlight = 0;
+  #peakInFlight = 0;
+  #published = 0;
+  #answered = 0;
+  #duplicates = 0;
+  #redelivered = 0;
+  #poisoned = 0;
+  #busyMs = 0;
+  /** Smoothed worker milliseconds per item; undefined until the first answer. */
+  #perItemMs: number | undefined;
+  readonly #perWorker = new Map<string, WorkerCounts>();
+  #closed = false;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #results: ConsumerMessages | undefined;
+  #advisories: Subscription | undefined;
+
+  constructor(link: Promise<Link>, task: TaskIdentity, place: StagePlace, options: RemoteStageOptions) {
+    this.#link = link;
+    this.#task = task;
+    this.#place = place;
+    this.#options = options;
+    this.#opened = this.#open();
+    // A failure to open surfaces in ready() and execute(); until then it must not be unhandled.
+    this.#opened.catch(() => {});
+  }
+
+  get batchSize(): number {
+    const { initialItemsPerMessage, maxItemsPerMessage, messageWorkMs } = this.#options;
+    if (this.#perItemMs === undefined) return initialItemsPerMessage;
+    const wanted = Math.round(messageWorkMs / Math.max(this.#perItemMs, 1e-6));
+    return Math.max(1, Math.min(maxItemsPerMessage, wanted));
+  }
+
+  get capacity(): number {
+    return Math.max(2, Math.ceil(this.#options.maxInFlight / this.batchSize));
+  }
+
+  /** Worker milliseconds spent on this stage's items, as the workers reported them. */
+  get busyMs(): number {
+    return this.#busyMs;
+  }
+
+  /**
+   * Resolves once the stage's streams exist and a live worker serves this exact task (same name,
+   * same file hash); rejects with SLUICE_ERR_NO_WORKERS after `workerWaitMs` without one.
+   */
+  async ready(): Promise<void> {
+    await this.#opened;
+    const { workers } = await this.#link;
+    const deadline = Date.now() + this.#options.workerWaitMs;
+    for (;;) {
+      if (this.#closed)
+        throw new PoolClosedError(`stage ${this.#place.stage}: the remote executor is closed`);
+      const live = await liveWorkers(workers);
+      if (live.some((w) => w.tasks.includes(this.#task.id))) return;
+      if (Date.now() >= deadline) {
+        const seen = live.map((w) => `${w.name} (${w.tasks.join(', ') || 'no tasks'})`).join('; ') || 'none';
+        throw new NoWorkersError(
+          `stage ${this.#place.stage}: no worker serving ${this.#task.id} announced itself within ${this.#options.workerWaitMs} ms; workers seen: ${seen}`,
+          { stage: this.#place.stage, task: this.#task.id },
+        );
+      }
+      await pause(200);
+    }
+  }
+
+  /** Counts so far, per worker too. */
+  stats(): RemoteStageStats {
+    return {
+      run: this.#place.run,
+      stage: this.#place.stage,
+      task: this.#task.id,
+      published: this.#published,
+      answered: this.#answered,
+      duplicates: this.#duplicates,
+      redelivered: this.#redelivered,
+      poisoned: this.#poisoned,
+      inFlight: this.#inFlight,
+      peakInFlight: this.#peakInFlight,
+      itemsPerMessage: this.batchSize,
+      workers: Object.fromEntries([...this.#perWorker].map(([name, counts]) => [name, { ...counts }])),
+    };
+  }
+
+  /** The workers announcing themselves now. */
+  async workers(): Promise<WorkerInfo[]> {
+    return liveWorkers((await this.#link).workers);
+  }
+
+  async execute(request: BatchRequest<In>): Promise<BatchOutcome<Out>> {
+    const { items, first, signal } = request;
+    const attempt = request.attempt ?? 1;
+    if (this.#closed) throw new PoolClosedError(`stage ${this.#place.stage}: the remote executor is closed`);
+    signal?.throwIfAborted();
+    await this.#opened;
+    const link = await this.#link;
+    await this.#room(items.length, signal);
+    const { pieces, failed } = split(items, this.batchSize, link.maxPayload - HEADER_ROOM, 'item');
+    return new Promise<BatchOutcome<Out>>((resolve, reject) => {
+      const pending: PendingRequest = {
+        values: new Array(items.length),
+        errors: undefined,
+        left: items.length,
+        chunks: new Set(),
+        settled: false,
+        resolve: resolve as (outcome: BatchOutcome<unknown>) => void,
+        reject,
+      };
+      for (const [at, error] of failed) this.#settleItem(pending, at, undefined, error);
+      for (const piece of pieces) {
+        this.#publish(
+          link,
+          {
+            first: first + piece.offset,
+            attempt,
+            request: pending,
+            at: piece.offset,
+            count: piece.count,
+            answered: new Uint8Array(piece.count),
+            left: piece.count,
+            seq: undefined,
+            piece,
+            generation: 0,
+          },
+          request.timeout,
+        );
+      }
+      if (signal !== undefined && pending.left > 0) {
+        const onAbort = () => this.#abandon(pending, abortError(signal));
+        signal.addEventListener('abort', onAbort, { once: true });
+        const done = () => signal.removeEventListener('abort', onAbort);
+        pending.resolve = ((resolveOutcome) => (outcome) => {
+          done();
+          resolveOutcome(outcome);
+        })(pending.resolve);
+        pending.reject = ((rejectOutcome) => (error) => {
+          done();
+          rejectOutcome(error);
+        })(pending.reject);
+      }
+      this.#maybeResolve(pending);
+    });
+  }
+
+  /** Stops reading answers, deletes the stage's streams and announcement; pending requests reject. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#heartbeat);
+    const error = new PoolClosedError(`stage ${this.#place.stage}: the remote executor was closed`);
+    for (const chunk of [...this.#chunks.values()]) this.#abandon(chunk.request, error);
+    for (const wake of this.#roomWaiters.splice(0)) wake();
+    await this.#opened.catch(() => {});
+    let link: Link;
+    try {
+      link = await this.#link;
+    } catch {
+      return;
+    }
+    this.#advisories?.unsubscribe();
+    await this.#results?.close().catch(() => {});
+    await Promise.all([
+      link.runs.delete(this.#place.key).catch(() => {}),
+      link.jsm.streams.delete(this.#place.workStream).catch(() => {}),
+      link.jsm.streams.delete(this.#place.resultStream).catch(() => {}),
+    ]);
+  }
+
+  async #open(): Promise<void> {
+    const link = await this.#link;
+    const { maxInFlight, ackWaitMs, maxDeliver, replicas } = this.#options;
+    const place = this.#place;
+    // Items in flight bound the messages; results may also hold one message per item (a redelivered
+    // message is answered item by item) and some duplicates.
+    const stream = {
+      retention: RetentionPolicy.Workqueue,
+      storage: StorageType.File,
+      num_replicas: replicas,
+      discard: DiscardPolicy.New,
+      max_msg_size: link.maxPayload,
+      duplicate_window: 120_000_000_000,
+    };
+    await addOrUpdateStream(link, {
+      ...stream,
+      name: place.workStream,
+      subjects: [place.workSubject],
+      max_msgs: 2 * maxInFlight + 1024,
+    });
+    await addOrUpdateStream(link, {
+      ...stream,
+      name: place.resultStream,
+      subjects: [place.resultSubject],
+      max_msgs: 4 * maxInFlight + 1024,
+    });
+    await addConsumer(link, place.workStream, {
+      durable_name: WORK_CONSUMER,
+      ack_policy: AckPolicy.Explicit,
+      ack_wait: ackWaitMs * 1_000_000,
+      max_deliver: maxDeliver,
+      max_ack_pending: maxInFlight + 1024,
+    });
+    await addConsumer(link, place.resultStream, resultsConsumer(this.#options));
+    this.#advisories = link.nc.subscribe(maxDeliveriesSubject(place.workStream, WORK_CONSUMER), {
+      callback: (error, msg) => {
+        if (error === null) this.#onMaxDeliveries(link, msg.string());
+      },
+    });
+    await this.#announce(link);
+    this.#heartbeat = setInterval(() => void this.#announce(link), HEARTBEAT_MS);
+    this.#heartbeat.unref();
+    void this.#readResults(link);
+  }
+
+  /** Refreshes the stage's entry in the runs bucket, which tells workers what to serve. */
+  async #announce(link: Link): Promise<void> {
+    if (this.#closed) return;
+    const entry = {
+      run: this.#place.run,
+      stage: this.#place.stage,
+      task: this.#task.id,
+      coordinator: `${hostname()}:${process.pid}`,
+      ackWaitMs: this.#options.ackWaitMs,
+    };
+    await link.runs.put(this.#place.key, JSON.stringify(entry)).catch(() => {});
+  }
+
+  /**
+   * Reads answers for as long as the stage is open. A consumer that stops hearing the server's
+   * heartbeats (a restart the client did not notice, a consumer lost with its server) is dropped
+   * and opened again.
+   */
+  async #readResults(link: Link): Promise<void> {
+    while (!this.#closed) {
+      try {
+        const consumer = await link.js.consumers.get(this.#place.resultStream, RESULTS_CONSUMER);
+        const messages = await consumer.consume({
+          max_messages: 512,
+          expires: 5_000,
+          idle_heartbeat: 1_000,
+          callback: (msg) => this.#onResult(msg.headers, msg.string(), () => msg.ack()),
+        });
+        this.#results = messages;
+        const stale = (async () => {
+          for await (const status of messages.status()) {
+            if (
+              (status.type === 'heartbeats_missed' && status.count >= 2) ||
+              status.type === 'consumer_deleted' ||
+              status.type === 'consumer_not_found'
+            ) {
+              return true;
+            }
+          }
+          return false;
+        })();
+        const restart = await Promise.race([stale, messages.closed().then(() => false)]);
+        if (restart) await messages.close().catch(() => {});
+      } catch {
+        // The server may be restarting: try again shortly.
+      }
+      if (!this.#closed) {
+        await pause(250);
+        // The consumer may have been lost with its server's store: put it back (a no-op when it exists).
+        if (!this.#closed)
+          await addConsumer(link, this.#place.resultStream, resultsConsumer(this.#options)).catch(() => {});
+      }
+    }
+  }
+
+  #onResult(headers: ReturnType<typeof natsHeaders> | undefined, body: string, ack: () => void): void {
+    ack();
+    const first = Number(headers?.get(header.first));
+    const chunk = this.#chunks.get(first);
+    const attempt = Number(headers?.get(header.attempt));
+    let batch: ReturnType<typeof readResultBody>;
+    try {
+      batch = readResultBody(body);
+    } catch {
+      return;
+    }
+    if (chunk === undefined || chunk.attempt !== attempt) {
+      this.#duplicates += batch.values.length;
+      return;
+    }
+    const offset = Number(headers?.get(header.offset) ?? 0);
+    const worker = headers?.get(header.worker) || 'unknown';
+    const redelivered = Number(headers?.get(header.delivery) ?? 1) > 1;
+    const busy = Number(headers?.get(header.busy) ?? 0);
+    if (busy > 0) {
+      this.#busyMs += busy;
+      const perItem = busy / batch.values.length;
+      this.#perItemMs = this.#perItemMs === undefined ? perItem : this.#perItemMs * 0.8 + perItem * 0.2;
+    }
+    let counts = this.#perWorker.get(worker);
+    if (counts === undefined) {
+      counts = { done: 0, failed: 0, redelivered: 0 };
+      this.#perWorker.set(worker, counts);
+    }
+    const errors = new Map(batch.errors);
+    for (let i = 0; i < batch.values.length; i++) {
+      const position = offset + i;
+      if (position >= chunk.count || chunk.answered[position] === 1) {
+        this.#duplicates++;
+        continue;
+      }
+      const error = errors.get(i);
+      counts.done++;
+      if (error !== undefined) counts.failed++;
+      if (redelivered) {
+        counts.redelivered++;
+        this.#redelivered++;
+      }
+      this.#answer(chunk, position, batch.values[i], error);
+    }
+    this.#maybeResolve(chunk.request);
+  }
+
+  #answer(chunk: Chunk, position: number, value: unknown, error: unknown): void {
+    chunk.answered[position] = 1;
+    chunk.left--;
+    this.#answered++;
+    this.#settleItem(chunk.request, chunk.at + position, value, error);
+    this.#release(1);
+    if (chunk.left === 0) this.#forget(chunk);
+  }
+
+  #settleItem(pending: PendingRequest, at: number, value: unknown, error: unknown): void {
+    if (error === undefined) pending.values[at] = value;
+    else {
+      pending.errors ??= [];
+      pending.errors[at] = error;
+    }
+    pending.left--;
+  }
+
+  #maybeResolve(pending: PendingRequest): void {
+    if (pending.left > 0 || pending.settled) return;
+    pending.settled = true;
+    pending.resolve({ values: pending.values, errors: pending.errors });
+  }
+
+  /** Settles a request at once (aborted, or the executor closed); its late answers become duplicates. */
+  #abandon(pending: PendingRequest, error: unknown): void {
+    if (pending.settled) return;
+    pending.settled = true;
+    for (const chunk of pending.chunks) {
+      this.#release(chunk.left);
+      this.#forget(chunk);
+    }
+    pending.reject(error);
+  }
+
+  #forget(chunk: Chunk): void {
+    if (this.#chunks.get(chunk.first) === chunk) this.#chunks.delete(chunk.first);
+    if (chunk.seq !== undefined) this.#bySeq.delete(chunk.seq);
+    chunk.request.chunks.delete(chunk);
+  }
+
+  /** Waits until `count` more items fit under maxInFlight (a batch larger than the bound goes alone). */
+  async #room(count: number, signal: AbortSignal | undefined): Promise<void> {
+    while (this.#inFlight > 0 && this.#inFlight + count > this.#options.maxInFlight) {
+      if (this.#closed)
+        throw new PoolClosedError(`stage ${this.#place.stage}: the remote executor is closed`);
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = () => reject(abortError(signal as AbortSignal));
+        signal?.addEventListener('abort', onAbort, { once: true });
+        this.#roomWaiters.push(() => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        });
+      });
+    }
+    if (this.#closed) throw new PoolClosedError(`stage ${this.#place.stage}: the remote executor is closed`);
+    this.#inFlight += count;
+    this.#peakInFlight = Math.max(this.#peakInFlight, this.#inFlight);
+  }
+
+  #release(count: number): void {
+    this.#inFlight -= count;
+    if (this.#roomWaiters.length > 0) for (const wake of this.#roomWaiters.splice(0)) wake();
+  }
+
+  /** Publishes a chunk, retrying (same message id: the server drops a repeat) until it is stored. */
+  #publish(link: Link, chunk: Chunk, timeout: number | undefined): void {
+    this.#chunks.set(chunk.first, chunk);
+    chunk.request.chunks.add(chunk);
+    this.#published += chunk.count;
+    const headers = natsHeaders();
+    headers.set(header.task, this.#task.id);
+    headers.set(header.first, String(chunk.first));
+    headers.set(header.attempt, String(chunk.attempt));
+    if (timeout !== undefined) headers.set(header.timeout, String(timeout));
+    const msgID = `${chunk.first}:${chunk.attempt}:${chunk.generation}`;
+    const body = workBody(chunk.piece);
+    void (async () => {
+      for (let retry = 0; ; retry++) {
+        if (this.#closed || chunk.request.settled) return;
+        try {
+          const ack = await link.js.publish(this.#place.workSubject, body, {
+            msgID,
+            headers,
+            timeout: 5_000,
+          });
+          chunk.seq = ack.seq;
+          if (this.#chunks.get(chunk.first) === chunk) this.#bySeq.set(ack.seq, chunk);
+          return;
+        } catch {
+          await pause(Math.min(1_000, 50 * 2 ** retry));
+        }
+      }
+    })();
+  }
+
+  /** The server gave up on a message: end its culprit with a coded error and send the rest again. */
+  #onMaxDeliveries(link: Link, text: string): void {
+    let advisory: { stream_seq?: number; deliveries?: number };
+    try {
+      advisory = JSON.parse(text);
+    } catch {
+      return;
+    }
+    const seq = advisory.stream_seq;
+    if (typeof seq !== 'number') return;
+    // A work-queue stream keeps a message past its deliveries: remove it, or it is never cleaned up.
+    link.jsm.streams.deleteMessage(this.#place.workStream, seq, false).catch(() => {});
+    const chunk = this.#bySeq.get(seq);
+    if (chunk === undefined) return;
+    this.#forget(chunk);
+    const culprit = chunk.answered.indexOf(0);
+    if (culprit === -1) return;
+    const deliveries = advisory.deliveries ?? this.#options.maxDeliver;
+    this.#poisoned++;
+    this.#answer(
+      chunk,
+      culprit,
+      undefined,
+      new MaxDeliveriesError(
+        `stage ${this.#place.stage}: item ${chunk.first + culprit} was delivered ${deliveries} times and never answered; it crashed or stalled its worker each time`,
+        { stage: this.#place.stage, index: chunk.first + culprit, attempts: deliveries },
+      ),
+    );
+    // The items after it were never tried alone: send each contiguous unanswered run again.
+    let start = -1;
+    for (let i = culprit + 1; i <= chunk.count; i++) {
+      const open = i < chunk.count && chunk.answered[i] === 0;
+      if (open && start === -1) start = i;
+      if (!open && start !== -1) {
+        const parts = chunk.piece.parts.slice(start, i);
+        for (let k = start; k < i; k++) chunk.answered[k] = 1;
+        const count = i - start;
+        chunk.left -= count;
+        this.#publish(
+          link,
+          {
+            first: chunk.first + start,
+            attempt: chunk.attempt,
+            request: chunk.request,
+            at: chunk.at + start,
+            count,
+            answered: new Uint8Array(count),
+            left: count,
+            seq: undefined,
+            piece: { offset: chunk.piece.offset + start, count, parts },
+            generation: chunk.generation + 1,
+          },
+          undefined,
+        );
+        start = -1;
+      }
+    }
+    this.#maybeResolve(chunk.request);
+  }
+}
+
+function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error && typeof (reason as { code?: unknown }).code === 'string'
+    ? reason
+    : new AbortError('The operation was aborted', { cause: reason });
+}
+
+type StreamConfigIn = Parameters<Link['jsm']['streams']['add']>[0];
+type ConsumerConfigIn = Parameters<Link['jsm']['consumers']['add']>[1];
+
+async function addOrUpdateStream(link: Link, config: StreamConfigIn & { name: string }): Promise<void> {
+  try {
+    await link.jsm.streams.add(config);
+  } catch (error) {
+    // The same run id resumed: the stream exists, perhaps with other limits.
+    if (!/already in use|exists/i.test(String((error as Error).message))) throw error;
+    await link.jsm.streams.update(config.name, config);
+  }
+}
+
+async function addConsumer(link: Link, stream: string, config: ConsumerConfigIn): Promise<void> {
+  await link.jsm.consumers.add(stream, config);
+}
+
+/** The coordinator's consumer of answers: explicit acks, so the stream forgets what was read. */
+function resultsConsumer(options: RemoteStageOptions): ConsumerConfigIn {
+  return {
+    durable_name: RESULTS_CONSUMER,
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: 30_000_000_000,
+    max_ack_pending: 4 * options.maxInFlight + 1024,
+  };
+}
