@@ -11,7 +11,7 @@
  */
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
-import { BrokerError, type Logger, UnknownTaskError, type WorkerPool } from 'sluice';
+import { type BatchOutcome, BrokerError, type Logger, UnknownTaskError, type WorkerPool } from 'sluice';
 import { HEADER_ROOM, type Piece, resultBody, split, wireErrors } from './codec.js';
 import { toWire, type WireError } from './error-wire.js';
 import { isGone, type Link, pause } from './link.js';
@@ -142,10 +142,16 @@ export class RunServer {
           `worker ${this.#host.name} serves ${this.#task.identity.id}, not ${task || 'an unnamed task'}`,
           { task, served: this.#task.identity.id },
         );
-        await this.#answer(reply, 0, new Array(items.length), new Array(items.length).fill(error), 0);
+        await this.#answer(
+          reply,
+          0,
+          items.length,
+          { values: [], errors: new Array(items.length).fill(error) },
+          0,
+        );
       } else if (delivery === 1) {
         const outcome = await this.#task.pool.execute({ items, first, attempt, timeout });
-        await this.#answer(reply, 0, outcome.values, outcome.errors, this.#busy(items.length));
+        await this.#answer(reply, 0, items.length, outcome, this.#busy(items.length));
       } else {
         for (let i = 0; i < items.length && !this.#stopping; i++) {
           const outcome = await this.#task.pool.execute({
@@ -154,7 +160,7 @@ export class RunServer {
             attempt,
             timeout,
           });
-          await this.#answer(reply, i, outcome.values, outcome.errors, this.#busy(1));
+          await this.#answer(reply, i, 1, outcome, this.#busy(1));
           msg.working();
         }
         if (this.#stopping) throw new BrokerError('the worker is stopping');
@@ -180,16 +186,22 @@ export class RunServer {
     return (this.#task.pool.busyMsPerItem ?? 0) * count;
   }
 
-  /** Publishes the answers for `values.length` items starting at `offset` within the message. */
+  /**
+   * Publishes the answers for `count` items starting at `offset` within the message. An outcome's
+   * arrays may be shorter than `count` (a failed last item leaves no value): count is the truth.
+   */
   async #answer(
     reply: { first: number; attempt: number; delivery: number },
     offset: number,
-    values: readonly unknown[],
-    errors: readonly unknown[] | undefined,
+    count: number,
+    { values, errors }: BatchOutcome<unknown>,
     busyMs: number,
   ): Promise<void> {
+    const answers = Array.from({ length: count }, (_, i) =>
+      errors?.[i] === undefined ? values[i] : undefined,
+    );
     const { pieces, failed } = split(
-      values.map((value, i) => (errors?.[i] === undefined ? value : undefined)),
+      answers,
       Number.POSITIVE_INFINITY,
       this.#link.maxPayload - HEADER_ROOM,
       'result',
@@ -206,7 +218,7 @@ export class RunServer {
     await Promise.all(sends);
     let failures = failed.size;
     if (errors !== undefined) for (const error of errors) if (error !== undefined) failures++;
-    this.#host.answered(values.length, failures);
+    this.#host.answered(count, failures);
   }
 
   async #send(
