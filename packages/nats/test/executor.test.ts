@@ -39,9 +39,10 @@ describe('jetstream() executor against two workers', () => {
     const outcome = await stage.execute({ items, first: 0 });
     for (let i = 0; i < items.length; i++) {
       if (i % 1_000 === 7) {
-        assert.ok(outcome.errors?.[i] instanceof Error);
-        assert.equal((outcome.errors?.[i] as Error).name, 'RangeError');
-        assert.match((outcome.errors?.[i] as Error).message, /negative/);
+        const error = outcome.errors?.[i];
+        assert.ok(error instanceof Error);
+        assert.equal(error.name, 'RangeError');
+        assert.match(error.message, /negative/);
       } else {
         assert.equal(outcome.values[i], i * 2);
         assert.equal(outcome.errors?.[i], undefined);
