@@ -1,0 +1,183 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { jetstream, startWorker } from '@sluice/nats';
+import { isSluiceError } from 'sluice';
+import { TestNatsServer } from './helpers/nats-server.js';
+import { fixture, openStage } from './helpers/stage.js';
+import { type ChildWorker, spawnWorker } from './helpers/worker-process.js';
+
+async function until(what: string, check: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+describe('failures', () => {
+  const server = new TestNatsServer();
+  before(() => server.start());
+  after(() => server.stop());
+
+  test('a worker killed with SIGKILL mid-batch loses nothing: its items go to another worker', async () => {
+    const workers = [
+      await spawnWorker(server.url, fixture('sleep.task.ts'), 'victim'),
+      await spawnWorker(server.url, fixture('sleep.task.ts'), 'survivor'),
+    ];
+    const remote = jetstream({ servers: server.url, ackWaitMs: 2_000 });
+    const stage = openStage<number, number>(remote, fixture('sleep.task.ts'), 'slow');
+    await stage.ready?.();
+    const requests = Array.from({ length: 10 }, (_, r) =>
+      stage.execute({ items: new Array(40).fill(10), first: r * 40 }),
+    );
+    await until('the victim to answer', () => (remote.stats()[0]?.workers.victim?.done ?? 0) > 0);
+    await workers[0]?.kill();
+    const values = (await Promise.all(requests)).flatMap((outcome) => outcome.values);
+    assert.deepEqual(
+      values,
+      Array.from({ length: 400 }, (_, i) => i),
+    );
+    const stats = remote.stats()[0];
+    assert.equal(stats?.answered, 400);
+    assert.ok((stats?.redelivered ?? 0) > 0, 'some items were redelivered to the survivor');
+    assert.ok((stats?.workers.survivor?.redelivered ?? 0) > 0);
+    await stage.close();
+    await remote.close();
+    await Promise.all(workers.map((worker) => worker.stop()));
+  });
+
+  test('a live worker with a batch longer than the ack wait reports progress and is not redelivered', async () => {
+    const worker = await startWorker({ servers: server.url, tasks: [fixture('sleep.task.ts')], threads: 1 });
+    const remote = jetstream({ servers: server.url, ackWaitMs: 1_000 });
+    const stage = openStage<number, number>(remote, fixture('sleep.task.ts'), 'long');
+    await stage.ready?.();
+    const outcome = await stage.execute({ items: [2_500, 2_500], first: 0 });
+    assert.deepEqual(outcome.values, [0, 1]);
+    const stats = remote.stats()[0];
+    assert.equal(stats?.redelivered, 0);
+    assert.equal(stats?.duplicates, 0);
+    await stage.close();
+    await remote.close();
+    await worker.close();
+  });
+
+  test('an item that kills its worker on every delivery ends with SLUICE_ERR_MAX_DELIVERIES; the rest complete', async () => {
+    const workers = new Set<ChildWorker>();
+    const starting = new Set<Promise<void>>();
+    let spawned = 0;
+    let stopping = false;
+    // A supervisor: every killed worker is replaced, as systemd or Kubernetes would.
+    const supervise = (): Promise<void> => {
+      const start = spawnWorker(server.url, fixture('poison.task.ts'), `p${spawned++}`).then((worker) => {
+        workers.add(worker);
+        worker.child.once('exit', () => {
+          workers.delete(worker);
+          if (!stopping) void supervise().catch(() => {});
+        });
+      });
+      starting.add(start);
+      void start.finally(() => starting.delete(start)).catch(() => {});
+      return start;
+    };
+    await Promise.all([supervise(), supervise()]);
+    const remote = jetstream({ servers: server.url, ackWaitMs: 1_000, maxDeliver: 3 });
+    const stage = openStage<string, string>(remote, fixture('poison.task.ts'), 'poison');
+    await stage.ready?.();
+    const items = ['a', 'b', 'poison', 'c', 'd', 'e'];
+    const outcome = await stage.execute({ items, first: 0 });
+    stopping = true;
+    assert.ok(isSluiceError(outcome.errors?.[2], 'SLUICE_ERR_MAX_DELIVERIES'), String(outcome.errors?.[2]));
+    assert.equal((outcome.errors?.[2] as { index?: number }).index, 2);
+    assert.deepEqual(
+      outcome.values.filter((_, i) => i !== 2),
+      ['a', 'b', 'c', 'd', 'e'],
+    );
+    assert.equal(remote.stats()[0]?.poisoned, 1);
+    assert.ok(spawned >= 4, `the poison item took down ${spawned - 2} workers`);
+    await stage.close();
+    await remote.close();
+    await Promise.allSettled([...starting]);
+    await Promise.all([...workers].map((worker) => worker.stop()));
+  });
+
+  test('the broker killed and restarted mid-run: the run completes, nothing lost, nothing doubled', async () => {
+    const workers = await Promise.all(
+      ['r1', 'r2'].map((name) =>
+        startWorker({ servers: server.url, tasks: [fixture('sleep.task.ts')], threads: 1, name }),
+      ),
+    );
+    const remote = jetstream({ servers: server.url, ackWaitMs: 2_000 });
+    const stage = openStage<number, number>(remote, fixture('sleep.task.ts'), 'restart');
+    await stage.ready?.();
+    const requests = Array.from({ length: 60 }, (_, r) =>
+      stage.execute({ items: new Array(100).fill(1), first: r * 100 }),
+    );
+    await until('a third of the items', () => (remote.stats()[0]?.answered ?? 0) > 2_000);
+    await server.kill();
+    await sleep(1_000);
+    await server.start();
+    const values = (await Promise.all(requests)).flatMap((outcome) => outcome.values);
+    assert.deepEqual(
+      values,
+      Array.from({ length: 6_000 }, (_, i) => i),
+    );
+    assert.equal(remote.stats()[0]?.answered, 6_000);
+    await stage.close();
+    await remote.close();
+    await Promise.all(workers.map((worker) => worker.close()));
+  });
+
+  test('a coordinator killed mid-run: workers serve later runs, and the dead run is cleaned up', async () => {
+    const worker = await startWorker({ servers: server.url, tasks: [fixture('sleep.task.ts')], threads: 1 });
+    const main = fileURLToPath(new URL('./fixtures/coordinator-main.ts', import.meta.url));
+    const coordinator = spawn(
+      process.execPath,
+      [
+        '--conditions=sluice-source',
+        '--import',
+        'tsx',
+        main,
+        server.url,
+        'doomed',
+        fileURLToPath(fixture('sleep.task.ts')),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const exited = once(coordinator, 'exit');
+    await new Promise<void>((resolve) =>
+      coordinator.stdout?.on('data', (chunk: Buffer) => chunk.includes('published') && resolve()),
+    );
+    process.kill(coordinator.pid as number, 'SIGKILL');
+    await exited;
+
+    const remote = jetstream({ servers: server.url, runId: 'next' });
+    const stage = openStage<number, number>(remote, fixture('sleep.task.ts'), 'slow');
+    await stage.ready?.();
+    const outcome = await stage.execute({ items: new Array(50).fill(1), first: 0 });
+    assert.deepEqual(
+      outcome.values,
+      Array.from({ length: 50 }, (_, i) => i),
+    );
+
+    const nc = await connect({ servers: server.url });
+    const jsm = await jetstreamManager(nc);
+    const doomedStreams = async () => {
+      const names: string[] = [];
+      for await (const name of jsm.streams.names()) if (name.includes('doomed')) names.push(name);
+      return names;
+    };
+    assert.equal((await doomedStreams()).length, 2, 'the dead run left its streams behind at first');
+    await until('the dead run to be cleaned up', async () => (await doomedStreams()).length === 0, 45_000);
+    assert.deepEqual(worker.stats().serving, ['next.slow']);
+    await nc.close();
+    await stage.close();
+    await remote.close();
+    await worker.close();
+  });
+});
