@@ -92,8 +92,9 @@ describe('failures', () => {
     const items = ['a', 'b', 'poison', 'c', 'd', 'e'];
     const outcome = await stage.execute({ items, first: 0 });
     stopping = true;
-    assert.ok(isSluiceError(outcome.errors?.[2], 'SLUICE_ERR_MAX_DELIVERIES'), String(outcome.errors?.[2]));
-    assert.equal((outcome.errors?.[2] as { index?: number }).index, 2);
+    const poisoned = outcome.errors?.[2];
+    assert.ok(isSluiceError(poisoned, 'SLUICE_ERR_MAX_DELIVERIES'), String(poisoned));
+    assert.equal(poisoned.index, 2);
     assert.deepEqual(
       outcome.values.filter((_, i) => i !== 2),
       ['a', 'b', 'c', 'd', 'e'],
