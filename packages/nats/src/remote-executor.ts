@@ -99,6 +99,10 @@ interface Chunk {
   readonly piece: Piece;
   /** Bumped on every republish, so its message id differs from the message it replaces. */
   readonly generation: number;
+  /** Milliseconds each item may run, as the request said. */
+  readonly timeout: number | undefined;
+  /** Sweeps in a row that found this chunk's message stuck (see #sweep). */
+  stuck?: number;
 }
 
 interface PendingRequest {
@@ -134,6 +138,7 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
   readonly #perWorker = new Map<string, WorkerCounts>();
   #closed = false;
   #heartbeat: NodeJS.Timeout | undefined;
+  #sweeper: NodeJS.Timeout | undefined;
   #results: ConsumerMessages | undefined;
   #advisories: Subscription | undefined;
 
@@ -230,23 +235,22 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
         reject,
       };
       for (const [at, error] of failed) this.#settleItem(pending, at, undefined, error);
+      // Items that never left hold no room.
+      this.#release(failed.size);
       for (const piece of pieces) {
-        this.#publish(
-          link,
-          {
-            first: first + piece.offset,
-            attempt,
-            request: pending,
-            at: piece.offset,
-            count: piece.count,
-            answered: new Uint8Array(piece.count),
-            left: piece.count,
-            seq: undefined,
-            piece,
-            generation: 0,
-          },
-          request.timeout,
-        );
+        this.#publish(link, {
+          first: first + piece.offset,
+          attempt,
+          request: pending,
+          at: piece.offset,
+          count: piece.count,
+          answered: new Uint8Array(piece.count),
+          left: piece.count,
+          seq: undefined,
+          piece,
+          generation: 0,
+          timeout: request.timeout,
+        });
       }
       if (signal !== undefined && pending.left > 0) {
         const onAbort = () => this.#abandon(pending, abortError(signal));
@@ -270,6 +274,7 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#heartbeat);
+    clearInterval(this.#sweeper);
     const error = new PoolClosedError(`stage ${this.#place.stage}: the remote executor was closed`);
     for (const chunk of [...this.#chunks.values()]) this.#abandon(chunk.request, error);
     for (const wake of this.#roomWaiters.splice(0)) wake();
@@ -331,6 +336,8 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
     await this.#announce(link);
     this.#heartbeat = setInterval(() => void this.#announce(link), HEARTBEAT_MS);
     this.#heartbeat.unref();
+    this.#sweeper = setInterval(() => void this.#sweep(link).catch(() => {}), this.#options.ackWaitMs);
+    this.#sweeper.unref();
     void this.#readResults(link);
   }
 
@@ -503,7 +510,7 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
   }
 
   /** Publishes a chunk, retrying (same message id: the server drops a repeat) until it is stored. */
-  #publish(link: Link, chunk: Chunk, timeout: number | undefined): void {
+  #publish(link: Link, chunk: Chunk): void {
     this.#chunks.set(chunk.first, chunk);
     chunk.request.chunks.add(chunk);
     this.#published += chunk.count;
@@ -511,7 +518,7 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
     headers.set(header.task, this.#task.id);
     headers.set(header.first, String(chunk.first));
     headers.set(header.attempt, String(chunk.attempt));
-    if (timeout !== undefined) headers.set(header.timeout, String(timeout));
+    if (chunk.timeout !== undefined) headers.set(header.timeout, String(chunk.timeout));
     const msgID = `${chunk.first}:${chunk.attempt}:${chunk.generation}`;
     const body = workBody(chunk.piece);
     void (async () => {
@@ -533,6 +540,33 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
     })();
   }
 
+  /**
+   * The backstop for an advisory this coordinator never heard (it was reconnecting when the server
+   * sent it): when neither consumer has anything pending or unacknowledged, twice in a row an ack
+   * wait apart, a message still in the work stream will never be delivered again, and one gone
+   * from it without an answer was lost; the first is poison, the second is published again.
+   */
+  async #sweep(link: Link): Promise<void> {
+    if (this.#closed || this.#bySeq.size === 0) return;
+    const [work, results] = await Promise.all([
+      link.jsm.consumers.info(this.#place.workStream, WORK_CONSUMER),
+      link.jsm.consumers.info(this.#place.resultStream, RESULTS_CONSUMER),
+    ]);
+    const idle =
+      work.num_pending === 0 &&
+      work.num_ack_pending === 0 &&
+      results.num_pending === 0 &&
+      results.num_ack_pending === 0;
+    for (const [seq, chunk] of [...this.#bySeq]) {
+      chunk.stuck = idle ? (chunk.stuck ?? 0) + 1 : 0;
+      if (chunk.stuck < 2) continue;
+      const stored = await link.jsm.streams.getMessage(this.#place.workStream, { seq }).catch(() => null);
+      if (this.#bySeq.get(seq) !== chunk) continue;
+      if (stored !== null) this.#giveUp(link, seq, this.#options.maxDeliver);
+      else this.#republish(link, chunk, chunk.answered.indexOf(0));
+    }
+  }
+
   /** The server gave up on a message: end its culprit with a coded error and send the rest again. */
   #onMaxDeliveries(link: Link, text: string): void {
     let advisory: { stream_seq?: number; deliveries?: number };
@@ -543,6 +577,10 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
     }
     const seq = advisory.stream_seq;
     if (typeof seq !== 'number') return;
+    this.#giveUp(link, seq, advisory.deliveries ?? this.#options.maxDeliver);
+  }
+
+  #giveUp(link: Link, seq: number, deliveries: number): void {
     // A work-queue stream keeps a message past its deliveries: remove it, or it is never cleaned up.
     link.jsm.streams.deleteMessage(this.#place.workStream, seq, false).catch(() => {});
     const chunk = this.#bySeq.get(seq);
@@ -550,7 +588,6 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
     this.#forget(chunk);
     const culprit = chunk.answered.indexOf(0);
     if (culprit === -1) return;
-    const deliveries = advisory.deliveries ?? this.#options.maxDeliver;
     this.#poisoned++;
     this.#answer(
       chunk,
@@ -561,9 +598,16 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
         { stage: this.#place.stage, index: chunk.first + culprit, attempts: deliveries },
       ),
     );
-    // The items after it were never tried alone: send each contiguous unanswered run again.
+    // The items after it were never tried alone: send them again.
+    this.#republish(link, chunk, culprit + 1);
+  }
+
+  /** Publishes each contiguous run of the chunk's unanswered items from `from` on as a message of its own. */
+  #republish(link: Link, chunk: Chunk, from: number): void {
+    this.#forget(chunk);
+    if (from < 0) return;
     let start = -1;
-    for (let i = culprit + 1; i <= chunk.count; i++) {
+    for (let i = from; i <= chunk.count; i++) {
       const open = i < chunk.count && chunk.answered[i] === 0;
       if (open && start === -1) start = i;
       if (!open && start !== -1) {
@@ -571,22 +615,19 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
         for (let k = start; k < i; k++) chunk.answered[k] = 1;
         const count = i - start;
         chunk.left -= count;
-        this.#publish(
-          link,
-          {
-            first: chunk.first + start,
-            attempt: chunk.attempt,
-            request: chunk.request,
-            at: chunk.at + start,
-            count,
-            answered: new Uint8Array(count),
-            left: count,
-            seq: undefined,
-            piece: { offset: chunk.piece.offset + start, count, parts },
-            generation: chunk.generation + 1,
-          },
-          undefined,
-        );
+        this.#publish(link, {
+          first: chunk.first + start,
+          attempt: chunk.attempt,
+          request: chunk.request,
+          at: chunk.at + start,
+          count,
+          answered: new Uint8Array(count),
+          left: count,
+          seq: undefined,
+          piece: { offset: chunk.piece.offset + start, count, parts },
+          generation: chunk.generation + 1,
+          timeout: chunk.timeout,
+        });
         start = -1;
       }
     }

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { jetstream, startWorker } from '@sluice/nats';
+import { isSluiceError } from 'sluice';
+import { TestNatsServer } from './helpers/nats-server.js';
+import { fixture, openStage } from './helpers/stage.js';
+
+describe('startWorker()', () => {
+  const server = new TestNatsServer();
+  before(() => server.start());
+  after(() => server.stop());
+
+  test('.close() - lets the messages in hand finish and answers them before it returns', async () => {
+    const worker = await startWorker({
+      servers: server.url,
+      tasks: [fixture('sleep.task.ts')],
+      threads: 1,
+      name: 'drainer',
+    });
+    const remote = jetstream({ servers: server.url });
+    const stage = openStage<number, number>(remote, fixture('sleep.task.ts'), 'drain');
+    await stage.ready?.();
+    const outcome = stage.execute({ items: [600, 600], first: 0 });
+    while (worker.stats().serving.length === 0 || remote.stats()[0]?.published !== 2) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await worker.close();
+    assert.deepEqual((await outcome).values, [0, 1]);
+    assert.equal(remote.stats()[0]?.workers.drainer?.done, 2);
+    await stage.close();
+    await remote.close();
+  });
+
+  test('.close() - past drainMs, what it holds goes back to the queue for another worker', async () => {
+    const quitter = await startWorker({
+      servers: server.url,
+      tasks: [fixture('sleep.task.ts')],
+      threads: 1,
+      name: 'quitter',
+      drainMs: 0,
+    });
+    const remote = jetstream({ servers: server.url, ackWaitMs: 30_000 });
+    const stage = openStage<number, number>(remote, fixture('sleep.task.ts'), 'handover');
+    await stage.ready?.();
+    const outcome = stage.execute({ items: [1_000, 1_000], first: 0 });
+    while (quitter.stats().serving.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await quitter.close();
+    const heir = await startWorker({
+      servers: server.url,
+      tasks: [fixture('sleep.task.ts')],
+      threads: 1,
+      name: 'heir',
+    });
+    // The ack wait is 30 s: an answer sooner means the message was given back, not timed out.
+    assert.deepEqual((await outcome).values, [0, 1]);
+    assert.equal(remote.stats()[0]?.workers.heir?.done, 2);
+    await stage.close();
+    await remote.close();
+    await heir.close();
+  });
+
+  test('bad options are coded errors', async () => {
+    await assert.rejects(startWorker({ servers: server.url, tasks: [fixture('missing.task.ts')] }), (error) =>
+      isSluiceError(error, 'SLUICE_ERR_TASK_NOT_FOUND'),
+    );
+    await assert.rejects(
+      startWorker({ servers: server.url, tasks: [fixture('sleep.task.ts')], threads: 0 }),
+      (error) => isSluiceError(error, 'SLUICE_ERR_INVALID_ARG_VALUE'),
+    );
+    assert.throws(
+      () => jetstream({ servers: server.url, maxInFlight: 0 }),
+      (error) => isSluiceError(error, 'SLUICE_ERR_INVALID_ARG_VALUE'),
+    );
+    assert.throws(
+      () => jetstream({ servers: server.url, ackWaitMs: '10s' as unknown as number }),
+      (error) => isSluiceError(error, 'SLUICE_ERR_INVALID_ARG_TYPE'),
+    );
+  });
+});
