@@ -65,6 +65,16 @@ export function stagePlace(run: string, stage: string): StagePlace {
   };
 }
 
+/** What a stage's streams say in their description: how a worker tells whose they are. */
+export function stageDescription(place: StagePlace): string {
+  return `sluice stage ${place.key}`;
+}
+
+/** The `<run>.<stage>` key a stream description names, if it is one of sluice's. */
+export function stageKeyOf(description: string | undefined): string | undefined {
+  return /^sluice stage ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(description ?? '')?.[1];
+}
+
 /** The subject the server publishes a max-deliveries advisory on for a consumer. */
 export function maxDeliveriesSubject(stream: string, consumer: string): string {
   return `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${stream}.${consumer}`;

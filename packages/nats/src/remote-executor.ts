@@ -34,7 +34,14 @@ import {
 } from 'sluice';
 import { HEADER_ROOM, type Piece, readResultBody, split, workBody } from './codec.js';
 import { HEARTBEAT_MS, type Link, pause } from './link.js';
-import { header, maxDeliveriesSubject, RESULTS_CONSUMER, type StagePlace, WORK_CONSUMER } from './names.js';
+import {
+  header,
+  maxDeliveriesSubject,
+  RESULTS_CONSUMER,
+  type StagePlace,
+  stageDescription,
+  WORK_CONSUMER,
+} from './names.js';
 import type { TaskIdentity } from './task-identity.js';
 import { liveWorkers, type WorkerInfo } from './worker-info.js';
 
@@ -307,6 +314,7 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
       discard: DiscardPolicy.New,
       max_msg_size: link.maxPayload,
       duplicate_window: 120_000_000_000,
+      description: stageDescription(place),
     };
     await addOrUpdateStream(link, {
       ...stream,

@@ -10,7 +10,7 @@ import type { KvWatchEntry } from '@nats-io/kv';
 import type { ConnectionOptions } from '@nats-io/transport-node';
 import { type Logger, WorkerPool } from 'sluice';
 import { HEARTBEAT_MS, type Link, openLink, pause } from './link.js';
-import { stagePlace, token } from './names.js';
+import { stageKeyOf, stagePlace, token } from './names.js';
 import { type LocalTask, RunServer } from './run-server.js';
 import { identifyTask, taskPath } from './task-identity.js';
 import { checkPositiveInteger, checkString } from './validate.js';
@@ -58,6 +58,8 @@ const MESSAGES_PER_THREAD = 2;
 const RATE_WINDOW_MS = 10_000;
 /** Consecutive checks a run's entry must be missing before its streams count as abandoned. */
 const MISSING_CHECKS = 3;
+/** Reconciles between two looks at every stream for stages nobody announces any more. */
+const STREAM_SWEEP_TICKS = 5;
 
 /**
  * Starts a worker: connects (waiting for NATS if it is not up yet), starts a local pool per task,
@@ -123,6 +125,8 @@ class WorkerProcess implements Worker {
   #failed = 0;
   /** Items answered per second, as (time, done) samples over the rate window. */
   #samples: [number, number][] = [];
+  /** Reconciles so far, to sweep streams every few. */
+  #ticks = 0;
   #heartbeat: NodeJS.Timeout | undefined;
   #progress: NodeJS.Timeout | undefined;
   #watch: { stop(): void } | undefined;
@@ -249,9 +253,10 @@ class WorkerProcess implements Worker {
   }
 
   /**
-   * Catches what the watch may have missed (a broker restart): starts serving announced stages,
-   * and leaves those whose announcement stayed missing for a few checks in a row, deleting their
-   * streams: the coordinator died, and its run must not hold messages or consumers forever.
+   * Catches what the watch may have missed (a broker restart): starts serving announced stages.
+   * And cleans up after dead coordinators: a stage whose announcement stayed missing for a few
+   * checks in a row is left and its streams deleted, whether this worker served it or only saw
+   * its streams, so a dead run holds no messages or consumers for long.
    */
   async #reconcile(): Promise<void> {
     const keys: string[] = [];
@@ -261,8 +266,15 @@ class WorkerProcess implements Worker {
       const entry = await this.#link.runs.get(key).catch(() => null);
       if (entry !== null) this.#onRunEntry(entry as unknown as KvWatchEntry);
     }
+    const suspects = new Set(this.#servers.keys());
+    if (++this.#ticks % STREAM_SWEEP_TICKS === 0) {
+      for await (const info of this.#link.jsm.streams.list()) {
+        const key = stageKeyOf(info.config.description);
+        if (key !== undefined) suspects.add(key);
+      }
+    }
     const present = new Set(keys);
-    for (const key of this.#servers.keys()) {
+    for (const key of suspects) {
       if (present.has(key)) this.#missing.delete(key);
       else await this.#checkRun(key);
     }
@@ -274,14 +286,12 @@ class WorkerProcess implements Worker {
     const missing = (this.#missing.get(key) ?? 0) + 1;
     this.#missing.set(key, missing);
     if (missing < MISSING_CHECKS) return;
-    const server = this.#servers.get(key);
+    this.#missing.delete(key);
     await this.#leave(key, 'its coordinator stopped announcing it');
-    if (server !== undefined) {
-      const [run, stage] = key.split('.') as [string, string];
-      const place = stagePlace(run, stage);
-      await this.#link.jsm.streams.delete(place.workStream).catch(() => {});
-      await this.#link.jsm.streams.delete(place.resultStream).catch(() => {});
-    }
+    const [run, stage] = key.split('.') as [string, string];
+    const place = stagePlace(run, stage);
+    await this.#link.jsm.streams.delete(place.workStream).catch(() => {});
+    await this.#link.jsm.streams.delete(place.resultStream).catch(() => {});
   }
 
   async #leave(key: string, why: string): Promise<void> {

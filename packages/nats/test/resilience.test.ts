@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -20,8 +19,25 @@ async function until(what: string, check: () => boolean | Promise<boolean>, ms =
   }
 }
 
+const server = new TestNatsServer();
+
+/** Starts a coordinator process (fixtures/coordinator-main.ts) and waits for `says` on its stdout. */
+async function coordinate(runId: string, task: URL, says?: string): Promise<ChildProcess> {
+  const main = fileURLToPath(new URL('./fixtures/coordinator-main.ts', import.meta.url));
+  const child = spawn(
+    process.execPath,
+    ['--conditions=sluice-source', '--import', 'tsx', main, server.url, runId, fileURLToPath(task)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  if (says !== undefined) {
+    await new Promise<void>((resolve) =>
+      child.stdout?.on('data', (chunk: Buffer) => chunk.includes(says) && resolve()),
+    );
+  }
+  return child;
+}
+
 describe('failures', () => {
-  const server = new TestNatsServer();
   before(() => server.start());
   after(() => server.stop());
 
@@ -136,26 +152,19 @@ describe('failures', () => {
 
   test('a coordinator killed mid-run: workers serve later runs, and the dead run is cleaned up', async () => {
     const worker = await startWorker({ servers: server.url, tasks: [fixture('sleep.task.ts')], threads: 1 });
-    const main = fileURLToPath(new URL('./fixtures/coordinator-main.ts', import.meta.url));
-    const coordinator = spawn(
-      process.execPath,
-      [
-        '--conditions=sluice-source',
-        '--import',
-        'tsx',
-        main,
-        server.url,
-        'doomed',
-        fileURLToPath(fixture('sleep.task.ts')),
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    const exited = once(coordinator, 'exit');
-    await new Promise<void>((resolve) =>
-      coordinator.stdout?.on('data', (chunk: Buffer) => chunk.includes('published') && resolve()),
-    );
-    process.kill(coordinator.pid as number, 'SIGKILL');
-    await exited;
+    const nc = await connect({ servers: server.url });
+    const jsm = await jetstreamManager(nc);
+    const streamsOf = async (run: string) => {
+      const names: string[] = [];
+      for await (const name of jsm.streams.names()) if (name.includes(run)) names.push(name);
+      return names;
+    };
+    // One dead run the worker served, and one for a task no worker serves, which nobody joined.
+    const served = await coordinate('doomed', fixture('sleep.task.ts'), 'published');
+    served.kill('SIGKILL');
+    const orphan = await coordinate('orphan', fixture('echo.task.ts'));
+    await until('the orphan run to open', async () => (await streamsOf('orphan')).length === 2);
+    orphan.kill('SIGKILL');
 
     const remote = jetstream({ servers: server.url, runId: 'next' });
     const stage = openStage<number, number>(remote, fixture('sleep.task.ts'), 'slow');
@@ -166,15 +175,12 @@ describe('failures', () => {
       Array.from({ length: 50 }, (_, i) => i),
     );
 
-    const nc = await connect({ servers: server.url });
-    const jsm = await jetstreamManager(nc);
-    const doomedStreams = async () => {
-      const names: string[] = [];
-      for await (const name of jsm.streams.names()) if (name.includes('doomed')) names.push(name);
-      return names;
-    };
-    assert.equal((await doomedStreams()).length, 2, 'the dead run left its streams behind at first');
-    await until('the dead run to be cleaned up', async () => (await doomedStreams()).length === 0, 45_000);
+    assert.equal((await streamsOf('doomed')).length, 2, 'the dead run left its streams behind at first');
+    await until(
+      'the dead runs to be cleaned up',
+      async () => (await streamsOf('doomed')).length + (await streamsOf('orphan')).length === 0,
+      45_000,
+    );
     assert.deepEqual(worker.stats().serving, ['next.slow']);
     await nc.close();
     await stage.close();
