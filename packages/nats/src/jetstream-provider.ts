@@ -91,10 +91,18 @@ export function jetstream(options: JetStreamOptions = {}): JetStreamProvider {
   checkPositiveInteger('jetstream.replicas', replicas);
   checkPositiveInteger('jetstream.workerWaitMs', workerWaitMs, 0);
   const run = token(runId);
+  // One connection while any stage is open: the last stage to close closes it, so a process that
+  // closed its stages exits on its own; the next open() connects again.
   let link: Promise<Link> | undefined;
+  let users = 0;
   const connectOnce = (): Promise<Link> => {
     link ??= openLink(connection, 'coordinator');
     return link;
+  };
+  const disconnect = async (): Promise<void> => {
+    const closing = link;
+    link = undefined;
+    if (closing !== undefined) await (await closing.catch(() => undefined))?.nc.close();
   };
   const open = new Set<RemoteExecutor<unknown, unknown>>();
   /** Every stage opened, closed ones too: their counts stay readable after the run. */
@@ -120,11 +128,16 @@ export function jetstream(options: JetStreamOptions = {}): JetStreamProvider {
       );
       open.add(executor as RemoteExecutor<unknown, unknown>);
       stages.push(executor as RemoteExecutor<unknown, unknown>);
+      users++;
       const close = executor.close.bind(executor);
+      let released = false;
       return Object.assign(executor, {
         close: async () => {
-          open.delete(executor as RemoteExecutor<unknown, unknown>);
           await close();
+          open.delete(executor as RemoteExecutor<unknown, unknown>);
+          if (released) return;
+          released = true;
+          if (--users === 0) await disconnect();
         },
       });
     },
@@ -139,7 +152,7 @@ export function jetstream(options: JetStreamOptions = {}): JetStreamProvider {
       closed = true;
       await Promise.all([...open].map((executor) => executor.close()));
       open.clear();
-      if (link !== undefined) await (await link.catch(() => undefined))?.nc.close();
+      await disconnect();
     },
   };
 }

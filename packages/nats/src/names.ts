@@ -15,6 +15,14 @@ export const WORK_CONSUMER = 'work';
 /** The durable consumer the coordinator reads answers from. */
 export const RESULTS_CONSUMER = 'results';
 
+/** How a cancel message names a work message: its first index and attempt. */
+export function messageKey(first: number, attempt: number): string {
+  return `${first}:${attempt}`;
+}
+
+/** A cancel message's body that means every message of the stage. */
+export const CANCEL_ALL = '*';
+
 /** Message headers. `Nats-Msg-Id` is the server's own, for deduplicating republished messages. */
 export const header = {
   task: 'Sluice-Task',
@@ -47,6 +55,8 @@ export interface StagePlace {
   readonly resultStream: string;
   readonly workSubject: string;
   readonly resultSubject: string;
+  /** Core NATS subject on which the coordinator tells workers to drop messages it no longer wants. */
+  readonly cancelSubject: string;
   /** Its key in the runs bucket. */
   readonly key: string;
 }
@@ -61,6 +71,7 @@ export function stagePlace(run: string, stage: string): StagePlace {
     resultStream: `SLUICE_RES_${r}_${s}`,
     workSubject: `sluice.work.${r}.${s}`,
     resultSubject: `sluice.res.${r}.${s}`,
+    cancelSubject: `sluice.cancel.${r}.${s}`,
     key: `${r}.${s}`,
   };
 }

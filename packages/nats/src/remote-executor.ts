@@ -35,8 +35,10 @@ import {
 import { HEADER_ROOM, type Piece, readResultBody, split, workBody } from './codec.js';
 import { HEARTBEAT_MS, type Link, pause } from './link.js';
 import {
+  CANCEL_ALL,
   header,
   maxDeliveriesSubject,
+  messageKey,
   RESULTS_CONSUMER,
   type StagePlace,
   stageDescription,
@@ -294,6 +296,8 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
     }
     this.#advisories?.unsubscribe();
     await this.#results?.close().catch(() => {});
+    // Workers stop what they run for this stage now, not when they notice its streams are gone.
+    link.nc.publish(this.#place.cancelSubject, JSON.stringify(CANCEL_ALL));
     await Promise.all([
       link.runs.delete(this.#place.key).catch(() => {}),
       link.jsm.streams.delete(this.#place.workStream).catch(() => {}),
@@ -476,15 +480,30 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
     pending.resolve({ values: pending.values, errors: pending.errors });
   }
 
-  /** Settles a request at once (aborted, or the executor closed); its late answers become duplicates. */
+  /**
+   * Settles a request at once (aborted, or the executor closed). Its messages still queued are
+   * deleted, and workers running one are told to stop; an answer that arrives anyway is a duplicate.
+   */
   #abandon(pending: PendingRequest, error: unknown): void {
     if (pending.settled) return;
     pending.settled = true;
+    const keys: string[] = [];
+    const seqs: number[] = [];
     for (const chunk of pending.chunks) {
       this.#release(chunk.left);
       this.#forget(chunk);
+      keys.push(messageKey(chunk.first, chunk.attempt));
+      if (chunk.seq !== undefined) seqs.push(chunk.seq);
     }
     pending.reject(error);
+    if (keys.length > 0 && !this.#closed) void this.#cancel(keys, seqs);
+  }
+
+  async #cancel(keys: string[], seqs: number[]): Promise<void> {
+    const link = await this.#link;
+    link.nc.publish(this.#place.cancelSubject, JSON.stringify(keys));
+    for (const seq of seqs)
+      await link.jsm.streams.deleteMessage(this.#place.workStream, seq, false).catch(() => {});
   }
 
   #forget(chunk: Chunk): void {

@@ -10,12 +10,19 @@
  * answered and the coordinator can tell which one it was.
  */
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
-import { headers as natsHeaders } from '@nats-io/transport-node';
-import { type BatchOutcome, BrokerError, type Logger, UnknownTaskError, type WorkerPool } from 'sluice';
+import { headers as natsHeaders, type Subscription } from '@nats-io/transport-node';
+import {
+  AbortError,
+  type BatchOutcome,
+  BrokerError,
+  type Logger,
+  UnknownTaskError,
+  type WorkerPool,
+} from 'sluice';
 import { HEADER_ROOM, type Piece, resultBody, split, wireErrors } from './codec.js';
 import { toWire, type WireError } from './error-wire.js';
 import { isGone, type Link, pause } from './link.js';
-import { header, type StagePlace, WORK_CONSUMER } from './names.js';
+import { CANCEL_ALL, header, messageKey, type StagePlace, WORK_CONSUMER } from './names.js';
 import type { TaskIdentity } from './task-identity.js';
 
 /** A task module a worker serves, on its local pool. */
@@ -40,8 +47,12 @@ export class RunServer {
   readonly #task: LocalTask;
   readonly #host: RunServerHost;
   readonly #capacity: number;
-  /** Messages received and not yet acknowledged or nak'ed: they get progress reports. */
-  readonly held = new Set<JsMsg>();
+  /**
+   * Messages received and not yet acknowledged or nak'ed (they get progress reports), each with
+   * the controller that cancels its items on the local pool.
+   */
+  readonly held = new Map<JsMsg, { key: string; abort: AbortController }>();
+  readonly #cancels: Subscription;
   #stopping = false;
   #fetch: ConsumerMessages | undefined;
   #wake: (() => void) | undefined;
@@ -53,6 +64,11 @@ export class RunServer {
     this.#task = task;
     this.#host = host;
     this.#capacity = capacity;
+    this.#cancels = link.nc.subscribe(place.cancelSubject, {
+      callback: (error, msg) => {
+        if (error === null) this.#onCancel(msg.string());
+      },
+    });
     this.#done = this.#loop();
   }
 
@@ -62,7 +78,23 @@ export class RunServer {
 
   /** Tells the server a message is still being worked on, so it is not handed to another worker. */
   reportProgress(): void {
-    for (const msg of this.held) msg.working();
+    for (const msg of this.held.keys()) msg.working();
+  }
+
+  /** The coordinator no longer wants some messages (or any): their items stop where they are. */
+  #onCancel(text: string): void {
+    let keys: unknown;
+    try {
+      keys = JSON.parse(text);
+    } catch {
+      return;
+    }
+    const wanted = Array.isArray(keys) ? new Set(keys) : undefined;
+    if (wanted === undefined && keys !== CANCEL_ALL) return;
+    for (const { key, abort } of this.held.values()) {
+      if (wanted === undefined || wanted.has(key))
+        abort.abort(new AbortError('the coordinator cancelled these items'));
+    }
   }
 
   /**
@@ -71,12 +103,16 @@ export class RunServer {
    */
   async stop(drainMs: number): Promise<void> {
     this.#stopping = true;
+    this.#cancels.unsubscribe();
     await this.#fetch?.close().catch(() => {});
     this.#wake?.();
     await this.#done;
     const deadline = Date.now() + drainMs;
     while (this.held.size > 0 && Date.now() < deadline) await pause(20);
-    for (const msg of this.held) msg.nak();
+    for (const [msg, { abort }] of this.held) {
+      msg.nak();
+      abort.abort(new AbortError('the worker stopped serving this stage'));
+    }
     this.held.clear();
   }
 
@@ -100,8 +136,13 @@ export class RunServer {
             msg.nak();
             continue;
           }
-          this.held.add(msg);
-          void this.#handle(msg);
+          const abort = new AbortController();
+          const key = messageKey(
+            Number(msg.headers?.get(header.first)),
+            Number(msg.headers?.get(header.attempt) || 1),
+          );
+          this.held.set(msg, { key, abort });
+          void this.#handle(msg, abort.signal);
         }
         failures = 0;
       } catch (error) {
@@ -115,7 +156,7 @@ export class RunServer {
     }
   }
 
-  async #handle(msg: JsMsg): Promise<void> {
+  async #handle(msg: JsMsg, signal: AbortSignal): Promise<void> {
     try {
       const delivery = msg.info.deliveryCount;
       const first = Number(msg.headers?.get(header.first));
@@ -150,7 +191,7 @@ export class RunServer {
           0,
         );
       } else if (delivery === 1) {
-        const outcome = await this.#task.pool.execute({ items, first, attempt, timeout });
+        const outcome = await this.#task.pool.execute({ items, first, attempt, timeout, signal });
         await this.#answer(reply, 0, items.length, outcome, this.#busy(items.length));
       } else {
         for (let i = 0; i < items.length && !this.#stopping; i++) {
@@ -167,6 +208,11 @@ export class RunServer {
       }
       msg.ack();
     } catch (error) {
+      // Nobody wants these answers any more: take the message off the queue.
+      if (signal.aborted) {
+        if (this.held.has(msg)) msg.ack();
+        return;
+      }
       // The pool closed under it (the worker is stopping) or the answer could not be published:
       // another worker, or this one later, takes the message again.
       if (!this.#stopping)

@@ -61,6 +61,32 @@ describe('startWorker()', () => {
     await heir.close();
   });
 
+  test('an aborted request stops its items on the worker, which moves on to the next', async () => {
+    const worker = await startWorker({
+      servers: server.url,
+      tasks: [fixture('sleep.task.ts')],
+      threads: 1,
+      name: 'solo',
+    });
+    const remote = jetstream({ servers: server.url });
+    const stage = openStage<number, number>(remote, fixture('sleep.task.ts'), 'abort');
+    await stage.ready?.();
+    const controller = new AbortController();
+    const doomed = stage.execute({ items: [60_000], first: 0, signal: controller.signal });
+    while (worker.stats().serving.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    controller.abort();
+    await assert.rejects(doomed, (error) => isSluiceError(error, 'SLUICE_ERR_ABORTED'));
+    // One thread: this answer comes only once the 60 s item was stopped. A hang guard, not a timing
+    // assertion: it only has to come well before the minute the item would otherwise take.
+    const guard = new Promise((resolve) => setTimeout(resolve, 30_000, 'still running').unref());
+    const outcome = await Promise.race([stage.execute({ items: [1], first: 1 }), guard]);
+    assert.deepEqual((outcome as { values?: unknown }).values, [1]);
+    await stage.close();
+    await remote.close();
+    await worker.close();
+  });
+
   test('bad options are coded errors', async () => {
     await assert.rejects(startWorker({ servers: server.url, tasks: [fixture('missing.task.ts')] }), (error) =>
       isSluiceError(error, 'SLUICE_ERR_TASK_NOT_FOUND'),
