@@ -228,7 +228,7 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
     const { items, first, signal } = request;
     const attempt = request.attempt ?? 1;
     if (this.#closed) throw new PoolClosedError(`stage ${this.#place.stage}: the remote executor is closed`);
-    signal?.throwIfAborted();
+    if (signal?.aborted) throw abortError(signal);
     await this.#opened;
     const link = await this.#link;
     await this.#room(items.length, signal);
