@@ -31,9 +31,10 @@ export interface WorkerInfo {
 
 /** Every worker whose announcement has not expired. */
 export async function liveWorkers(bucket: KV): Promise<WorkerInfo[]> {
-  const keys: string[] = [];
-  for await (const key of await bucket.keys()) keys.push(key);
-  const entries = await Promise.all(keys.map((key) => bucket.get(key).catch(() => null)));
+  // A put while the listing runs can list its key twice.
+  const keys = new Set<string>();
+  for await (const key of await bucket.keys()) keys.add(key);
+  const entries = await Promise.all([...keys].map((key) => bucket.get(key).catch(() => null)));
   const workers: WorkerInfo[] = [];
   for (const entry of entries) {
     if (entry === null || entry.operation !== 'PUT') continue;

@@ -54,6 +54,8 @@ export interface Worker {
 
 /** Messages a worker holds per thread: one running, one ready to start when it ends. */
 const MESSAGES_PER_THREAD = 2;
+/** How often a worker reports progress on the messages it holds: well inside the shortest ack wait. */
+const PROGRESS_MS = 300;
 /** Window of the announced rate. */
 const RATE_WINDOW_MS = 10_000;
 /** Consecutive checks a run's entry must be missing before its streams count as abandoned. */
@@ -149,11 +151,11 @@ class WorkerProcess implements Worker {
   async start(): Promise<void> {
     await this.#announce();
     this.#heartbeat = setInterval(() => void this.#tick(), HEARTBEAT_MS);
-    // Progress reports every second keep messages in hand from being redelivered while this
-    // worker lives, whatever a run's ack wait (at least a second).
+    // Progress reports three times a second keep messages in hand from being redelivered while
+    // this worker lives, whatever a run's ack wait (at least a second).
     this.#progress = setInterval(() => {
       for (const server of this.#servers.values()) server.reportProgress();
-    }, 1_000);
+    }, PROGRESS_MS);
     const watch = await this.#link.runs.watch();
     this.#watch = watch;
     void (async () => {
@@ -195,7 +197,7 @@ class WorkerProcess implements Worker {
     clearInterval(this.#heartbeat);
     this.#watch?.stop();
     const servers = [...this.#servers.values()];
-    // Progress goes on while messages in hand drain.
+    // Progress reports go on while messages in hand drain.
     await Promise.all(servers.map((server) => server.stop(this.#drainMs)));
     clearInterval(this.#progress);
     this.#servers.clear();
@@ -259,8 +261,9 @@ class WorkerProcess implements Worker {
    * its streams, so a dead run holds no messages or consumers for long.
    */
   async #reconcile(): Promise<void> {
-    const keys: string[] = [];
-    for await (const key of await this.#link.runs.keys()) keys.push(key);
+    // A put while the listing runs can list its key twice.
+    const keys = new Set<string>();
+    for await (const key of await this.#link.runs.keys()) keys.add(key);
     for (const key of keys) {
       if (this.#servers.has(key)) continue;
       const entry = await this.#link.runs.get(key).catch(() => null);
@@ -273,9 +276,8 @@ class WorkerProcess implements Worker {
         if (key !== undefined) suspects.add(key);
       }
     }
-    const present = new Set(keys);
     for (const key of suspects) {
-      if (present.has(key)) this.#missing.delete(key);
+      if (keys.has(key)) this.#missing.delete(key);
       else await this.#checkRun(key);
     }
   }

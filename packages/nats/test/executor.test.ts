@@ -8,7 +8,7 @@ import { connect, headers as natsHeaders } from '@nats-io/transport-node';
 import { jetstream, startWorker, type Worker } from '@sluice/nats';
 import { isSluiceError } from 'sluice';
 import { TestNatsServer } from './helpers/nats-server.js';
-import { fixture, openStage } from './helpers/stage.js';
+import { closing, fixture, openStage } from './helpers/stage.js';
 
 describe('jetstream() executor against two workers', () => {
   const server = new TestNatsServer();
@@ -31,8 +31,8 @@ describe('jetstream() executor against two workers', () => {
     await server.stop();
   });
 
-  test('.execute() - one outcome per item, in order, errors rebuilt with their class', async () => {
-    const remote = jetstream({ servers: server.url });
+  test('.execute() - one outcome per item, in order, errors rebuilt with their class', async (t) => {
+    const remote = closing(t, jetstream({ servers: server.url }));
     const stage = openStage<number, number>(remote, fixture('double.task.ts'), 'double');
     await stage.ready?.();
     const items = Array.from({ length: 5_000 }, (_, i) => (i % 1_000 === 7 ? -i : i));
@@ -64,8 +64,8 @@ describe('jetstream() executor against two workers', () => {
     await remote.close();
   });
 
-  test('.execute() - a request of many messages keeps at most maxInFlight items unanswered', async () => {
-    const remote = jetstream({ servers: server.url, maxInFlight: 300 });
+  test('.execute() - a request of many messages keeps at most maxInFlight items unanswered', async (t) => {
+    const remote = closing(t, jetstream({ servers: server.url, maxInFlight: 300 }));
     const stage = openStage<number, number>(remote, fixture('double.task.ts'), 'bounded');
     await stage.ready?.();
     const requests = Array.from({ length: 40 }, (_, r) =>
@@ -83,8 +83,8 @@ describe('jetstream() executor against two workers', () => {
     await remote.close();
   });
 
-  test('an item too big for a message fails with SLUICE_ERR_PAYLOAD_TOO_LARGE; so does a result', async () => {
-    const remote = jetstream({ servers: server.url });
+  test('an item too big for a message fails with SLUICE_ERR_PAYLOAD_TOO_LARGE; so does a result', async (t) => {
+    const remote = closing(t, jetstream({ servers: server.url }));
     const stage = openStage<number | string, string>(remote, fixture('echo.task.ts'), 'echo');
     await stage.ready?.();
     const huge = 'y'.repeat(2 * 1024 * 1024);
@@ -96,8 +96,8 @@ describe('jetstream() executor against two workers', () => {
     await remote.close();
   });
 
-  test('workers announce themselves: name, host, tasks, threads, counts', async () => {
-    const remote = jetstream({ servers: server.url });
+  test('workers announce themselves: name, host, tasks, threads, counts', async (t) => {
+    const remote = closing(t, jetstream({ servers: server.url }));
     const seen = await remote.workers();
     assert.deepEqual(
       seen.map((w) => w.name),
@@ -113,12 +113,12 @@ describe('jetstream() executor against two workers', () => {
     await remote.close();
   });
 
-  test('.ready() - no worker serves this version of the task: SLUICE_ERR_NO_WORKERS', async () => {
+  test('.ready() - no worker serves this version of the task: SLUICE_ERR_NO_WORKERS', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-task-'));
     const copy = join(dir, 'double.task.ts');
     copyFileSync(fixture('double.task.ts'), copy);
     writeFileSync(copy, '\n// another version\n', { flag: 'a' });
-    const remote = jetstream({ servers: server.url, workerWaitMs: 300 });
+    const remote = closing(t, jetstream({ servers: server.url, workerWaitMs: 300 }));
     const stage = openStage<number, number>(remote, pathToFileURL(copy), 'other-version');
     await assert.rejects(stage.ready?.() as Promise<void>, (error) => {
       assert.ok(isSluiceError(error, 'SLUICE_ERR_NO_WORKERS'));
@@ -129,12 +129,12 @@ describe('jetstream() executor against two workers', () => {
     await remote.close();
   });
 
-  test('a work message naming a task the worker does not serve is answered with SLUICE_ERR_UNKNOWN_TASK', async () => {
-    const remote = jetstream({ servers: server.url, runId: 'forged' });
+  test('a work message naming a task the worker does not serve is answered with SLUICE_ERR_UNKNOWN_TASK', async (t) => {
+    const remote = closing(t, jetstream({ servers: server.url, runId: 'forged' }));
     const stage = openStage<number, number>(remote, fixture('double.task.ts'), 'double');
     await stage.ready?.();
     await stage.execute({ items: [1], first: 0 });
-    const nc = await connect({ servers: server.url });
+    const nc = closing(t, await connect({ servers: server.url }));
     const answers = nc.subscribe('sluice.res.forged.double', { max: 1 });
     const headers = natsHeaders();
     headers.set('Sluice-Task', 'rm-rf@0000000000000000');
@@ -156,13 +156,13 @@ describe('jetstream() executor against two workers', () => {
     await remote.close();
   });
 
-  test('.close() - deletes the stage streams and its announcement', async () => {
-    const remote = jetstream({ servers: server.url, runId: 'tidy' });
+  test('.close() - deletes the stage streams and its announcement', async (t) => {
+    const remote = closing(t, jetstream({ servers: server.url, runId: 'tidy' }));
     const stage = openStage<number, number>(remote, fixture('double.task.ts'), 'double');
     await stage.ready?.();
     await stage.execute({ items: [1, 2, 3], first: 0 });
     await stage.close();
-    const nc = await connect({ servers: server.url });
+    const nc = closing(t, await connect({ servers: server.url }));
     const { jetstreamManager } = await import('@nats-io/jetstream');
     const jsm = await jetstreamManager(nc);
     const names: string[] = [];

@@ -8,7 +8,7 @@ import { connect } from '@nats-io/transport-node';
 import { jetstream, startWorker } from '@sluice/nats';
 import { isSluiceError } from 'sluice';
 import { TestNatsServer } from './helpers/nats-server.js';
-import { fixture, openStage } from './helpers/stage.js';
+import { closing, fixture, openStage } from './helpers/stage.js';
 import { type ChildWorker, spawnWorker } from './helpers/worker-process.js';
 
 async function until(what: string, check: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
@@ -41,12 +41,13 @@ describe('failures', () => {
   before(() => server.start());
   after(() => server.stop());
 
-  test('a worker killed with SIGKILL mid-batch loses nothing: its items go to another worker', async () => {
+  test('a worker killed with SIGKILL mid-batch loses nothing: its items go to another worker', async (t) => {
     const workers = [
       await spawnWorker(server.url, fixture('sleep.task.ts'), 'victim'),
       await spawnWorker(server.url, fixture('sleep.task.ts'), 'survivor'),
     ];
-    const remote = jetstream({ servers: server.url, ackWaitMs: 2_000 });
+    t.after(() => Promise.all(workers.map((worker) => worker.kill())));
+    const remote = closing(t, jetstream({ servers: server.url, ackWaitMs: 2_000 }));
     const stage = openStage<number, number>(remote, fixture('sleep.task.ts'), 'slow');
     await stage.ready?.();
     const requests = Array.from({ length: 10 }, (_, r) =>
@@ -68,9 +69,12 @@ describe('failures', () => {
     await Promise.all(workers.map((worker) => worker.stop()));
   });
 
-  test('a live worker with a batch longer than the ack wait reports progress and is not redelivered', async () => {
-    const worker = await startWorker({ servers: server.url, tasks: [fixture('sleep.task.ts')], threads: 1 });
-    const remote = jetstream({ servers: server.url, ackWaitMs: 1_000 });
+  test('a live worker with a batch longer than the ack wait reports progress and is not redelivered', async (t) => {
+    const worker = closing(
+      t,
+      await startWorker({ servers: server.url, tasks: [fixture('sleep.task.ts')], threads: 1 }),
+    );
+    const remote = closing(t, jetstream({ servers: server.url, ackWaitMs: 1_000 }));
     const stage = openStage<number, number>(remote, fixture('sleep.task.ts'), 'long');
     await stage.ready?.();
     const outcome = await stage.execute({ items: [2_500, 2_500], first: 0 });
@@ -83,7 +87,7 @@ describe('failures', () => {
     await worker.close();
   });
 
-  test('an item that kills its worker on every delivery ends with SLUICE_ERR_MAX_DELIVERIES; the rest complete', async () => {
+  test('an item that kills its worker on every delivery ends with SLUICE_ERR_MAX_DELIVERIES; the rest complete', async (t) => {
     const workers = new Set<ChildWorker>();
     const starting = new Set<Promise<void>>();
     let spawned = 0;
@@ -102,7 +106,12 @@ describe('failures', () => {
       return start;
     };
     await Promise.all([supervise(), supervise()]);
-    const remote = jetstream({ servers: server.url, ackWaitMs: 1_000, maxDeliver: 3 });
+    t.after(async () => {
+      stopping = true;
+      await Promise.allSettled([...starting]);
+      await Promise.all([...workers].map((worker) => worker.kill()));
+    });
+    const remote = closing(t, jetstream({ servers: server.url, ackWaitMs: 1_000, maxDeliver: 3 }));
     const stage = openStage<string, string>(remote, fixture('poison.task.ts'), 'poison');
     await stage.ready?.();
     const items = ['a', 'b', 'poison', 'c', 'd', 'e'];
@@ -123,13 +132,14 @@ describe('failures', () => {
     await Promise.all([...workers].map((worker) => worker.stop()));
   });
 
-  test('the broker killed and restarted mid-run: the run completes, nothing lost, nothing doubled', async () => {
+  test('the broker killed and restarted mid-run: the run completes, nothing lost, nothing doubled', async (t) => {
     const workers = await Promise.all(
       ['r1', 'r2'].map((name) =>
         startWorker({ servers: server.url, tasks: [fixture('sleep.task.ts')], threads: 1, name }),
       ),
     );
-    const remote = jetstream({ servers: server.url, ackWaitMs: 2_000 });
+    t.after(() => Promise.all(workers.map((worker) => worker.close())));
+    const remote = closing(t, jetstream({ servers: server.url, ackWaitMs: 2_000 }));
     const stage = openStage<number, number>(remote, fixture('sleep.task.ts'), 'restart');
     await stage.ready?.();
     const requests = Array.from({ length: 60 }, (_, r) =>
@@ -150,9 +160,12 @@ describe('failures', () => {
     await Promise.all(workers.map((worker) => worker.close()));
   });
 
-  test('a coordinator killed mid-run: workers serve later runs, and the dead run is cleaned up', async () => {
-    const worker = await startWorker({ servers: server.url, tasks: [fixture('sleep.task.ts')], threads: 1 });
-    const nc = await connect({ servers: server.url });
+  test('a coordinator killed mid-run: workers serve later runs, and the dead run is cleaned up', async (t) => {
+    const worker = closing(
+      t,
+      await startWorker({ servers: server.url, tasks: [fixture('sleep.task.ts')], threads: 1 }),
+    );
+    const nc = closing(t, await connect({ servers: server.url }));
     const jsm = await jetstreamManager(nc);
     const streamsOf = async (run: string) => {
       const names: string[] = [];
@@ -166,7 +179,7 @@ describe('failures', () => {
     await until('the orphan run to open', async () => (await streamsOf('orphan')).length === 2);
     orphan.kill('SIGKILL');
 
-    const remote = jetstream({ servers: server.url, runId: 'next' });
+    const remote = closing(t, jetstream({ servers: server.url, runId: 'next' }));
     const stage = openStage<number, number>(remote, fixture('sleep.task.ts'), 'slow');
     await stage.ready?.();
     const outcome = await stage.execute({ items: new Array(50).fill(1), first: 0 });

@@ -3,21 +3,24 @@ import { after, before, describe, test } from 'node:test';
 import { jetstream, startWorker } from '@sluice/nats';
 import { isSluiceError } from 'sluice';
 import { TestNatsServer } from './helpers/nats-server.js';
-import { fixture, openStage } from './helpers/stage.js';
+import { closing, fixture, openStage } from './helpers/stage.js';
 
 describe('startWorker()', () => {
   const server = new TestNatsServer();
   before(() => server.start());
   after(() => server.stop());
 
-  test('.close() - lets the messages in hand finish and answers them before it returns', async () => {
-    const worker = await startWorker({
-      servers: server.url,
-      tasks: [fixture('sleep.task.ts')],
-      threads: 1,
-      name: 'drainer',
-    });
-    const remote = jetstream({ servers: server.url });
+  test('.close() - lets the messages in hand finish and answers them before it returns', async (t) => {
+    const worker = closing(
+      t,
+      await startWorker({
+        servers: server.url,
+        tasks: [fixture('sleep.task.ts')],
+        threads: 1,
+        name: 'drainer',
+      }),
+    );
+    const remote = closing(t, jetstream({ servers: server.url }));
     const stage = openStage<number, number>(remote, fixture('sleep.task.ts'), 'drain');
     await stage.ready?.();
     const outcome = stage.execute({ items: [600, 600], first: 0 });
@@ -32,27 +35,33 @@ describe('startWorker()', () => {
     await remote.close();
   });
 
-  test('.close() - past drainMs, what it holds goes back to the queue for another worker', async () => {
-    const quitter = await startWorker({
-      servers: server.url,
-      tasks: [fixture('sleep.task.ts')],
-      threads: 1,
-      name: 'quitter',
-      drainMs: 0,
-    });
-    const remote = jetstream({ servers: server.url, ackWaitMs: 30_000 });
+  test('.close() - past drainMs, what it holds goes back to the queue for another worker', async (t) => {
+    const quitter = closing(
+      t,
+      await startWorker({
+        servers: server.url,
+        tasks: [fixture('sleep.task.ts')],
+        threads: 1,
+        name: 'quitter',
+        drainMs: 0,
+      }),
+    );
+    const remote = closing(t, jetstream({ servers: server.url, ackWaitMs: 30_000 }));
     const stage = openStage<number, number>(remote, fixture('sleep.task.ts'), 'handover');
     await stage.ready?.();
     const outcome = stage.execute({ items: [1_000, 1_000], first: 0 });
     while (quitter.stats().serving.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
     await new Promise((resolve) => setTimeout(resolve, 300));
     await quitter.close();
-    const heir = await startWorker({
-      servers: server.url,
-      tasks: [fixture('sleep.task.ts')],
-      threads: 1,
-      name: 'heir',
-    });
+    const heir = closing(
+      t,
+      await startWorker({
+        servers: server.url,
+        tasks: [fixture('sleep.task.ts')],
+        threads: 1,
+        name: 'heir',
+      }),
+    );
     // The ack wait is 30 s: an answer sooner means the message was given back, not timed out.
     assert.deepEqual((await outcome).values, [0, 1]);
     assert.equal(remote.stats()[0]?.workers.heir?.done, 2);
@@ -61,14 +70,17 @@ describe('startWorker()', () => {
     await heir.close();
   });
 
-  test('an aborted request stops its items on the worker, which moves on to the next', async () => {
-    const worker = await startWorker({
-      servers: server.url,
-      tasks: [fixture('sleep.task.ts')],
-      threads: 1,
-      name: 'solo',
-    });
-    const remote = jetstream({ servers: server.url });
+  test('an aborted request stops its items on the worker, which moves on to the next', async (t) => {
+    const worker = closing(
+      t,
+      await startWorker({
+        servers: server.url,
+        tasks: [fixture('sleep.task.ts')],
+        threads: 1,
+        name: 'solo',
+      }),
+    );
+    const remote = closing(t, jetstream({ servers: server.url }));
     const stage = openStage<number, number>(remote, fixture('sleep.task.ts'), 'abort');
     await stage.ready?.();
     const controller = new AbortController();

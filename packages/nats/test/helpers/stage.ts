@@ -1,4 +1,6 @@
 /** Opens a stage on a provider the way a flow's cpu() stage does, for tests that drive the Executor directly. */
+
+import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Executor, ExecutorProvider } from 'sluice';
 
@@ -7,3 +9,9 @@ export function openStage<In, Out>(provider: ExecutorProvider, task: URL, stage:
 }
 
 export const fixture = (name: string): URL => new URL(`../fixtures/${name}`, import.meta.url);
+
+/** Closes `resource` when the test ends, passed or failed: a failed assertion must not leave a connection holding the process open. */
+export function closing<T extends { close(): Promise<unknown> }>(t: TestContext, resource: T): T {
+  t.after(() => resource.close());
+  return resource;
+}
