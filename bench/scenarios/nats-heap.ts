@@ -13,7 +13,9 @@ import { spawnWorker } from '../../packages/nats/test/helpers/worker-process.js'
 const items = Number(process.argv[3] ?? 2_000_000); // argv[2] names the contender, as in every scenario
 const server = new TestNatsServer();
 await server.start();
-const workers = await Promise.all(['a', 'b'].map((name) => spawnWorker(server.url, fixture('double.task.ts'), name)));
+const workers = await Promise.all(
+  ['a', 'b'].map((name) => spawnWorker(server.url, fixture('double.task.ts'), name)),
+);
 const remote = jetstream({ servers: server.url });
 const stage = openStage<number, number>(remote, fixture('double.task.ts'), 'double');
 await stage.ready?.();
