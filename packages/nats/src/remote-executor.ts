@@ -307,6 +307,26 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
 
   async #open(): Promise<void> {
     const link = await this.#link;
+    await this.#declare(link);
+    this.#advisories = link.nc.subscribe(maxDeliveriesSubject(this.#place.workStream, WORK_CONSUMER), {
+      callback: (error, msg) => {
+        if (error === null) this.#onMaxDeliveries(link, msg.string());
+      },
+    });
+    await this.#announce(link);
+    this.#heartbeat = setInterval(() => void this.#announce(link), HEARTBEAT_MS);
+    this.#heartbeat.unref();
+    this.#sweeper = setInterval(() => void this.#sweep(link).catch(() => {}), this.#options.ackWaitMs);
+    this.#sweeper.unref();
+    void this.#readResults(link);
+  }
+
+  /**
+   * Creates the stage's streams and consumers, or puts back any that went missing: a broker that
+   * lost its store, or workers that took this coordinator for dead during a long partition and
+   * deleted them. Messages lost with them are published again by the sweep.
+   */
+  async #declare(link: Link): Promise<void> {
     const { maxInFlight, ackWaitMs, maxDeliver, replicas } = this.#options;
     const place = this.#place;
     // Items in flight bound the messages; results may also hold one message per item (a redelivered
@@ -340,17 +360,6 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
       max_ack_pending: maxInFlight + 1024,
     });
     await addConsumer(link, place.resultStream, resultsConsumer(this.#options));
-    this.#advisories = link.nc.subscribe(maxDeliveriesSubject(place.workStream, WORK_CONSUMER), {
-      callback: (error, msg) => {
-        if (error === null) this.#onMaxDeliveries(link, msg.string());
-      },
-    });
-    await this.#announce(link);
-    this.#heartbeat = setInterval(() => void this.#announce(link), HEARTBEAT_MS);
-    this.#heartbeat.unref();
-    this.#sweeper = setInterval(() => void this.#sweep(link).catch(() => {}), this.#options.ackWaitMs);
-    this.#sweeper.unref();
-    void this.#readResults(link);
   }
 
   /** Refreshes the stage's entry in the runs bucket, which tells workers what to serve. */
@@ -401,9 +410,7 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
       }
       if (!this.#closed) {
         await pause(250);
-        // The consumer may have been lost with its server's store: put it back (a no-op when it exists).
-        if (!this.#closed)
-          await addConsumer(link, this.#place.resultStream, resultsConsumer(this.#options)).catch(() => {});
+        if (!this.#closed) await this.#declare(link).catch(() => {});
       }
     }
   }
@@ -562,6 +569,8 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
           return;
         } catch {
           await pause(Math.min(1_000, 50 * 2 ** retry));
+          // Still refused after a few seconds: the stream may be gone; put it back.
+          if (retry % 8 === 7 && !this.#closed) await this.#declare(link).catch(() => {});
         }
       }
     })();

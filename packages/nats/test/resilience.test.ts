@@ -160,6 +160,29 @@ describe('failures', () => {
     await Promise.all(workers.map((worker) => worker.close()));
   });
 
+  test("a stage's streams deleted under a live coordinator are put back and the lost items sent again", async (t) => {
+    const worker = closing(
+      t,
+      await startWorker({ servers: server.url, tasks: [fixture('sleep.task.ts')], threads: 1 }),
+    );
+    const remote = closing(t, jetstream({ servers: server.url, ackWaitMs: 1_000 }));
+    const stage = openStage<number, number>(remote, fixture('sleep.task.ts'), 'wiped');
+    await stage.ready?.();
+    const requests = Array.from({ length: 20 }, (_, r) =>
+      stage.execute({ items: new Array(10).fill(20), first: r * 10 }),
+    );
+    await until('some answers', () => (remote.stats()[0]?.answered ?? 0) >= 20);
+    const nc = closing(t, await connect({ servers: server.url }));
+    const jsm = await jetstreamManager(nc);
+    for await (const name of jsm.streams.names()) if (name.includes('wiped')) await jsm.streams.delete(name);
+    const values = (await Promise.all(requests)).flatMap((outcome) => outcome.values);
+    assert.deepEqual(
+      values,
+      Array.from({ length: 200 }, (_, i) => i),
+    );
+    assert.equal(worker.stats().serving.length, 1);
+  });
+
   test('a coordinator killed mid-run: workers serve later runs, and the dead run is cleaned up', async (t) => {
     const worker = closing(
       t,
