@@ -4,8 +4,7 @@
  * (or one JSON cannot encode) fails alone, with a coded error, instead of failing or stalling the
  * batch it came in.
  */
-import { DataCloneError, PayloadTooLargeError } from 'sluice';
-import { fromWire, toWire, type WireError } from './error-wire.js';
+import { DataCloneError, fromWire, PayloadTooLargeError, toWire, type WireError } from 'sluice';
 
 /** Bytes kept free in every message for headers and the JSON around the values. */
 export const HEADER_ROOM = 2048;

@@ -16,11 +16,12 @@ import {
   type BatchOutcome,
   BrokerError,
   type Logger,
+  toWire,
   UnknownTaskError,
+  type WireError,
   type WorkerPool,
 } from 'sluice';
 import { HEADER_ROOM, type Piece, resultBody, split, wireErrors } from './codec.js';
-import { toWire, type WireError } from './error-wire.js';
 import { isGone, type Link, pause } from './link.js';
 import { CANCEL_ALL, header, messageKey, type StagePlace, WORK_CONSUMER } from './names.js';
 import type { TaskIdentity } from './task-identity.js';

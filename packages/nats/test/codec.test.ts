@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { isSluiceError } from 'sluice';
+import { fromWire, isSluiceError, toWire } from 'sluice';
 import { readResultBody, resultBody, split, workBody } from '../src/codec.js';
-import { fromWire, toWire } from '../src/error-wire.js';
 
 const seed = 20261128;
 
