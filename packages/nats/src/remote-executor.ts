@@ -219,6 +219,11 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
     };
   }
 
+  /** The Executor contract's report: the stage report shows these counts as its `executor`. */
+  report(): Readonly<Record<string, unknown>> {
+    return { kind: 'jetstream', ...this.stats() };
+  }
+
   /** The workers announcing themselves now. */
   async workers(): Promise<WorkerInfo[]> {
     return liveWorkers((await this.#link).workers);

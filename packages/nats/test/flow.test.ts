@@ -43,9 +43,20 @@ describe('a flow whose cpu() stage runs on jetstream()', () => {
     assert.equal(stage?.skipped, 6);
     const [stats] = remote.stats();
     assert.equal(stats?.answered, 3_000);
+    // The stage's report carries the executor's own counts: per worker, and they add up.
+    const remoteReport = stage?.executor as {
+      answered: number;
+      workers: Record<string, { done: number; failed: number }>;
+    };
+    assert.equal(remoteReport.answered, 3_000);
+    assert.deepEqual(Object.keys(remoteReport.workers).sort(), ['f1', 'f2']);
     assert.equal(
-      Object.values(stats?.workers ?? {}).reduce((sum, w) => sum + w.done, 0),
+      Object.values(remoteReport.workers).reduce((sum, w) => sum + w.done, 0),
       3_000,
+    );
+    assert.equal(
+      Object.values(remoteReport.workers).reduce((sum, w) => sum + w.failed, 0),
+      6,
     );
   });
 

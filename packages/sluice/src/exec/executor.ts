@@ -59,6 +59,12 @@ export interface Executor<In, Out> {
    * `batchSize` is used whatever the timeout.
    */
   batchSizeFor?(timeout: number | undefined): number;
+  /**
+   * Optional. What the executor can tell about where the stage's work ran (per-worker counts,
+   * redeliveries, duplicates): plain JSON data, read when the run's report is made (after
+   * `close()`), shown as the stage report's `executor`. Without it the report has none.
+   */
+  report?(): Readonly<Record<string, unknown>>;
 }
 
 /** What a provider is told about the stage it serves. */

@@ -126,6 +126,8 @@ export class PoolStage {
       sizeFor === undefined
         ? () => Math.max(1, executor.batchSize)
         : () => Math.max(1, sizeFor.call(executor, timeout));
+    if (typeof executor.report === 'function')
+      this.#stats.executor = executor as { report(): Readonly<Record<string, unknown>> };
     this.#reportsBusy = executor.busyMs !== undefined;
     this.#busyAtStart = executor.busyMs ?? 0;
     const ready = executor.ready?.();

@@ -28,6 +28,8 @@ export class StageStats implements ObservedStage {
   readyAtMs: number | undefined = undefined;
   /** Set by an adaptive stage's invoker, for the run it belongs to. */
   limit: { report(): LimitReport } | undefined = undefined;
+  /** Set by a cpu() stage whose executor reports on itself. */
+  executor: { report(): Readonly<Record<string, unknown>> } | undefined = undefined;
 
   constructor(
     readonly name: string,
@@ -74,6 +76,7 @@ export class StageStats implements ObservedStage {
       kind: this.kind,
       concurrency: limit?.total.final ?? this.concurrency,
       ...(limit === undefined ? {} : { limit }),
+      ...(this.executor === undefined ? {} : { executor: executorReport(this.executor) }),
       entered: this.entered,
       emitted: this.emitted,
       filtered: this.filtered,
@@ -86,5 +89,16 @@ export class StageStats implements ObservedStage {
       timeouts: this.timeouts,
       ...insight,
     };
+  }
+}
+
+/** An executor's own report; one that throws must not cost the run its report. */
+function executorReport(executor: {
+  report(): Readonly<Record<string, unknown>>;
+}): Readonly<Record<string, unknown>> {
+  try {
+    return executor.report();
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
   }
 }

@@ -26,6 +26,8 @@ export interface StageReport extends StageInsight {
   readonly concurrency: number;
   /** Present for `concurrency: 'adaptive'`: where the limit started, went and ended. */
   readonly limit?: LimitReport;
+  /** cpu() stages whose executor reports on itself (remote workers): per-worker counts and the like. */
+  readonly executor?: Readonly<Record<string, unknown>>;
   /** Items that entered the stage's input. */
   readonly entered: number;
   /** Items processed and passed on (for forEach: processed). */
