@@ -10,6 +10,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerLab } from './commands/lab.js';
 import { registerRun } from './commands/run.js';
 import { registerTune } from './commands/tune.js';
+import { registerWorker } from './commands/worker.js';
 import { EXIT_FAILED, EXIT_USAGE, printFailure } from './exit.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -43,6 +44,7 @@ registerDemo(program);
 registerRun(program);
 registerLab(program);
 registerTune(program);
+registerWorker(program);
 
 try {
   await program.parseAsync(process.argv);
