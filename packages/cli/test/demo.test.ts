@@ -13,6 +13,7 @@ import pg from 'pg';
 import { identityOf } from '../src/demo/normalize.js';
 import { Population } from '../src/demo/population.js';
 import type { DemoSummary } from '../src/demo/summary.js';
+import { WorkerProcess } from '../src/worker/worker-process.js';
 
 const exec = promisify(execFile);
 const bin = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
@@ -61,7 +62,11 @@ function groundTruth(assets: number) {
 function sqliteRows(path: string) {
   const db = new Database(path, { readonly: true });
   try {
-    const rows = db.prepare('SELECT * FROM devices ORDER BY id').all() as { id: string; providers: string }[];
+    const rows = db.prepare('SELECT * FROM devices ORDER BY id').all() as {
+      id: string;
+      providers: string;
+      load_id: number;
+    }[];
     const loads = (db.prepare('SELECT count(*) AS n FROM devices_loads').get() as { n: number }).n;
     return { rows, loads };
   } finally {
@@ -227,5 +232,57 @@ test('sluice demo stops on SIGINT within seconds, exits 130, and leaves only who
     assert.ok(summary.uniqueDevices < 1_000_000);
   } finally {
     db.close();
+  }
+});
+
+test('sluice demo --nats normalizes on two sluice worker processes and loads the same devices as on threads', async () => {
+  const workers = [1, 2].map(
+    (i) =>
+      new WorkerProcess({
+        tasks: [new URL('../src/demo/normalize.task.ts', import.meta.url)],
+        servers: 'nats://127.0.0.1:4222',
+        threads: 1,
+        name: `demo-test-${process.pid}-${i}`,
+      }),
+  );
+  try {
+    await Promise.all(workers.map((w) => w.started()));
+    const local = JSON.parse(
+      (await demo('--assets', String(ASSETS), '--db', join(dir, 'local.db'), '--json')).stdout,
+    ) as DemoSummary;
+    const remote = JSON.parse(
+      (
+        await demo(
+          '--assets',
+          String(ASSETS),
+          '--db',
+          join(dir, 'remote.db'),
+          '--json',
+          '--nats',
+          'nats://127.0.0.1:4222',
+        )
+      ).stdout,
+    ) as DemoSummary;
+    assert.equal(remote.status, 'completed');
+    assert.equal(remote.uniqueDevices, local.uniqueDevices);
+    assert.equal(remote.uniqueDevices, groundTruth(ASSETS).devices);
+    assert.equal(remote.records, local.records);
+    const byWorker = Object.entries(remote.remote?.workers ?? {}).filter(([name]) =>
+      name.startsWith(`demo-test-${process.pid}-`),
+    );
+    assert.equal(
+      byWorker.reduce((sum, [, done]) => sum + done, 0),
+      remote.records,
+      'the two workers normalized every record',
+    );
+    // Every column but load_id, which numbers each run's own batches.
+    const devices = (path: string) => sqliteRows(path).rows.map(({ load_id: _, ...row }) => row);
+    assert.equal(
+      digest(devices(join(dir, 'remote.db'))),
+      digest(devices(join(dir, 'local.db'))),
+      'the same rows',
+    );
+  } finally {
+    await Promise.all(workers.map((w) => w.stop()));
   }
 });

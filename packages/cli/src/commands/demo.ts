@@ -2,13 +2,15 @@
  * `sluice demo`: an asset-inventory ETL against forty simulated providers, end to end on this
  * machine. The work lives in ../demo/; this module reads the options and wires the pieces.
  */
+import { fileURLToPath } from 'node:url';
 import { type Command, InvalidArgumentError } from 'commander';
-import { runInventory } from '../demo/inventory.js';
+import { isSluiceError } from 'sluice';
+import { NORMALIZE_TASK, runInventory } from '../demo/inventory.js';
 import { isPostgresUrl, openStore } from '../demo/open-store.js';
 import { MAX_ASSETS, Population } from '../demo/population.js';
 import { type ProviderServer, startProviderServer } from '../demo/provider-server.js';
 import { isTableName } from '../demo/store.js';
-import { demoSummary, printDemoSummary } from '../demo/summary.js';
+import { demoSummary, printDemoSummary, remoteSummary } from '../demo/summary.js';
 import { abortOnInterrupt, EXIT_INTERRUPTED } from '../interrupt.js';
 
 export const DEFAULT_ASSETS = 100_000;
@@ -21,6 +23,7 @@ interface DemoOptions {
   db: string;
   table: string;
   workers?: number;
+  nats?: string;
   json?: boolean;
   progress: boolean;
 }
@@ -39,6 +42,21 @@ function tableName(value: string): string {
   if (!isTableName(value))
     throw new InvalidArgumentError('Expected a lower-case SQL identifier: letters, digits and _.');
   return value;
+}
+
+/** The file `sluice worker` must serve for `sluice demo --nats`: the normalize task of this copy. */
+export function workerTaskPath(): string {
+  return fileURLToPath(NORMALIZE_TASK).replace(/\.js$/, (js) =>
+    // From source (tsx), the module on disk is the .ts file beside this one.
+    import.meta.url.endsWith('.ts') ? '.ts' : js,
+  );
+}
+
+/** No worker came: say which command starts one. */
+function withWorkerHint(error: unknown): unknown {
+  if (!isSluiceError(error) || error.code !== 'SLUICE_ERR_NO_WORKERS') return error;
+  error.message = `${error.message.split('\n')[0]}; start one with: sluice worker ${workerTaskPath()} --nats <url>`;
+  return error;
 }
 
 export function registerDemo(program: Command): void {
@@ -77,6 +95,10 @@ export function registerDemo(program: Command): void {
       'worker threads for the normalize stage (default: one per core)',
       wholeNumber(1, 256),
     )
+    .option(
+      '--nats <url>',
+      'normalize on `sluice worker` processes reached through this NATS server, instead of on local threads',
+    )
     .option('--json', 'print the summary as JSON')
     .option('--no-progress', 'no live progress on stderr (a line per stage: rate, in flight, done, ETA)')
     .addHelpText(
@@ -88,6 +110,10 @@ export function registerDemo(program: Command): void {
         '  sluice demo --assets 2000000 --db /tmp/big.db  # scale up; memory stays flat',
         '  sluice demo --db postgres://postgres@127.0.0.1:5432/test',
         '  sluice demo --json | jq .uniqueDevices',
+        '',
+        'Normalizing on workers over NATS JetStream (two shells, or & them):',
+        `  sluice worker ${workerTaskPath()} --nats nats://127.0.0.1:4222 --threads 1   # one or more`,
+        '  sluice demo --nats nats://127.0.0.1:4222',
       ].join('\n'),
     )
     .action(demo);
@@ -121,11 +147,13 @@ async function demo(options: DemoOptions): Promise<void> {
       signal: interrupt.signal,
       progress: options.progress,
       ...(options.workers === undefined ? {} : { workers: options.workers }),
+      ...(options.nats === undefined ? {} : { nats: options.nats }),
     });
   } catch (error) {
-    failure = error;
-    const { report, counts } = error as Partial<NonNullable<typeof outcome>>;
-    if (report !== undefined && counts !== undefined) outcome = { report, counts };
+    failure = withWorkerHint(error);
+    const { report, counts, remote } = error as Partial<NonNullable<typeof outcome>>;
+    if (report !== undefined && counts !== undefined)
+      outcome = { report, counts, ...(remote === undefined ? {} : { remote }) };
   } finally {
     interrupt.dispose();
     await server?.close();
@@ -146,6 +174,7 @@ async function demo(options: DemoOptions): Promise<void> {
         )),
         rateLimited: outcome.counts.rateLimited,
         database: store.location,
+        ...(outcome.remote === undefined ? {} : { remote: remoteSummary(outcome.remote) }),
       });
       printDemoSummary(summary, options.json === true);
     }

@@ -6,6 +6,8 @@
  *   frontier ─► fetch (IO, event loop) ─► split ─► normalize (CPU, workers) ─► batch ─► correlate ─► load
  */
 
+import type { RemoteStageStats } from '@sluice/nats';
+import { jetstream } from '@sluice/nats';
 import type { RunReport } from 'sluice';
 import { adaptive, cpu, flow, isSluiceError } from 'sluice';
 import { Agent } from 'undici';
@@ -53,7 +55,12 @@ export interface InventoryCounts {
 export interface InventoryResult {
   readonly report: RunReport;
   readonly counts: InventoryCounts;
+  /** With `nats`: the normalize stage as the coordinator saw it, per remote worker. */
+  readonly remote?: RemoteStageStats;
 }
+
+/** The task module the normalize stage runs: `sluice worker <this file>` serves it over NATS. */
+export const NORMALIZE_TASK = new URL('./normalize.task.js', import.meta.url);
 
 export interface InventoryOptions {
   readonly population: Population;
@@ -65,6 +72,13 @@ export interface InventoryOptions {
   readonly workers?: number;
   /** Live progress on stderr. @default false */
   readonly progress?: boolean;
+  /**
+   * Runs the normalize stage on `sluice worker` processes reached through this NATS server
+   * instead of on local threads (`workers` is then unused).
+   */
+  readonly nats?: string;
+  /** With `nats`: milliseconds to wait for a worker before failing with SLUICE_ERR_NO_WORKERS. @default 30000 */
+  readonly workerWaitMs?: number;
 }
 
 /**
@@ -78,9 +92,22 @@ export async function runInventory(options: InventoryOptions): Promise<Inventory
   const frontier = new Frontier(population.providers);
   const dispatcher = new Agent({ connections: MAX_FETCH_CONCURRENCY, keepAliveTimeout: 10_000 });
   const fetchPage = pageFetcher(origin, dispatcher);
-  const normalize = cpu<RawRecord, Asset>(new URL('./normalize.task.js', import.meta.url), {
-    ...(options.workers === undefined ? {} : { workers: options.workers }),
-  });
+  const remote =
+    options.nats === undefined
+      ? undefined
+      : jetstream({ servers: options.nats, workerWaitMs: options.workerWaitMs ?? 30_000 });
+  const normalize = cpu<RawRecord, Asset>(
+    NORMALIZE_TASK,
+    remote !== undefined
+      ? { executor: remote }
+      : options.workers === undefined
+        ? {}
+        : { workers: options.workers },
+  );
+  const remoteStats = (): { remote?: RemoteStageStats } => {
+    const stage = remote?.stats().at(-1);
+    return stage === undefined ? {} : { remote: stage };
+  };
 
   try {
     const report = await flow(frontier)
@@ -128,17 +155,17 @@ export async function runInventory(options: InventoryOptions): Promise<Inventory
       .map(correlate, { name: 'correlate', buffer: 2 })
       .forEach((rows) => loads.write(rows), { name: 'load' })
       .run({ progress: options.progress ?? false, ...(signal === undefined ? {} : { signal }) });
-    return { report, counts };
+    return { report, counts, ...remoteStats() };
   } catch (error) {
     if (isSluiceError(error)) {
       const { report } = error as { report?: RunReport };
       if (report !== undefined)
         Object.defineProperty(error, 'report', { value: await loads.reconcile(report), configurable: true });
-      Object.assign(error, { counts });
+      Object.assign(error, { counts, ...remoteStats() });
     }
     throw error;
   } finally {
-    await dispatcher.destroy();
+    await Promise.all([dispatcher.destroy(), remote?.close()]);
   }
 }
 

@@ -2,6 +2,7 @@
  * The demo's summary: the run report (per stage its rate, latency, busy share and bound, then the
  * bottleneck), followed by the demo's own counts and where the data is.
  */
+import type { RemoteStageStats } from '@sluice/nats';
 import type { Bottleneck, Boundness, RunReport, RunStatus } from 'sluice';
 import { formatReport } from 'sluice';
 
@@ -21,6 +22,24 @@ export interface StageRate {
   readonly p99Ms?: number;
 }
 
+/** With `--nats`: who normalized what, and what the broker had to deliver twice. */
+export interface RemoteSummary {
+  /** Records normalized per worker name. */
+  readonly workers: Readonly<Record<string, number>>;
+  /** Records answered from a message delivered again (a worker died or stalled holding it). */
+  readonly redelivered: number;
+  /** Answers dropped because the record had one already. */
+  readonly duplicates: number;
+}
+
+export function remoteSummary(stats: RemoteStageStats): RemoteSummary {
+  return {
+    workers: Object.fromEntries(Object.entries(stats.workers).map(([name, counts]) => [name, counts.done])),
+    redelivered: stats.redelivered,
+    duplicates: stats.duplicates,
+  };
+}
+
 export interface DemoSummary {
   readonly status: RunStatus;
   readonly seconds: number;
@@ -36,6 +55,8 @@ export interface DemoSummary {
   readonly rateLimited: number;
   readonly deadLetters: { readonly pages: number; readonly records: number };
   readonly database: string;
+  /** With `--nats`: the normalize stage's remote workers. */
+  readonly remote?: RemoteSummary;
   readonly stages: readonly StageRate[];
   readonly bottleneck?: Bottleneck;
   /** The run report behind the summary. */
@@ -90,6 +111,13 @@ export function demoSummary(
 
 const n = (value: number) => value.toLocaleString('en-US');
 
+function remoteLine(remote: RemoteSummary): string {
+  const workers = Object.entries(remote.workers)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, done]) => `${name} ${n(done)}`);
+  return `  remote workers    ${workers.join(', ') || 'none'} (${n(remote.redelivered)} redelivered, ${n(remote.duplicates)} duplicates dropped)`;
+}
+
 /** Prints the demo's summary, as text or as one JSON document. */
 export function printDemoSummary(
   summary: DemoSummary,
@@ -112,6 +140,7 @@ export function printDemoSummary(
       `  unique devices    ${n(s.uniqueDevices)} (${n(s.correlated)} seen by more than one provider, merged)`,
       `  retried           ${n(s.retried)} (${n(s.rateLimited)} after a 429 with Retry-After)`,
       `  dead letters      ${n(s.deadLetters.pages)} page${s.deadLetters.pages === 1 ? '' : 's'}, ${n(s.deadLetters.records)} records`,
+      ...(s.remote === undefined ? [] : [remoteLine(s.remote)]),
       '',
       `Data: ${s.database}`,
       '',
