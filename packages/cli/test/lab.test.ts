@@ -31,7 +31,7 @@ function sluice(command: string, ...more: string[]): Promise<Ran> {
     execFile(
       process.execPath,
       ['--import', 'tsx', bin, ...args],
-      { timeout: 60_000 },
+      { timeout: 120_000 },
       (error, stdout, stderr) => {
         resolve({ code: error === null ? 0 : (error.code as number), stdout, stderr });
       },
@@ -223,4 +223,38 @@ describe('sluice lab', { concurrency: true }, () => {
       );
     });
   }
+});
+
+test('cluster: the workload on 1, 2 and 4 sluice worker processes over NATS, then with one killed, and no item lost', async () => {
+  const dir = join(out, 'cluster');
+  const ran = await sluice(`lab cluster --tasks 60 --size 300000 --ack-wait 1 --out ${dir} --json`);
+  assert.equal(ran.code, 0, ran.stderr);
+  const report = JSON.parse(ran.stdout) as {
+    command: string;
+    chart: string;
+    results: {
+      approach: string;
+      label: string;
+      workers: number;
+      killed: boolean;
+      speedup: number;
+      lost: number;
+    }[];
+  };
+  assert.equal(report.command, 'lab cluster');
+  assert.deepEqual(
+    report.results.map((r) => [r.workers, r.killed, r.lost]),
+    [
+      [1, false, 0],
+      [2, false, 0],
+      [4, false, 0],
+      [2, true, 0],
+    ],
+  );
+  assert.equal(report.results[0]?.speedup, 1);
+  assert.equal(report.chart, join(dir, 'lab-cluster.svg'));
+  assert.deepEqual(
+    await barLabels(report.chart),
+    report.results.map((r) => r.label),
+  );
 });

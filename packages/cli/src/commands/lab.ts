@@ -6,6 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { type Command, Option } from 'commander';
 import { type BigfileOptions, runBigfile } from '../lab/bigfile.js';
+import { type ClusterOptions, runClusterLab } from '../lab/cluster.js';
 import { type ComparisonOptions, runComparisons } from '../lab/comparisons.js';
 import { byteSize, oneOrMoreOf, userName, wholeNumber } from '../lab/options.js';
 import { runServerLab, type ServerOptions } from '../lab/server.js';
@@ -19,6 +20,7 @@ Examples:
   sluice lab --workloads io --requests 500 --delay-ms 10 --json
   sluice lab bigfile --size 200MB              a 200 MB log, removed afterwards
   sluice lab server --clients 128
+  sluice lab cluster --nats nats://127.0.0.1:4222
 
 Exit codes: 0 done, 1 failed, 2 bad options, 130 interrupted (Ctrl-C closes servers and pools first).`;
 
@@ -112,4 +114,29 @@ export function registerLab(program: Command): void {
       ),
     );
   common(server).action((options: ServerOptions) => runServerLab(options).then(() => undefined));
+
+  lab
+    .command('cluster')
+    .description(
+      'The broker-and-workers comparison: the same CPU workload (sums of squares) through NATS JetStream on ' +
+        '1, 2 and 4 `sluice worker` processes (one thread each), then on 2 with one killed (SIGKILL) halfway ' +
+        'through. Prints time, speed-up over one worker, items redelivered and items lost (0, or the command ' +
+        'fails with SLUICE_ERR_LAB_MISMATCH), and charts the times.',
+    )
+    .addOption(new Option('--nats <url>', 'the NATS server with JetStream').default('nats://127.0.0.1:4222'))
+    .addOption(countOption('--tasks <n>', 'sum-of-squares calls', 1_000_000, 400))
+    .addOption(
+      countOption('--size <n>', 'n of each sum of i*i for i < n (about 1 ms per million)', 1e10, 5_000_000),
+    )
+    .addOption(
+      countOption(
+        '--ack-wait <seconds>',
+        "seconds before a killed worker's messages are delivered to another",
+        3600,
+        2,
+      ),
+    )
+    .addOption(new Option('--out <dir>', 'folder for the SVG chart').default('sluice-lab'))
+    .option('--json', 'print the results as JSON instead of a table', false)
+    .action((options: ClusterOptions) => runClusterLab(options).then(() => undefined));
 }
