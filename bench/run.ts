@@ -4,7 +4,7 @@
  * medians and ratios (absolute figures mean little on a shared machine; ratios travel).
  *
  *   npm run bench                    # everything
- *   npm run bench -- noop            # one group: noop | terminals | short | memory | http | cpu-small | cpu-large | combined | adaptive | adaptive-hidden | adaptive-capacity | adaptive-retry-after | metrics-cost
+ *   npm run bench -- noop            # one group: noop | terminals | short | memory | http | cpu-small | cpu-large | combined | adaptive | adaptive-hidden | adaptive-capacity | adaptive-retry-after | metrics-cost | remote | remote-cpu
  *   npm run bench -- noop --rounds 5
  */
 import { execFileSync } from 'node:child_process';
@@ -435,6 +435,59 @@ if (wanted('metrics-cost')) {
     `| cost | ${(100 * r.costMedian).toFixed(1)}% | ${(100 * r.costBest).toFixed(1)}% |`,
     '',
   );
+}
+
+if (wanted('remote')) {
+  // BullMQ takes a job per item: a tenth of the items keeps its rounds under half a minute.
+  const results = new Map([
+    ...compare('remote.ts', ['sluice-workers', 'raw-jetstream'], ['200000']),
+    ...compare('remote.ts', ['bullmq'], ['20000']),
+  ]);
+  const raw = results.get('raw-jetstream') as Result;
+  const bullmq = results.get('bullmq') as Result;
+  lines.push(
+    '### Tiny items end to end through a broker to 2 worker processes and back',
+    '',
+    '`npm run bench -- remote` (the local NATS 2.9 with JetStream, and the local Redis)',
+    '',
+    '| contender | items | items/s | vs BullMQ | vs raw JetStream loop |',
+    '| --- | ---: | ---: | ---: | ---: |',
+  );
+  for (const [name, r] of results) {
+    lines.push(
+      `| ${name} | ${r.items.toLocaleString('en')} | ${fmt(r.itemsPerSecond)} | ${(r.itemsPerSecond / bullmq.itemsPerSecond).toFixed(1)}x | ${((100 * r.itemsPerSecond) / raw.itemsPerSecond).toFixed(0)}% |`,
+    );
+  }
+  lines.push(
+    '',
+    '`sluice-workers`: a cpu() stage with `executor: jetstream()` on two `sluice worker --threads 1` processes. `raw-jetstream`: a batched publish, consume and reply loop written directly with @nats-io/jetstream, 100 items per message, two consumer processes. `bullmq`: no-op jobs added in bulk, two worker processes of concurrency 100.',
+    '',
+  );
+}
+
+if (wanted('remote-cpu')) {
+  const { n, msPerCall } = scenario('combined.ts', 'calibrate', '2') as unknown as {
+    n: number;
+    msPerCall: number;
+  };
+  const results = compare('remote.ts', ['sluice-workers-cpu', 'local-pool'], ['2000', String(n)]);
+  const local = results.get('local-pool') as Result;
+  lines.push(
+    '### A CPU stage of ~2 ms items: on two `sluice worker --threads 1` processes over NATS, and on a local pool of 2 threads',
+    '',
+    '`npm run bench -- remote-cpu`',
+    '',
+    `2,000 sum-of-squares calls with n = ${n.toLocaleString('en')} (${msPerCall.toFixed(2)} ms per call when calibrated).`,
+    '',
+    '| contender | items/s | wall seconds | time vs local pool |',
+    '| --- | ---: | ---: | ---: |',
+  );
+  for (const [name, r] of results) {
+    lines.push(
+      `| ${name} | ${fmt(r.itemsPerSecond)} | ${r.seconds.toFixed(2)} | ${(r.seconds / local.seconds).toFixed(2)}x |`,
+    );
+  }
+  lines.push('');
 }
 
 console.log(lines.join('\n'));
