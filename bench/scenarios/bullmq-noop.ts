@@ -10,11 +10,11 @@
  * Imported by remote.ts; `work` is the child's half.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { childReady } from './child-ready.js';
 
 const ADD_CHUNK = 1_000;
 
@@ -30,7 +30,8 @@ export async function bullmqNoop(
   concurrency = 100,
 ): Promise<{ items: number; seconds: number }> {
   const name = `bench-noop-${process.pid}-${Date.now()}`;
-  const queue = new Queue(name, { connection: connection(redisUrl) });
+  const client = connection(redisUrl);
+  const queue = new Queue(name, { connection: client });
   const children: ChildProcess[] = [];
   try {
     await queue.waitUntilReady();
@@ -40,7 +41,7 @@ export async function bullmqNoop(
         stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
       });
       children.push(child);
-      await once(child.stdout as NodeJS.ReadableStream, 'data');
+      await childReady(child);
     }
     const started = performance.now();
     for (let first = 0; first < jobs; first += ADD_CHUNK) {
@@ -54,6 +55,8 @@ export async function bullmqNoop(
     for (const child of children) child.kill();
     await queue.obliterate({ force: true }).catch(() => {});
     await queue.close();
+    // A client given to BullMQ stays open after close(): without this the process never exits.
+    await client.quit();
   }
 }
 
@@ -66,5 +69,6 @@ async function work(redisUrl: string, name: string, concurrency: number): Promis
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [mode, redisUrl = 'redis://127.0.0.1:6379', ...rest] = process.argv.slice(2);
   if (mode === 'work') await work(redisUrl, rest[0] as string, Number(rest[1] ?? 100));
-  else console.log(JSON.stringify(await bullmqNoop(redisUrl, Number(rest[0] ?? 20_000), Number(rest[1] ?? 2))));
+  else
+    console.log(JSON.stringify(await bullmqNoop(redisUrl, Number(rest[0] ?? 20_000), Number(rest[1] ?? 2))));
 }

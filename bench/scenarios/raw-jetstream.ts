@@ -11,10 +11,10 @@
  * Imported by remote.ts; `consume` is the child's half.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import { childReady } from './child-ready.js';
 
 const DURABLE = 'workers';
 const encoder = new TextEncoder();
@@ -59,7 +59,7 @@ export async function rawJetStreamLoop(
         stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
       });
       children.push(child);
-      await once(child.stdout as NodeJS.ReadableStream, 'data');
+      await childReady(child);
     }
 
     const js = jetstream(nc);
@@ -123,5 +123,8 @@ async function consume(servers: string, stream: string, replySubject: string): P
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [mode, servers = 'nats://127.0.0.1:4222', ...rest] = process.argv.slice(2);
   if (mode === 'consume') await consume(servers, rest[0] as string, rest[1] as string);
-  else console.log(JSON.stringify(await rawJetStreamLoop(servers, Number(rest[0] ?? 100_000), Number(rest[1] ?? 2))));
+  else
+    console.log(
+      JSON.stringify(await rawJetStreamLoop(servers, Number(rest[0] ?? 100_000), Number(rest[1] ?? 2))),
+    );
 }
