@@ -62,7 +62,9 @@ export interface Executor<In, Out> {
   /**
    * Optional. What the executor can tell about where the stage's work ran (per-worker counts,
    * redeliveries, duplicates): plain JSON data, read when the run's report is made (after
-   * `close()`), shown as the stage report's `executor`. Without it the report has none.
+   * `close()`), shown as the stage report's `executor`. Without it the report has none. Live
+   * progress reads it too, on every update: a `workers` field of `{ [name]: { done } }` puts each
+   * worker's count on the stage's progress line, and a `redelivered` count beside them.
    */
   report?(): Readonly<Record<string, unknown>>;
 }

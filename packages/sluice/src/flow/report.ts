@@ -4,7 +4,7 @@
  */
 
 import type { LimitReport } from '../limit/adaptive-limiter.js';
-import type { ObservedStage, StageInsight } from '../observe/run-insight.js';
+import { executorReport, type ObservedStage, type StageInsight } from '../observe/run-insight.js';
 import type { StageKind, StageReport } from '../observe/run-report.js';
 import { StageMetrics } from '../observe/stage-metrics.js';
 
@@ -89,16 +89,5 @@ export class StageStats implements ObservedStage {
       timeouts: this.timeouts,
       ...insight,
     };
-  }
-}
-
-/** An executor's own report; one that throws must not cost the run its report. */
-function executorReport(executor: {
-  report(): Readonly<Record<string, unknown>>;
-}): Readonly<Record<string, unknown>> {
-  try {
-    return executor.report();
-  } catch (error) {
-    return { error: error instanceof Error ? error.message : String(error) };
   }
 }

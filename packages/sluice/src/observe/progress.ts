@@ -19,6 +19,24 @@ export interface StageSnapshot {
   readonly total?: number;
   /** Estimated milliseconds to go, at the current rate, when the total is known. */
   readonly etaMs?: number;
+  /** cpu() stages on remote workers: items each worker has answered, by worker name. */
+  readonly workers?: Readonly<Record<string, number>>;
+  /** cpu() stages on remote workers: items answered from a redelivered message. */
+  readonly redelivered?: number;
+}
+
+/** The per-worker counts in an executor's report (see the Executor contract's `report()`), if any. */
+export function workersOf(
+  report: Readonly<Record<string, unknown>>,
+): Pick<StageSnapshot, 'workers' | 'redelivered'> {
+  const { workers, redelivered } = report;
+  if (typeof workers !== 'object' || workers === null) return {};
+  const done: Record<string, number> = {};
+  for (const [name, counts] of Object.entries(workers)) {
+    const n = (counts as { done?: unknown } | null)?.done;
+    if (typeof n === 'number') done[name] = n;
+  }
+  return { workers: done, ...(typeof redelivered === 'number' ? { redelivered } : {}) };
 }
 
 export interface ProgressSnapshot {
@@ -109,6 +127,15 @@ export function formatProgress(snapshot: ProgressSnapshot): string[] {
       ];
       parts.push(`in flight ${count(s.inFlight)}`);
       if (s.etaMs !== undefined) parts.push(`ETA ${formatDuration(s.etaMs)}`);
+      if (s.workers !== undefined) {
+        const names = Object.keys(s.workers);
+        parts.push(
+          names.length === 0
+            ? 'no worker yet'
+            : `workers ${names.map((name) => `${name} ${count(s.workers?.[name] ?? 0)}`).join(', ')}`,
+        );
+        if (s.redelivered) parts.push(`redelivered ${count(s.redelivered)}`);
+      }
       return parts.join('  ');
     }),
     ...snapshot.warnings.map((warning) => `  warning: ${warning}`),

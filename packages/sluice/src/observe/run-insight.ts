@@ -23,6 +23,7 @@ import {
   ProgressPrinter,
   type ProgressSnapshot,
   type StageSnapshot,
+  workersOf,
 } from './progress.js';
 import { type LatencySummary, round, type StageMetrics } from './stage-metrics.js';
 
@@ -43,6 +44,19 @@ export interface ObservedStage {
   readonly workerBusyMs: number;
   /** cpu() stages: when (performance.now()) its workers were ready; busy time is judged from then. */
   readonly readyAtMs: number | undefined;
+  /** cpu() stages whose executor reports on itself (remote workers, say). */
+  readonly executor?: { report(): Readonly<Record<string, unknown>> } | undefined;
+}
+
+/** An executor's own report; one that throws must not cost the run its report or its progress. */
+export function executorReport(executor: {
+  report(): Readonly<Record<string, unknown>>;
+}): Readonly<Record<string, unknown>> {
+  try {
+    return executor.report();
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
 }
 
 export interface InsightWarning {
@@ -195,6 +209,7 @@ export class RunInsight {
         ratePerSec,
         ...(total === undefined ? {} : { total }),
         ...(eta === undefined ? {} : { etaMs: eta }),
+        ...(s.executor === undefined ? {} : workersOf(executorReport(s.executor))),
       };
     });
     return {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   cpu,
   type Executor,
@@ -81,6 +83,47 @@ describe('map(cpu(url, { executor }))', () => {
       String(sizes),
     );
     assert.equal(closes, 1);
+  });
+
+  test('live progress shows the workers an executor reports, and its redeliveries', async () => {
+    let answered = 0;
+    let shown!: () => void;
+    const progressShowedTen = new Promise<void>((resolve) => {
+      shown = resolve;
+    });
+    const reporting: ExecutorProvider = {
+      open<In, Out>(resolved: Parameters<ExecutorProvider['open']>[0], context: { stage: string }) {
+        const inner = inProcess().open<In, Out>(resolved, context);
+        const executor: Executor<In, Out> = {
+          execute: async (request) => {
+            const outcome = await inner.execute(request);
+            answered += request.items.length;
+            // Holds the run open until progress has drawn the count: no race with its timer.
+            // (bounded, so a progress line that never shows the workers fails the test, not hangs it).
+            if (answered === 10) await Promise.race([progressShowedTen, delay(5000)]);
+            return outcome;
+          },
+          batchSize: 5,
+          capacity: 1,
+          close: () => inner.close(),
+          report: () => ({ workers: { 'edge-1': { done: answered, failed: 0 } }, redelivered: 2 }),
+        };
+        return executor;
+      },
+    };
+    let text = '';
+    const stream = new PassThrough();
+    stream.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      if (/workers edge-1 10\b/.test(text)) shown();
+    });
+    // The progress timer never holds a process open; a remote executor's socket would.
+    const socketStandIn = setInterval(() => undefined, 1000);
+    await flow(Array.from({ length: 10 }, (_, i): Step => ({ op: 'echo', value: i })))
+      .map(cpu<Step, unknown>(task, { executor: reporting }), { name: 'step' })
+      .run({ progress: { stream, intervalMs: 10 } })
+      .finally(() => clearInterval(socketStandIn));
+    assert.match(text, /step .*workers edge-1 10 {2}redelivered 2/);
   });
 
   test('a provider whose open() returns no Executor fails the run as the stage starts, naming it', async () => {
