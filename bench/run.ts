@@ -4,7 +4,7 @@
  * medians and ratios (absolute figures mean little on a shared machine; ratios travel).
  *
  *   npm run bench                    # everything
- *   npm run bench -- noop            # one group: noop | terminals | short | memory | http | cpu-small | cpu-large | combined | adaptive | adaptive-hidden | adaptive-capacity | adaptive-retry-after | metrics-cost | remote | remote-cpu
+ *   npm run bench -- noop            # one group: noop | terminals | short | memory | http | cpu-small | cpu-large | cpu-cold | combined | adaptive | adaptive-hidden | adaptive-capacity | adaptive-retry-after | metrics-cost | remote | remote-cpu
  *   npm run bench -- noop --rounds 5
  */
 import { execFileSync } from 'node:child_process';
@@ -268,6 +268,86 @@ if (wanted('cpu-large')) {
     `### 400 large CPU tasks (sum of squares, n = 5,000,000, a few milliseconds each), ${availableParallelism()} workers`,
   );
 }
+
+/**
+ * cpu() from a cold process: each contender a fresh process that runs the job once, timed from before
+ * the pool exists to the last result, against the serial loop in the same shape. Run both ways
+ * users run it: the compiled library with a plain .mjs task, and the sources under tsx (where every
+ * worker also loads tsx). Reports the best of the rounds (the least disturbed by the neighbours)
+ * and the range.
+ */
+function cpuColdGroup(): void {
+  const path = fileURLToPath(new URL('./scenarios/cold.mjs', import.meta.url));
+  const modes = [
+    { name: 'compiled, task imports sluice/task', argv: [] as string[], source: 'mjs' },
+    { name: 'compiled, task imports sluice', argv: [] as string[], source: 'mjs-full' },
+    { name: 'sources', argv: ['--conditions=sluice-source', '--import', 'tsx'], source: 'ts' },
+  ];
+  const sizes = [
+    { tasks: 10_000, n: 2_000 },
+    { tasks: 100_000, n: 2_000 },
+    { tasks: 1_000_000, n: 2_000 },
+    { tasks: 400, n: 5_000_000 },
+  ];
+  const contenders = ['serial', 'sluice-flow', 'sluice-flow-no-head-start'];
+  const runs = new Map<string, Result[]>();
+  const key = (mode: string, size: { tasks: number; n: number }, contender: string): string =>
+    `${mode} ${size.tasks} ${size.n} ${contender}`;
+  for (let round = 0; round < rounds; round++) {
+    for (const size of sizes) {
+      for (const mode of modes) {
+        for (const contender of contenders) {
+          const out = execFileSync(
+            process.execPath,
+            [...mode.argv, path, contender, String(size.tasks), String(size.n), mode.source],
+            { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 },
+          );
+          const result = JSON.parse(out.trim().split('\n').at(-1) as string) as Result;
+          const k = key(mode.name, size, contender);
+          runs.set(k, [...(runs.get(k) ?? []), result]);
+          process.stderr.write(`  cold ${k} round ${round + 1}: ${(result.seconds * 1000).toFixed(0)} ms\n`);
+        }
+      }
+    }
+  }
+  const best = (k: string): Result =>
+    [...(runs.get(k) ?? [])].sort((a, b) => a.seconds - b.seconds)[0] as Result;
+  const range = (k: string): string => {
+    const s = (runs.get(k) ?? []).map((r) => r.seconds * 1000);
+    return `${Math.min(...s).toFixed(0)}-${Math.max(...s).toFixed(0)} ms`;
+  };
+  const median = (k: string): number => {
+    const s = (runs.get(k) ?? []).map((r) => r.seconds).sort((a, b) => a - b);
+    return s[Math.floor(s.length / 2)] ?? 0;
+  };
+  lines.push(
+    `### cpu() from a cold process: flow(items).map(cpu(url)).collect() against the serial loop, ${availableParallelism()} workers`,
+    '',
+    `\`npm run bench -- cpu-cold --rounds ${rounds}\``,
+    '',
+    'Each run a fresh process, timed from before the pool exists to the last result (imports excluded, the same for every contender). Ratios are serial time / cpu() time: best of the rounds, and of the medians. *no head start* is `cpu(url, { headStart: false })`: the pool as it was before the calling thread stood in for starting workers. Loop p99: how late the event loop ran during the cpu() run.',
+    '',
+    '| library | tasks x n | serial | cpu() | cpu() vs serial: best / median | no head start | no head start vs serial: best / median | loop p99: cpu() / no head start |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  );
+  for (const size of sizes) {
+    for (const mode of modes) {
+      const [serial, pooled, cold] = contenders.map((c) => key(mode.name, size, c)) as [
+        string,
+        string,
+        string,
+      ];
+      const ratios = (k: string): string =>
+        `${(best(serial).seconds / best(k).seconds).toFixed(2)}x / ${(median(serial) / median(k)).toFixed(2)}x`;
+      lines.push(
+        `| ${mode.name} | ${size.tasks.toLocaleString('en')} x ${size.n.toLocaleString('en')} | ${range(serial)} | ${range(pooled)} | ${ratios(pooled)} | ${range(cold)} | ${ratios(cold)} | ${Number(best(pooled).loopDelayP99Ms).toFixed(1)} / ${Number(best(cold).loopDelayP99Ms).toFixed(1)} ms |`,
+      );
+    }
+  }
+  lines.push('');
+}
+
+if (wanted('cpu-cold')) cpuColdGroup();
 
 if (wanted('combined')) {
   // One n for every contender, measured once on this machine so that one call takes about 1.9 ms.

@@ -1,4 +1,4 @@
-import { defineTask } from 'sluice';
+import { defineTask } from 'sluice/task';
 
 export default defineTask((n: number): number => {
   let s = 0;

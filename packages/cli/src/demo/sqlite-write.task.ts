@@ -1,5 +1,5 @@
 /** The demo's SQLite writer thread: see sqlite-store.ts. */
-import { defineTask } from 'sluice';
+import { defineTask } from 'sluice/task';
 import type { DeviceRow } from './correlate.js';
 import { openSqliteDatabase, type SqliteDatabase } from './sqlite-database.js';
 

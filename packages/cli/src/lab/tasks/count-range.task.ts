@@ -1,5 +1,5 @@
 /** Reads one byte range of a log itself and counts the lines that start in it and contain the needle. */
-import { defineTask } from 'sluice';
+import { defineTask } from 'sluice/task';
 import { countOccurrences } from '../count.js';
 import { type ByteRange, lineChunks } from '../line-chunks.js';
 

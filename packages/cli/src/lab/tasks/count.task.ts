@@ -1,5 +1,5 @@
 /** Counts the lines of one chunk of a log (whole lines only) that contain the needle. */
-import { defineTask } from 'sluice';
+import { defineTask } from 'sluice/task';
 import { countOccurrences } from '../count.js';
 
 export interface CountItem {

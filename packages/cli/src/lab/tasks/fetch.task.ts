@@ -1,6 +1,6 @@
 /** Fetches one URL from the lab's delay server; with `compute`, then runs the sum of squares it names. */
 import { Agent } from 'node:http';
-import { defineTask } from 'sluice';
+import { defineTask } from 'sluice/task';
 import { httpGet } from '../http-get.js';
 import { sumOfSquares } from '../sum-of-squares.js';
 

@@ -13,6 +13,9 @@
  *   item fails with SLUICE_ERR_TIMEOUT (the stage's retry policy decides what comes next).
  * - A cancelled request settles at once; its pieces still queued are dropped and those running
  *   are flagged, so a task polling its signal stops and the worker lives on.
+ *
+ * Until a worker is ready, the head of the queue may run on the calling thread in short slices
+ * (head-start.ts), so a cold pool never leaves a small job waiting for workers to start.
  */
 import type { TransferListItem } from 'node:worker_threads';
 import { watchAbort } from '../../core/abort-watch.js';
@@ -29,6 +32,7 @@ import {
 import type { BatchOutcome, BatchRequest, Executor } from '../executor.js';
 import { anyMoved, unwrapMoved } from '../task.js';
 import { BatchSizer } from './batch-sizer.js';
+import { HeadStart, type HeadStartResult, MAX_ITEM_MS, SLICE_MS } from './head-start.js';
 import { InlineWorker } from './inline-worker.js';
 import {
   CANCEL_RING_SIZE,
@@ -60,6 +64,8 @@ export interface DispatcherOptions {
   readonly resourceLimits: import('node:worker_threads').ResourceLimits | undefined;
   readonly maxCrashRetries: number;
   readonly deadlineGraceMs: number;
+  /** Whether items may run on the calling thread while the workers start (thread workers only). */
+  readonly headStart: boolean;
   readonly clock?: Clock;
 }
 
@@ -69,6 +75,7 @@ interface Job {
   readonly first: number;
   readonly attempt: number;
   readonly timeout: number | undefined;
+  readonly signal: AbortSignal | undefined;
   values: unknown[];
   errors: unknown[] | undefined;
   remaining: number;
@@ -119,6 +126,11 @@ export class Dispatcher implements Executor<unknown, unknown> {
   #closed = false;
   #watchdog: unknown;
   #keepingAlive = true;
+  /** Runs queued work on the calling thread until a worker is ready; then undefined for good. */
+  #headStart: HeadStart | undefined;
+  /** A head-start slice is scheduled or running: at most one at a time. */
+  #headStartBusy = false;
+  #headStartPieces = 0;
 
   constructor(options: DispatcherOptions) {
     this.#options = options;
@@ -126,6 +138,15 @@ export class Dispatcher implements Executor<unknown, unknown> {
     this.sizer = new BatchSizer();
     if (options.isolation !== 'inline')
       checkTypeScriptPeer(options.task, options.isolation === 'thread' ? 'tsx/esm/api' : 'tsx');
+    // Moving work to the calling thread is only a stand-in for thread workers, and only for work
+    // the user has not fenced: a memory limit says the task must not run where it cannot be stopped.
+    // Every worker starts now, beside the calling thread: starting one later, to leave the calling
+    // thread a core of its own, only delayed the pool at full strength (bench/RESULTS.md).
+    if (options.headStart && options.isolation === 'thread' && options.resourceLimits === undefined) {
+      this.#headStart = new HeadStart(options.task.url, (ready) =>
+        ready ? this.#dispatch() : this.#stopHeadStart(),
+      );
+    }
     for (let i = 0; i < options.workers; i++) this.#spawn();
   }
 
@@ -182,6 +203,7 @@ export class Dispatcher implements Executor<unknown, unknown> {
         first: request.first,
         attempt: request.attempt ?? 1,
         timeout: request.timeout,
+        signal,
         values: items.length === 1 ? [] : new Array(items.length),
         errors: undefined,
         remaining: items.length,
@@ -205,6 +227,7 @@ export class Dispatcher implements Executor<unknown, unknown> {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#stopHeadStart();
     this.#stopWatchdog();
     const error = new PoolClosedError('The worker pool was closed');
     for (const piece of this.#queue.splice(0)) this.#settleJob(piece.job, error);
@@ -241,6 +264,9 @@ export class Dispatcher implements Executor<unknown, unknown> {
         slot.ready = true;
         this.#everReady = true;
         this.#startupFailures = 0;
+        // With a worker up, the calling thread steps back for good: with as many workers as cores,
+        // running items beside a working worker and one still starting would only slow both.
+        this.#stopHeadStart();
         if ([...this.#slots].every((s) => s.ready))
           for (const waiter of this.#readyWaiters.splice(0)) waiter.resolve();
         this.#dispatch();
@@ -253,24 +279,28 @@ export class Dispatcher implements Executor<unknown, unknown> {
         if (piece === undefined || piece.id !== message.id) return;
         const next = slot.inflight[0];
         if (next !== undefined) next.headSince = this.#clock.now();
-        this.sizer.record(piece.count, message.busyMs);
-        this.busyMs += message.busyMs;
-        const job = piece.job;
-        if (!job.settled) {
-          if (piece.count === job.items.length) job.values = message.values;
-          else for (let i = 0; i < piece.count; i++) job.values[piece.offset + i] = message.values[i];
-          if (message.errors !== undefined) {
-            job.errors ??= [];
-            for (const [i, error] of message.errors.entries()) {
-              if (error !== undefined) job.errors[piece.offset + i] = fromWire(error);
-            }
-          }
-          this.#complete(job, piece.count);
-        }
+        this.#pieceDone(piece, message);
         this.#dispatch();
         return;
       }
     }
+  }
+
+  /** Records a piece's outcome, whoever ran it, into its job. */
+  #pieceDone(piece: Piece, done: HeadStartResult): void {
+    this.sizer.record(piece.count, done.busyMs);
+    this.busyMs += done.busyMs;
+    const job = piece.job;
+    if (job.settled) return;
+    if (piece.count === job.items.length) job.values = done.values;
+    else for (let i = 0; i < piece.count; i++) job.values[piece.offset + i] = done.values[i];
+    if (done.errors !== undefined) {
+      job.errors ??= [];
+      for (const [i, error] of done.errors.entries()) {
+        if (error !== undefined) job.errors[piece.offset + i] = fromWire(error);
+      }
+    }
+    this.#complete(job, piece.count);
   }
 
   #onExit(slot: Slot, reason: Error): void {
@@ -364,17 +394,78 @@ export class Dispatcher implements Executor<unknown, unknown> {
   #fill(): void {
     while (this.#queue.length > 0) {
       const slot = this.#freeSlot();
-      if (slot === undefined) return;
-      let piece = this.#queue.shift() as Piece;
-      if (piece.job.settled) continue;
-      const size = this.batchSizeFor(piece.job.timeout);
-      if (piece.count > size) {
-        const rest: Piece = { ...piece, offset: piece.offset + size, count: piece.count - size };
-        this.#queue.unshift(rest);
-        piece = { ...piece, count: size };
-      }
-      this.#send(slot, piece);
+      if (slot === undefined) break;
+      const piece = this.#nextPiece();
+      if (piece !== undefined) this.#send(slot, piece);
     }
+    if (this.#queue.length > 0) this.#scheduleHeadStart();
+  }
+
+  /** Takes the queue's head, cut to the size the sizer wants; undefined when it was already settled. */
+  #nextPiece(): Piece | undefined {
+    const piece = this.#queue.shift() as Piece;
+    if (piece.job.settled) return undefined;
+    const size = this.batchSizeFor(piece.job.timeout);
+    if (piece.count <= size) return piece;
+    this.#queue.unshift({ ...piece, offset: piece.offset + size, count: piece.count - size });
+    return { ...piece, count: size };
+  }
+
+  /** Work is waiting and no worker has room: run a slice of it here after the loop's next turn. */
+  #scheduleHeadStart(): void {
+    if (this.#headStartBusy || this.#headStart?.ready !== true) return;
+    this.#headStartBusy = true;
+    setImmediate(() => this.#runHeadStart());
+  }
+
+  /**
+   * One slice on the calling thread: pieces from the head of the queue until SLICE_MS have passed.
+   * Workers with room are fed first, so the calling thread only takes what they cannot. A piece
+   * the calling thread must not run (a deadline, moved buffers) ends the slice: workers take it.
+   */
+  async #runHeadStart(): Promise<void> {
+    const until = performance.now() + SLICE_MS;
+    try {
+      while (performance.now() < until) {
+        this.#fill();
+        const headStart = this.#headStart;
+        const head = this.#queue[0];
+        if (headStart?.ready !== true || head === undefined || this.#broken !== undefined) break;
+        if (head.job.timeout !== undefined || head.job.transfer.length > 0) break;
+        const piece = this.#nextPiece();
+        if (piece === undefined) continue;
+        const { job } = piece;
+        let done: HeadStartResult;
+        try {
+          const running = headStart.run({
+            items:
+              piece.count === job.items.length
+                ? job.items
+                : job.items.slice(piece.offset, piece.offset + piece.count),
+            first: job.first + piece.offset,
+            attempt: job.attempt,
+            signal: job.signal,
+          });
+          done = running instanceof Promise ? await running : running;
+        } catch (error) {
+          this.#cloneFailed(piece, error);
+          continue;
+        }
+        this.#pieceDone(piece, done);
+        // Items this slow would stall the event loop: the workers take them all from here on. Judged
+        // on the smoothed time per item, not one piece (a piece of a few items the scheduler
+        // preempted looks slow), and not on the first piece, mostly the thread's first look at the task.
+        if (this.#headStartPieces++ > 0 && (this.sizer.perItemMs ?? 0) > MAX_ITEM_MS) this.#stopHeadStart();
+      }
+    } finally {
+      this.#headStartBusy = false;
+      this.#dispatch();
+    }
+  }
+
+  #stopHeadStart(): void {
+    this.#headStart?.stop();
+    this.#headStart = undefined;
   }
 
   /** The ready worker with the fewest pieces, if one has room: spread first, then pipeline. */
@@ -495,6 +586,7 @@ export class Dispatcher implements Executor<unknown, unknown> {
   #break(error: Error): void {
     if (this.#broken !== undefined) return;
     this.#broken = error;
+    this.#stopHeadStart();
     for (const piece of this.#queue.splice(0)) this.#settleJob(piece.job, error);
     for (const slot of this.#slots) for (const piece of slot.inflight) this.#settleJob(piece.job, error);
     for (const waiter of this.#readyWaiters.splice(0)) waiter.reject(error);

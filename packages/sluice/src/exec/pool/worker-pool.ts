@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import type { ResourceLimits } from 'node:worker_threads';
 import type { Clock } from '../../core/clock.js';
-import { checkInteger, checkNumber, checkOptions, invalidType } from '../../core/validate.js';
+import { checkBoolean, checkInteger, checkNumber, checkOptions, invalidType } from '../../core/validate.js';
 import type { BatchOutcome, BatchRequest, Executor } from '../executor.js';
 import { Dispatcher, type DispatcherOptions } from './dispatcher.js';
 import { resolveTaskModule } from './task-module.js';
@@ -34,6 +34,17 @@ export interface WorkerPoolOptions {
    * @default 1000
    */
   deadlineGraceMs?: number;
+  /**
+   * Lets the calling thread run items, in slices of a few milliseconds with a turn of the event
+   * loop between them, until the first worker is ready: a job smaller than what starting workers
+   * costs then does not wait for them. Only for thread workers, and never for items with a
+   * deadline, a task with `setup`, or a pool with `resourceLimits`; it stops for good at the first
+   * ready worker, or as soon as items take more than 20 ms each. Turn it off for a task module that
+   * must never be imported on the calling thread.
+   * @default true
+   * @example cpu(taskUrl, { headStart: false })
+   */
+  headStart?: boolean;
   /** For tests: the clock the deadline watchdog runs on. */
   clock?: Clock;
 }
@@ -51,6 +62,7 @@ export const poolKeys = [
   'resourceLimits',
   'maxCrashRetries',
   'deadlineGraceMs',
+  'headStart',
   'clock',
 ] as const;
 
@@ -227,6 +239,7 @@ export function checkPoolOptions(options: WorkerPoolOptions | undefined): Omit<D
     resourceLimits: checkResourceLimits(options?.resourceLimits),
     maxCrashRetries: checkInteger('WorkerPool.maxCrashRetries', options?.maxCrashRetries ?? 2, { min: 0 }),
     deadlineGraceMs: checkNumber('WorkerPool.deadlineGraceMs', options?.deadlineGraceMs ?? 1000),
+    headStart: checkBoolean('WorkerPool.headStart', options?.headStart ?? true),
     ...(options?.clock === undefined ? {} : { clock: options.clock }),
   };
 }

@@ -1,0 +1,78 @@
+/**
+ * One contender of the cold-start CPU benchmark: a fresh process that runs `tasks` sum-of-squares
+ * calls of size `n` once, with nothing warmed: no pool, no worker, no JIT feedback for the task.
+ *   node bench/scenarios/cold.mjs <serial|sluice-flow|sluice-flow-no-head-start> [tasks] [n] [mjs|mjs-full]  # compiled (dist/)
+ *   node --conditions=sluice-source --import tsx bench/scenarios/cold.mjs ... ts   # from sources
+ * Plain ESM so that, run without tsx, it measures what users of the compiled library run: `sluice`
+ * resolves to packages/sluice/dist and the task is a plain .mjs module. The timer starts after the
+ * imports (both contenders import sluice: the same process shape) and before the pool exists, and
+ * stops at the last result.
+ * Prints one JSON line: { contender, items, seconds, itemsPerSecond, loopDelayP99Ms, importMs, ... }.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+const importStarted = performance.now();
+const { cpu, flow } = await import('sluice');
+const importMs = performance.now() - importStarted;
+
+const [contender = 'serial', tasksArg = '100000', nArg = '2000', source = 'mjs'] = process.argv.slice(2);
+const tasks = Number(tasksArg);
+const n = Number(nArg);
+// mjs: a plain task module importing sluice/task; mjs-full: the same importing all of sluice, as
+// task modules written before sluice/task do; ts: the TypeScript task, for runs from sources.
+const taskFiles = { mjs: 'sum.task.mjs', 'mjs-full': 'sum-full.task.mjs', ts: 'sum.task.ts' };
+const taskUrl = new URL(`./tasks/${taskFiles[source]}`, import.meta.url);
+
+// The serial contender's loop, written where a user would write it: in the program itself.
+function sum(m) {
+  let s = 0;
+  for (let i = 0; i < m; i++) s += i * i;
+  return s;
+}
+
+const contenders = {
+  serial: async (items) => {
+    const out = new Array(items.length);
+    for (let i = 0; i < items.length; i++) out[i] = sum(items[i]);
+    return out;
+  },
+  'sluice-flow': (items) => flow(items).map(cpu(taskUrl)).collect(),
+  // The pool as it was before the calling thread could stand in for workers still starting.
+  'sluice-flow-no-head-start': (items) =>
+    flow(items)
+      .map(cpu(taskUrl, { headStart: false }))
+      .collect(),
+};
+const run = contenders[contender];
+if (run === undefined) throw new Error(`unknown contender ${contender}; one of ${Object.keys(contenders)}`);
+
+const items = Array.from({ length: tasks }, () => n);
+// How late the event loop ran during the job (the serial contender blocks it throughout, by design).
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
+const started = performance.now();
+const out = await run(items);
+const seconds = (performance.now() - started) / 1000;
+loopDelay.disable();
+
+let expected = 0;
+let checksum = 0;
+const one = sum(n);
+for (let i = 0; i < tasks; i++) expected += one;
+for (const value of out) checksum += value;
+if (out.length !== tasks || checksum !== expected)
+  throw new Error(`${contender}: ${out.length} outputs, checksum ${checksum}, expected ${expected}`);
+console.log(
+  JSON.stringify({
+    contender,
+    source,
+    items: tasks,
+    n,
+    seconds,
+    itemsPerSecond: tasks / seconds,
+    importMs,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+    /** The delay histogram counts from each tick's due time: less its 10 ms period, the lateness. */
+    loopDelayP99Ms: Math.max(0, loopDelay.percentile(99) / 1e6 - 10),
+  }),
+);

@@ -1,0 +1,187 @@
+/**
+ * The calling thread as a stand-in worker while the pool's workers start. A cold pool pays for
+ * starting each worker, loading the task module (and what it imports, and a TypeScript loader)
+ * into it and warming its JIT before the first item runs: 50 ms to a second, longer than a whole
+ * job of 10,000 two-microsecond items takes on one thread. Until a worker is ready, the dispatcher
+ * runs the head of its queue here, in slices of about SLICE_MS with a turn of the event loop
+ * between them, so a job that ends before the workers are up does not wait for them, and a larger
+ * one has done part of its work by the time they are. It stops at the first ready worker: with as
+ * many workers as cores, items run here beside a working worker and one still starting only slow
+ * both down.
+ *
+ * Items and results are copied (structured clone) exactly as they are between threads, and errors
+ * cross the same serialisation, so a value or an error looks the same whichever side ran it.
+ *
+ * What runs here must be safe and short on the calling thread, so the dispatcher only offers it
+ * thread-isolated work without resource limits, deadlines or moved buffers, and this module turns
+ * itself off for a task with a `setup` (state that may be heavy or hold resources belongs in the
+ * workers) and as soon as one item takes longer than MAX_ITEM_MS (the event loop's budget).
+ */
+
+import { toWire, type WireError } from '../../core/error-wire.js';
+import { DataCloneError, errorMessage } from '../../core/errors.js';
+import { isThenable } from '../../core/thenable.js';
+import { isTaskDefinition, type TaskContext, type TaskDefinition, unwrapMoved } from '../task.js';
+import type { DoneMessage } from './protocol.js';
+
+/** Calling-thread time per slice before the event loop gets a turn. */
+export const SLICE_MS = 5;
+/** An item slower than this never runs on the calling thread again: it would stall the loop. */
+export const MAX_ITEM_MS = 20;
+
+/** What a worker's reply carries, so that the dispatcher treats both alike. */
+export type HeadStartResult = Pick<DoneMessage, 'values' | 'errors' | 'busyMs'>;
+
+export interface HeadStartRequest {
+  readonly items: readonly unknown[];
+  /** Index of the first item, as `ctx.index`. */
+  readonly first: number;
+  readonly attempt: number;
+  /** The request's own signal: what `ctx.signal` reports. */
+  readonly signal: AbortSignal | undefined;
+}
+
+type State = 'loading' | 'ready' | 'off';
+
+const neverAborted = new AbortController().signal;
+
+export class HeadStart {
+  #state: State = 'loading';
+  #task: TaskDefinition<unknown, unknown, unknown> | undefined;
+
+  /** Imports the task module on this thread; `onSettled` says whether it can run items. */
+  constructor(taskUrl: string, onSettled: (ready: boolean) => void) {
+    import(taskUrl).then(
+      (exports: { default?: unknown }) => {
+        if (this.#state === 'off') return;
+        const task = exports.default;
+        // A module the workers will reject, or a task with state of its own: the workers only.
+        if (!isTaskDefinition(task) || task.setup !== undefined) {
+          this.#state = 'off';
+          onSettled(false);
+          return;
+        }
+        this.#task = task;
+        this.#state = 'ready';
+        onSettled(true);
+      },
+      () => {
+        // The workers load it themselves and report why it fails (or load it with a loader this
+        // thread lacks, as a TypeScript task under plain node).
+        if (this.#state === 'off') return;
+        this.#state = 'off';
+        onSettled(false);
+      },
+    );
+  }
+
+  get ready(): boolean {
+    return this.#state === 'ready';
+  }
+
+  /** Stops for good: the workers are up, the pool is closing, or the items are too large. */
+  stop(): void {
+    this.#state = 'off';
+    this.#task = undefined;
+  }
+
+  /**
+   * Runs a request's items one after another on this thread. Synchronous while the task is;
+   * the first promise a task returns makes the rest of the request wait for it.
+   * Throws the clone error when an item cannot be copied, as posting it to a worker would.
+   */
+  run(request: HeadStartRequest): HeadStartResult | Promise<HeadStartResult> {
+    const task = this.#task;
+    if (task === undefined) throw new Error('The head start is not ready');
+    const startedAt = performance.now();
+    const items = copyOf(request.items);
+    const values = new Array<unknown>(items.length);
+    let errors: (WireError | undefined)[] | undefined;
+    for (let i = 0; i < items.length; i++) {
+      try {
+        const result = task.fn(items[i], contextFor(request, i));
+        if (isThenable(result))
+          return this.#continueAsync(task, request, items, values, errors, i, result, startedAt);
+        values[i] = result;
+      } catch (error) {
+        errors ??= [];
+        errors[i] = toWire(error);
+      }
+    }
+    return finish(request, values, errors, startedAt);
+  }
+
+  async #continueAsync(
+    task: TaskDefinition<unknown, unknown, unknown>,
+    request: HeadStartRequest,
+    items: unknown[],
+    values: unknown[],
+    errors: (WireError | undefined)[] | undefined,
+    from: number,
+    pending: PromiseLike<unknown>,
+    startedAt: number,
+  ): Promise<HeadStartResult> {
+    for (let i = from; i < items.length; i++) {
+      try {
+        values[i] = i === from ? await pending : await task.fn(items[i], contextFor(request, i));
+      } catch (error) {
+        errors ??= [];
+        errors[i] = toWire(error);
+      }
+    }
+    return finish(request, values, errors, startedAt);
+  }
+}
+
+/**
+ * A structured clone of `values`, or the same array when every value is a primitive: a clone would
+ * give back equal values, and the check costs far less than the clone on the small items that
+ * benefit from a head start at all.
+ */
+function copyOf(values: readonly unknown[]): unknown[] {
+  for (const value of values) {
+    if ((typeof value === 'object' && value !== null) || typeof value === 'function')
+      return structuredClone(values) as unknown[];
+  }
+  return values as unknown[];
+}
+
+function contextFor(request: HeadStartRequest, position: number): TaskContext<undefined> {
+  return {
+    index: request.first + position,
+    attempt: request.attempt,
+    state: undefined,
+    signal: request.signal ?? neverAborted,
+  };
+}
+
+/** Copies the results back as a worker's reply would carry them: a result that cannot be copied fails alone. */
+function finish(
+  request: HeadStartRequest,
+  values: unknown[],
+  errors: (WireError | undefined)[] | undefined,
+  startedAt: number,
+): HeadStartResult {
+  const transfer = unwrapMoved(values);
+  let copied: unknown[];
+  try {
+    copied =
+      transfer.length === 0 ? copyOf(values) : structuredClone(values, { transfer: transfer as never });
+  } catch {
+    copied = values.map((value, i) => {
+      try {
+        return structuredClone(value);
+      } catch (cloneError) {
+        errors ??= [];
+        errors[i] = toWire(
+          new DataCloneError(
+            `The task's result for item ${request.first + i} cannot be sent back: ${errorMessage(cloneError)}`,
+            { index: request.first + i },
+          ),
+        );
+        return undefined;
+      }
+    });
+  }
+  return { values: copied, errors, busyMs: performance.now() - startedAt };
+}

@@ -1,0 +1,166 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import { threadId } from 'node:worker_threads';
+import { cpu, flow, isSluiceError, WorkerPool } from '../../src/index.js';
+import type { GatedItem, Ran } from '../fixtures/tasks/gated.task.js';
+import { seeded } from '../helpers/simulated-service.js';
+import { WorkerGate } from '../helpers/worker-gate.js';
+
+const gated = new URL('../fixtures/tasks/gated.task.js', import.meta.url);
+const gatedSetup = new URL('../fixtures/tasks/gated-setup.task.js', import.meta.url);
+
+/** Lets the event loop run `turns` times: enough for anything that was going to happen now. */
+async function turns(count: number): Promise<void> {
+  for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Asserts that an item of `pool` waits for a worker: unsettled until `open()`, then run off this thread. */
+async function waitsForWorkers(
+  pool: WorkerPool<number, { thread: number }>,
+  open: () => void,
+): Promise<void> {
+  try {
+    let settled = false;
+    const result = pool.run(1).finally(() => {
+      settled = true;
+    });
+    await turns(50);
+    assert.equal(settled, false);
+    open();
+    assert.notEqual((await result).thread, threadId);
+  } finally {
+    await pool.close();
+  }
+}
+
+describe('head start: the calling thread runs items while the workers start', () => {
+  let workers: WorkerGate;
+  beforeEach(() => {
+    workers = new WorkerGate();
+  });
+  afterEach(() => workers.close());
+
+  test('.run() - items run on the calling thread until the workers are ready, then on the workers', async () => {
+    const pool = new WorkerPool<GatedItem, Ran>(gated, { workers: 2 });
+    try {
+      const early = await Promise.all(Array.from({ length: 20 }, (_, i) => pool.run(i)));
+      assert.deepEqual(
+        early.map((r) => r.value),
+        Array.from({ length: 20 }, (_, i) => i * 2),
+      );
+      for (const ran of early) assert.equal(ran.thread, threadId, 'ran before any worker was ready');
+      workers.open();
+      await pool.ready();
+      const late = await Promise.all(Array.from({ length: 20 }, (_, i) => pool.run(i)));
+      for (const ran of late) assert.notEqual(ran.thread, threadId, 'ran on the calling thread after ready');
+      assert.equal(pool.size, 2);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('.run() - with headStart: false nothing runs until a worker is ready', async () => {
+    await waitsForWorkers(new WorkerPool<number, Ran>(gated, { workers: 2, headStart: false }), () =>
+      workers.open(),
+    );
+  });
+
+  test('a task with a setup never runs on the calling thread', async () => {
+    await waitsForWorkers(new WorkerPool<number, { thread: number }>(gatedSetup, { workers: 1 }), () =>
+      workers.open(),
+    );
+  });
+
+  test('items with a deadline, and pools with resourceLimits, wait for the workers', async () => {
+    const limited = new WorkerPool<GatedItem, Ran>(gated, {
+      workers: 1,
+      resourceLimits: { maxOldGenerationSizeMb: 256 },
+    });
+    const pool = new WorkerPool<GatedItem, Ran>(gated, { workers: 1 });
+    try {
+      // The calling thread is ready once it has loaded the module: an item without options runs there.
+      assert.equal((await pool.run(1)).thread, threadId);
+      const settled: string[] = [];
+      const timed = pool.run(1, { timeout: 5_000 }).finally(() => settled.push('timed'));
+      const fenced = limited.run(1).finally(() => settled.push('fenced'));
+      await turns(50);
+      assert.deepEqual(settled, []);
+      workers.open();
+      assert.notEqual((await timed).thread, threadId);
+      assert.notEqual((await fenced).thread, threadId);
+    } finally {
+      await Promise.all([pool.close(), limited.close()]);
+    }
+  });
+
+  test('on the calling thread, items and results are copies and errors keep their code, as on a worker', async () => {
+    const pool = new WorkerPool<GatedItem, Ran>(gated, { workers: 1 });
+    try {
+      const list = [1, 2];
+      const ran = await pool.run({ op: 'mutate', list });
+      assert.equal(ran.thread, threadId);
+      assert.equal(ran.value, 3);
+      assert.deepEqual(list, [1, 2], "the task changed the caller's item");
+      await assert.rejects(pool.run({ op: 'throw', message: 'bad record' }), (error: Error) => {
+        assert.equal(error.message, 'bad record');
+        assert.equal((error as Error & { code: string }).code, 'E_FIXTURE');
+        return true;
+      });
+      await assert.rejects(pool.run((() => 1) as unknown as GatedItem), (error) =>
+        isSluiceError(error, 'SLUICE_ERR_DATA_CLONE'),
+      );
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('cpu() - a job done before the workers start gives the event loop a turn between slices', async () => {
+    let ticks = 0;
+    let ticking = true;
+    const tick = (): void => {
+      ticks++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    // Enough items that the job takes many slices of a few milliseconds each.
+    const items = Array.from({ length: 200_000 }, (_, i) => i);
+    const out = await flow(items)
+      .map(cpu<number, Ran>(gated, { workers: 2 }))
+      .collect();
+    ticking = false;
+    assert.equal(out.length, items.length);
+    assert.ok(
+      out.every((r, i) => r.value === i * 2 && r.index === i && r.thread === threadId),
+      'an item came back wrong, out of order, or from a worker that was never ready',
+    );
+    assert.ok(ticks > 5, `the event loop turned only ${ticks} times during the run`);
+  });
+
+  test('cpu() - every item comes back once, in order, however the job splits between the calling thread and the workers', async () => {
+    const random = seeded(20_261_128);
+    for (let round = 0; round < 6; round++) {
+      const gate = new WorkerGate();
+      const length = 1 + Math.floor(random() * 30_000);
+      const openAfter = Math.floor(random() * length);
+      const seed = `round ${round}: ${length} items, workers ready after ${openAfter} results`;
+      try {
+        const items = Array.from({ length }, (_, i) => i);
+        let seen = 0;
+        const out = await flow(items)
+          .map(cpu<number, Ran>(gated, { workers: 2 }))
+          .map((ran) => {
+            if (++seen === openAfter) gate.open();
+            return ran;
+          })
+          .collect();
+        assert.deepEqual(
+          out.map((r) => r.value),
+          items.map((i) => i * 2),
+          seed,
+        );
+      } finally {
+        gate.close();
+      }
+    }
+  });
+});
