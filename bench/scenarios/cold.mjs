@@ -36,12 +36,13 @@ const contenders = {
     for (let i = 0; i < items.length; i++) out[i] = sum(items[i]);
     return out;
   },
-  'sluice-flow': (items) => flow(items).map(cpu(taskUrl)).collect(),
-  // The pool as it was before the calling thread could stand in for workers still starting.
-  'sluice-flow-no-head-start': (items) =>
+  // With the calling thread standing in for workers still starting (opt-in).
+  'sluice-flow': (items) =>
     flow(items)
-      .map(cpu(taskUrl, { headStart: false }))
+      .map(cpu(taskUrl, { headStart: true }))
       .collect(),
+  // The default: the pool as it was before the head start.
+  'sluice-flow-no-head-start': (items) => flow(items).map(cpu(taskUrl)).collect(),
 };
 const run = contenders[contender];
 if (run === undefined) throw new Error(`unknown contender ${contender}; one of ${Object.keys(contenders)}`);

@@ -41,7 +41,7 @@ describe('head start: the calling thread runs items while the workers start', ()
   afterEach(() => workers.close());
 
   test('.run() - items run on the calling thread until the workers are ready, then on the workers', async () => {
-    const pool = new WorkerPool<GatedItem, Ran>(gated, { workers: 2 });
+    const pool = new WorkerPool<GatedItem, Ran>(gated, { workers: 2, headStart: true });
     try {
       const early = await Promise.all(Array.from({ length: 20 }, (_, i) => pool.run(i)));
       assert.deepEqual(
@@ -59,24 +59,24 @@ describe('head start: the calling thread runs items while the workers start', ()
     }
   });
 
-  test('.run() - with headStart: false nothing runs until a worker is ready', async () => {
-    await waitsForWorkers(new WorkerPool<number, Ran>(gated, { workers: 2, headStart: false }), () =>
-      workers.open(),
-    );
+  test('.run() - by default nothing runs until a worker is ready', async () => {
+    await waitsForWorkers(new WorkerPool<number, Ran>(gated, { workers: 2 }), () => workers.open());
   });
 
   test('a task with a setup never runs on the calling thread', async () => {
-    await waitsForWorkers(new WorkerPool<number, { thread: number }>(gatedSetup, { workers: 1 }), () =>
-      workers.open(),
+    await waitsForWorkers(
+      new WorkerPool<number, { thread: number }>(gatedSetup, { workers: 1, headStart: true }),
+      () => workers.open(),
     );
   });
 
   test('items with a deadline, and pools with resourceLimits, wait for the workers', async () => {
     const limited = new WorkerPool<GatedItem, Ran>(gated, {
       workers: 1,
+      headStart: true,
       resourceLimits: { maxOldGenerationSizeMb: 256 },
     });
-    const pool = new WorkerPool<GatedItem, Ran>(gated, { workers: 1 });
+    const pool = new WorkerPool<GatedItem, Ran>(gated, { workers: 1, headStart: true });
     try {
       // The calling thread is ready once it has loaded the module: an item without options runs there.
       assert.equal((await pool.run(1)).thread, threadId);
@@ -94,7 +94,7 @@ describe('head start: the calling thread runs items while the workers start', ()
   });
 
   test('on the calling thread, items and results are copies and errors keep their code, as on a worker', async () => {
-    const pool = new WorkerPool<GatedItem, Ran>(gated, { workers: 1 });
+    const pool = new WorkerPool<GatedItem, Ran>(gated, { workers: 1, headStart: true });
     try {
       const list = [1, 2];
       const ran = await pool.run({ op: 'mutate', list });
@@ -125,7 +125,7 @@ describe('head start: the calling thread runs items while the workers start', ()
     // Enough items that the job takes many slices of a few milliseconds each.
     const items = Array.from({ length: 200_000 }, (_, i) => i);
     const out = await flow(items)
-      .map(cpu<number, Ran>(gated, { workers: 2 }))
+      .map(cpu<number, Ran>(gated, { workers: 2, headStart: true }))
       .collect();
     ticking = false;
     assert.equal(out.length, items.length);
@@ -147,7 +147,7 @@ describe('head start: the calling thread runs items while the workers start', ()
         const items = Array.from({ length }, (_, i) => i);
         let seen = 0;
         const out = await flow(items)
-          .map(cpu<number, Ran>(gated, { workers: 2 }))
+          .map(cpu<number, Ran>(gated, { workers: 2, headStart: true }))
           .map((ran) => {
             if (++seen === openAfter) gate.open();
             return ran;

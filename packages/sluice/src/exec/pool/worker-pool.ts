@@ -39,10 +39,11 @@ export interface WorkerPoolOptions {
    * loop between them, until the first worker is ready: a job smaller than what starting workers
    * costs then does not wait for them. Only for thread workers, and never for items with a
    * deadline, a task with `setup`, or a pool with `resourceLimits`; it stops for good at the first
-   * ready worker, or as soon as items take more than 20 ms each. Turn it off for a task module that
-   * must never be imported on the calling thread.
-   * @default true
-   * @example cpu(taskUrl, { headStart: false })
+   * ready worker, or as soon as items average more than 20 ms each. Off by default: a task that
+   * exits the process or crashes would take the calling process down with it, where a worker's
+   * crash is replaced and its item retried. Turn it on for tasks known to do neither.
+   * @default false
+   * @example cpu(taskUrl, { headStart: true })
    */
   headStart?: boolean;
   /** For tests: the clock the deadline watchdog runs on. */
@@ -239,7 +240,7 @@ export function checkPoolOptions(options: WorkerPoolOptions | undefined): Omit<D
     resourceLimits: checkResourceLimits(options?.resourceLimits),
     maxCrashRetries: checkInteger('WorkerPool.maxCrashRetries', options?.maxCrashRetries ?? 2, { min: 0 }),
     deadlineGraceMs: checkNumber('WorkerPool.deadlineGraceMs', options?.deadlineGraceMs ?? 1000),
-    headStart: checkBoolean('WorkerPool.headStart', options?.headStart ?? true),
+    headStart: checkBoolean('WorkerPool.headStart', options?.headStart ?? false),
     ...(options?.clock === undefined ? {} : { clock: options.clock }),
   };
 }
