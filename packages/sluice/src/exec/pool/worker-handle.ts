@@ -63,6 +63,37 @@ const { workerData } = require('node:worker_threads');
 })().catch((error) => setImmediate(() => { throw error; }));
 `;
 
+/** Flags that only say what the main entry point is; each one with a separate value takes it. */
+const entryFlags = new Map([
+  ['-e', true],
+  ['--eval', true],
+  ['-p', true],
+  ['--print', true],
+  ['--input-type', true],
+  ['-i', false],
+  ['--interactive', false],
+  ['-c', false],
+  ['--check', false],
+]);
+
+/**
+ * The parent's flags without those that describe its own entry point: a worker inheriting
+ * `--input-type=module` from `node --input-type=module -e '...'` refuses to load its runtime
+ * file, and a child process would run the parent's `-e` script instead of the runtime.
+ * Undefined when there is nothing to drop, so a thread keeps Node's own inheritance.
+ */
+export function workerExecArgv(execArgv: readonly string[] = process.execArgv): string[] | undefined {
+  const kept: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i] as string;
+    const name = arg.split('=', 1)[0] as string;
+    const takesValue = entryFlags.get(name);
+    if (takesValue === undefined) kept.push(arg);
+    else if (takesValue && !arg.includes('=')) i++;
+  }
+  return kept.length === execArgv.length ? undefined : kept;
+}
+
 function needsLoader(task: TaskModule, entry: 'tsx' | 'tsx/esm/api'): string | undefined {
   return runtimeIsTypeScript || isTypeScript(task.path) ? (typescriptLoader(entry) ?? undefined) : undefined;
 }
@@ -78,7 +109,13 @@ class ThreadWorker implements WorkerHandle {
     this.control = controlViews(buffer);
     const init: WorkerInit = { taskUrl: options.task.url, control: buffer };
     const loader = needsLoader(options.task, 'tsx/esm/api');
-    const common = { resourceLimits: options.resourceLimits, stdout: false, stderr: false };
+    const execArgv = workerExecArgv();
+    const common = {
+      resourceLimits: options.resourceLimits,
+      stdout: false,
+      stderr: false,
+      ...(execArgv === undefined ? {} : { execArgv }),
+    };
     this.#worker =
       loader === undefined
         ? new Worker(runtimeUrl, { ...common, workerData: init })
@@ -125,7 +162,7 @@ class ProcessWorker implements WorkerHandle {
 
   constructor(options: SpawnOptions, events: WorkerEvents) {
     const loader = needsLoader(options.task, 'tsx');
-    const inherited = process.execArgv;
+    const inherited = workerExecArgv() ?? process.execArgv;
     const execArgv =
       loader === undefined || inherited.some((arg) => arg.includes('tsx'))
         ? inherited
