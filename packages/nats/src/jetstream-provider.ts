@@ -9,7 +9,7 @@ import { type Link, openLink } from './link.js';
 import { newRunId, stagePlace, token } from './names.js';
 import { RemoteExecutor, type RemoteStageStats } from './remote-executor.js';
 import { identifyTask } from './task-identity.js';
-import { checkPositiveInteger, checkString } from './validate.js';
+import { checkObject, checkPositiveInteger, checkString } from './validate.js';
 import { liveWorkers, type WorkerInfo } from './worker-info.js';
 
 export interface JetStreamOptions extends ConnectionOptions {
@@ -72,9 +72,7 @@ export interface JetStreamProvider extends ExecutorProvider {
  * await remote.close();
  */
 export function jetstream(options: JetStreamOptions = {}): JetStreamProvider {
-  if (typeof options !== 'object' || options === null) {
-    checkString('jetstream(options)', options);
-  }
+  checkObject('jetstream(options)', options);
   const {
     runId = newRunId(),
     maxInFlight = 10_000,

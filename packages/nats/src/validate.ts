@@ -7,6 +7,12 @@ export function checkString(name: string, value: unknown): asserts value is stri
   }
 }
 
+export function checkObject(name: string, value: unknown): asserts value is object {
+  if (typeof value !== 'object' || value === null) {
+    throw new InvalidArgTypeError(`${name} must be an object; received ${describe(value)}`);
+  }
+}
+
 export function checkPositiveInteger(name: string, value: unknown, min = 1): asserts value is number {
   if (typeof value !== 'number') {
     throw new InvalidArgTypeError(`${name} must be a number; received ${describe(value)}`);

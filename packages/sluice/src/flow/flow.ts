@@ -6,7 +6,7 @@
  */
 import { Readable } from 'node:stream';
 import { SinkStartedError } from '../core/errors.js';
-import { checkFunction, checkInteger, checkOptions } from '../core/validate.js';
+import { checkFunction, checkInteger, checkOptions, invalidType } from '../core/validate.js';
 import { type CpuTask, isCpuTask } from '../exec/cpu.js';
 import type { RunReport } from '../observe/run-report.js';
 import { checkRunOptions, Run, type RunOptions, type Terminal } from './run.js';
@@ -255,6 +255,11 @@ export interface TunableStage {
  * if (stage) await tune({ fn: stage.fn, options: stage.options }, { items: await stage.upstream.collect() });
  */
 export function tunableStage(target: Flow<unknown> | Sink, name?: string): TunableStage | undefined {
+  if (!(target instanceof Flow) && !(target instanceof Sink)) {
+    throw invalidType('tunableStage(target)', 'a Flow or the Sink forEach() returns', target);
+  }
+  if (name !== undefined && typeof name !== 'string')
+    throw invalidType('tunableStage(name)', 'a string', name);
   // A Sink must be claimed in the turn it was made: left alone, it starts itself on a microtask.
   const f = target instanceof Sink ? claimSink(target) : target;
   if (f === undefined) return undefined;

@@ -235,6 +235,9 @@ describe('WorkerPool - bad input', () => {
       code: 'SLUICE_ERR_UNKNOWN_OPTION',
     });
     assert.throws(() => new WorkerPool(42 as unknown as string), { code: 'SLUICE_ERR_INVALID_ARG_TYPE' });
+    assert.throws(() => new WorkerPool(behave, { headStart: 'yes' as unknown as boolean }), {
+      code: 'SLUICE_ERR_INVALID_ARG_TYPE',
+    });
     assert.throws(() => new WorkerPool(behave, { maxCrashRetries: -1 }), {
       code: 'SLUICE_ERR_INVALID_ARG_VALUE',
     });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sleep } from '../../src/core/clock.js';
-import { tune } from '../../src/index.js';
+import { flow, tunableStage, tune } from '../../src/index.js';
 import { FakeClock } from '../../src/testing.js';
 import { kneeOf, percentile } from '../../src/tune/knee.js';
 
@@ -103,4 +103,32 @@ test('percentile() and kneeOf() - nearest rank, and the smallest level within th
   assert.equal(kneeOf(levels, 0.95), 32);
   assert.equal(kneeOf(levels, 0.9), 16);
   assert.equal(kneeOf([{ concurrency: 1, throughput: 0 }], 0.95), undefined);
+});
+
+test('tunableStage() - the named lane stage, its policies and the flow that feeds it', async () => {
+  const double = (n: number) => n * 2;
+  const made = flow([1, 2, 3])
+    .map((n: number) => n + 1, { name: 'inc' })
+    .map(double, { name: 'double', retry: { attempts: 3 }, timeout: 500 });
+  const stage = tunableStage(made, 'double');
+  assert.equal(stage?.name, 'double');
+  assert.equal(stage?.fn, double);
+  assert.equal(stage?.options.timeout, 500);
+  assert.deepEqual(await stage?.upstream.collect(), [2, 3, 4]);
+  assert.equal(tunableStage(made, 'nowhere'), undefined);
+  // The Sink forEach() returns is claimed: it does not start itself.
+  let consumed = 0;
+  const sink = flow([1, 2]).forEach(() => {
+    consumed++;
+  });
+  assert.match(tunableStage(sink)?.name ?? '', /^forEach/);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(consumed, 0);
+});
+
+test('tunableStage() - rejects what is not a flow with a coded error', () => {
+  assert.throws(() => tunableStage({} as never), { code: 'SLUICE_ERR_INVALID_ARG_TYPE' });
+  assert.throws(() => tunableStage(flow([1]), 7 as unknown as string), {
+    code: 'SLUICE_ERR_INVALID_ARG_TYPE',
+  });
 });
