@@ -31,9 +31,7 @@ export function makeInvoker(spec: LaneSpec, stats: StageStats, signal: AbortSign
   const gate = spec.adaptive === undefined ? undefined : new AdaptiveLimiter(spec.adaptive, clock);
   stats.limit = gate;
 
-  if (limiter === undefined && retry === undefined && timeout === undefined && gate === undefined) {
-    return (item, index) => fn(item, { index, signal, attempt: 1 });
-  }
+  if (!hasPolicies(spec)) return (item, index) => fn(item, { index, signal, attempt: 1 });
 
   const call = (item: unknown, index: number, attempt: number): unknown => {
     if (timeout === undefined) return fn(item, { index, signal, attempt });
@@ -90,6 +88,16 @@ export function makeInvoker(spec: LaneSpec, stats: StageStats, signal: AbortSign
     const key = keyOf?.(item);
     return retrying((attempt) => attemptLimited(item, index, attempt, key), schedule);
   };
+}
+
+/** True when the stage's function is wrapped in anything: without a policy the invoker just calls it. */
+export function hasPolicies(spec: LaneSpec): boolean {
+  return (
+    spec.rateLimit !== undefined ||
+    spec.retry !== undefined ||
+    spec.timeout !== undefined ||
+    spec.adaptive !== undefined
+  );
 }
 
 function withoutKey<T extends { key?: unknown }>(options: T): Omit<T, 'key'> {

@@ -18,6 +18,7 @@ import { describe } from '../core/validate.js';
 import { StageMetrics } from '../observe/stage-metrics.js';
 import type { Inlet } from './inlet.js';
 import type { Invoker } from './invoke.js';
+import { LoopTurn } from './loop-turn.js';
 import { OrderedEmitter } from './ordered-emitter.js';
 import type { Outlet } from './outlet.js';
 import type { StageStats } from './report.js';
@@ -29,11 +30,6 @@ import type { LaneSpec } from './stage-spec.js';
 const NOTHING: unique symbol = Symbol('nothing');
 const STOP: Promise<boolean> = Promise.resolve(false);
 const CARRY_ON = (): boolean => true;
-/** How long a stage may keep the event loop to itself (see #timeToYield). */
-const YIELD_AFTER_MS = 10;
-/** How often, in work, a stage looks at the clock; and the most takes it lets pass between looks. */
-const CHECK_EVERY_MS = 2;
-const MAX_CHECK_GAP = 256;
 
 /** An ordered flatMap item taken while not at the head: its outputs wait here until it is. */
 class PendingOutputs {
@@ -84,16 +80,8 @@ export class LaneStage {
   #startingLanes = false;
   #lanesEnded: () => void = () => undefined;
   #laneFailed: (error: unknown) => void = () => undefined;
-  /** Takes to go before the clock is read again (see #timeToYield). */
-  #untilClockCheck = 1;
-  /** Takes between clock reads: up to 256 for quick items, down to 1 for slow synchronous ones. */
-  #checkGap = 1;
-  #lastCheck: number;
-  /** When the event loop last had a turn, as far as this stage knows. */
-  #lastYield: number;
-  /** Set once the stage has run too long without the event loop getting a turn. */
-  #yieldDue = false;
-  #pause: Promise<void> | undefined;
+  /** When the lanes, which may run on microtasks alone, let the event loop have a turn. */
+  readonly #turn: LoopTurn;
   readonly #metrics: StageMetrics;
   /** Calls to go before the next timed one; counts down on every call. */
   #untilTimed = 1;
@@ -121,8 +109,7 @@ export class LaneStage {
           run,
         )
       : undefined;
-    this.#lastYield = run.clock.now();
-    this.#lastCheck = this.#lastYield;
+    this.#turn = new LoopTurn(run.clock);
   }
 
   /** Runs the lanes; resolves when the input is exhausted and every result is out. */
@@ -205,8 +192,7 @@ export class LaneStage {
   #take(): unknown {
     if (
       this.#run.stopped ||
-      this.#yieldDue ||
-      (--this.#untilClockCheck === 0 && this.#timeToYield()) ||
+      this.#turn.due() ||
       (this.#emitter !== undefined && !this.#emitter.hasRoom(this.#stats.entered))
     ) {
       return EMPTY;
@@ -217,8 +203,8 @@ export class LaneStage {
   /** Waits until the lane may take again: true to carry on, false to stop. */
   async #waitToTake(): Promise<boolean> {
     if (this.#run.stopped) return false;
-    if (this.#yieldDue) {
-      await this.#yieldToEventLoop();
+    if (this.#turn.isDue) {
+      await this.#turn.yielded();
       return true;
     }
     if (this.#emitter !== undefined && !this.#emitter.hasRoom(this.#stats.entered)) {
@@ -227,41 +213,6 @@ export class LaneStage {
     }
     if (this.#input.done) return false;
     return this.#waitForInput();
-  }
-
-  /**
-   * Items whose functions finish synchronously, or with promises that are already resolved, keep
-   * the lanes going on microtasks alone, and microtasks run before any timer or socket gets a
-   * turn. Once the stage has run YIELD_AFTER_MS without the event loop getting one, every lane
-   * pauses for one macrotask, so a run over a large in-memory source cannot starve the rest of
-   * the process (an HTTP server, an abort timer). The clock is read every `#checkGap` takes: 256
-   * for quick items, fewer for slow synchronous ones, so that it is read about every
-   * CHECK_EVERY_MS (a stage of 5 ms synchronous calls must not run 256 of them before it looks).
-   */
-  #timeToYield(): boolean {
-    const now = this.#run.clock.now();
-    const sinceCheck = now - this.#lastCheck;
-    this.#lastCheck = now;
-    this.#checkGap =
-      sinceCheck <= 0
-        ? Math.min(MAX_CHECK_GAP, this.#checkGap * 2)
-        : Math.max(1, Math.min(MAX_CHECK_GAP, Math.floor((this.#checkGap * CHECK_EVERY_MS) / sinceCheck)));
-    this.#untilClockCheck = this.#checkGap;
-    if (now - this.#lastYield < YIELD_AFTER_MS) return false;
-    this.#yieldDue = true;
-    return true;
-  }
-
-  #yieldToEventLoop(): Promise<void> {
-    this.#pause ??= new Promise<void>((resolve) =>
-      setImmediate(() => {
-        this.#pause = undefined;
-        this.#yieldDue = false;
-        this.#lastYield = this.#run.clock.now();
-        resolve();
-      }),
-    );
-    return this.#pause;
   }
 
   /** An item failed for good: applies the policy. True to carry on, false to stop. */

@@ -14,6 +14,12 @@
  */
 import type { RunControl } from './run-control.js';
 
+/** Marks a slot of the parking ring that holds no result. */
+const VACANT: unique symbol = Symbol('vacant');
+
+/** Slots the parking ring starts with; it doubles when a result is handed in further past the head. */
+const FIRST_RING_SIZE = 16;
+
 /** What a stage does to let one result out: undefined when done at once, else a promise of done. */
 export type Release<V> = (value: V) => PromiseLike<unknown> | undefined;
 
@@ -23,8 +29,14 @@ export class OrderedEmitter<V> {
   readonly #window: number;
   /** The number of the next result to release. */
   #head = 0;
-  /** Results waiting for their turn, by number. */
-  readonly #parked = new Map<number, V>();
+  /**
+   * Results waiting for their turn: result `seq` in slot `seq & #mask`, a power-of-two ring that
+   * covers the numbers from the head on. Ordered stages over IO park most results (calls finish
+   * out of order), so this is a hot path: an array slot where a Map hashed and rehashed.
+   */
+  #ring: (V | typeof VACANT)[] = new Array(FIRST_RING_SIZE).fill(VACANT);
+  #mask = FIRST_RING_SIZE - 1;
+  #parkedCount = 0;
   /** True while the head's release waits. */
   #waiting = false;
   /** Takers waiting for the head to move. */
@@ -65,7 +77,7 @@ export class OrderedEmitter<V> {
   /** Hands in result number `seq`: released now if it is the head's, with what is parked behind it; else parked. */
   put(seq: number, value: V): void {
     if (seq !== this.#head) {
-      this.#parked.set(seq, value);
+      this.#park(seq, value);
       return;
     }
     const pending = this.#release(value);
@@ -74,8 +86,28 @@ export class OrderedEmitter<V> {
       return;
     }
     this.#head = seq + 1;
-    if (this.#parked.size > 0) this.#flush();
+    if (this.#parkedCount > 0) this.#flush();
     else this.wake();
+  }
+
+  #park(seq: number, value: V): void {
+    if (seq - this.#head >= this.#ring.length) this.#grow(seq - this.#head + 1);
+    this.#ring[seq & this.#mask] = value;
+    this.#parkedCount++;
+  }
+
+  /** Makes the ring hold at least `span` numbers from the head on, keeping each result's number. */
+  #grow(span: number): void {
+    const old = this.#ring;
+    const oldMask = this.#mask;
+    let size = old.length * 2;
+    while (size < span) size *= 2;
+    const ring = new Array<V | typeof VACANT>(size).fill(VACANT);
+    const mask = size - 1;
+    for (let seq = this.#head; seq < this.#head + old.length; seq++)
+      ring[seq & mask] = old[seq & oldMask] as V;
+    this.#ring = ring;
+    this.#mask = mask;
   }
 
   /**
@@ -84,7 +116,7 @@ export class OrderedEmitter<V> {
    * a lane stage, where a call into `put` and through `release` per item measurably cost.
    */
   isNext(seq: number): boolean {
-    return seq === this.#head && this.#parked.size === 0;
+    return seq === this.#head && this.#parkedCount === 0;
   }
 
   /** The head's owner let it out itself (see `isNext`): the head moves on. */
@@ -100,18 +132,19 @@ export class OrderedEmitter<V> {
   }
 
   #isDrained(): boolean {
-    return !this.#waiting && (this.#parked.size === 0 || this.#run.stopped);
+    return !this.#waiting && (this.#parkedCount === 0 || this.#run.stopped);
   }
 
   /** Releases parked results from the head on, until one is missing or has to wait. */
   #flush(): void {
-    const parked = this.#parked;
-    while (!this.#waiting && !this.#run.stopped) {
+    while (!this.#waiting && !this.#run.stopped && this.#parkedCount > 0) {
       const head = this.#head;
-      const value = parked.get(head);
-      if (value === undefined && !parked.has(head)) break;
-      parked.delete(head);
-      const pending = this.#release(value as V);
+      const slot = head & this.#mask;
+      const value = this.#ring[slot] as V | typeof VACANT;
+      if (value === VACANT) break;
+      this.#ring[slot] = VACANT;
+      this.#parkedCount--;
+      const pending = this.#release(value);
       if (pending !== undefined) {
         this.#wait(pending);
         break;

@@ -17,6 +17,7 @@ import { RunInsight } from '../observe/run-insight.js';
 import type { RunReport, RunStatus } from '../observe/run-report.js';
 import { BatchStage } from './batch-stage.js';
 import type { Inlet } from './inlet.js';
+import { InlineForEach } from './inline-for-each.js';
 import { type Invoker, makeInvoker } from './invoke.js';
 import { LaneStage } from './lane-stage.js';
 import { ConsumingOutlet, type Outlet } from './outlet.js';
@@ -94,6 +95,8 @@ export class Run<T> implements RunControl {
   };
   readonly #source: SourceInlet<unknown>;
   readonly #channels: Channel<unknown>[] = [];
+  /** A last forEach run inside the stage before it, when there is one (see InlineForEach). */
+  readonly #inline: InlineForEach | undefined;
   /** Each stage's outlet, where it has one. */
   readonly #outputs: (Outlet<unknown> | undefined)[] = [];
   readonly #stats: StageStats[] = [];
@@ -157,11 +160,31 @@ export class Run<T> implements RunControl {
     );
     let input: Inlet<unknown> = this.#source;
     const stages: { start(): Promise<void> }[] = [this.#source];
+    for (const spec of specs) {
+      this.#stats.push(new StageStats(spec.name, spec.kind, spec.kind === 'batch' ? 1 : spec.concurrency));
+    }
+    // A forEach after another stage runs in that stage's turn: no channel, no lane of its own.
+    const lastSpec = specs[specs.length - 1];
+    const beforeLast = specs[specs.length - 2];
+    this.#inline =
+      lastSpec?.kind === 'forEach' && beforeLast !== undefined
+        ? new InlineForEach(lastSpec, this.#stats[specs.length - 1] as StageStats, this, beforeLast.buffer)
+        : undefined;
     for (const [i, spec] of specs.entries()) {
-      const stats = new StageStats(spec.name, spec.kind, spec.kind === 'batch' ? 1 : spec.concurrency);
-      this.#stats.push(stats);
+      const stats = this.#stats[i] as StageStats;
+      if (spec === lastSpec && this.#inline !== undefined) {
+        stages.push(this.#inline);
+        this.#outputs.push(undefined);
+        input = closedInlet;
+        break;
+      }
       const last = i === specs.length - 1;
-      const output = last ? this.#lastOutlet(spec, terminal) : new Channel<unknown>(spec.buffer);
+      const output =
+        i === specs.length - 2 && this.#inline !== undefined
+          ? this.#inline
+          : last
+            ? this.#lastOutlet(spec, terminal)
+            : new Channel<unknown>(spec.buffer);
       if (output instanceof Channel) this.#channels.push(output);
       this.#outputs.push(output);
       stages.push(
@@ -323,6 +346,7 @@ export class Run<T> implements RunControl {
       if (next !== undefined) next.drop(n);
       else this.#undelivered = n;
     }
+    if (this.#inline !== undefined) this.#stats[this.#stats.length - 1]?.drop(this.#inline.fail(teardown));
     this.#undelivered += this.#pulledAhead;
     this.#external?.removeEventListener('abort', this.#onExternalAbort);
     this.#insight.stop();
