@@ -153,6 +153,9 @@ if (wanted('noop') || wanted('terminals')) {
     'sluice-forEach',
     'sluice-for-await',
     'p-map-sum',
+    // What the protocol and the array cost alone: the part of for-await and collect no engine removes.
+    'for-await-alone',
+    'array-alone',
   ];
   const results = compare('noop.ts', contenders, ['1000000', '64']);
   lines.push(

@@ -54,6 +54,30 @@ const contenders: Record<string, () => Promise<number>> = {
     await Promise.all(Array.from({ length: concurrency }, lane));
     return counted(sum);
   },
+  /**
+   * What async iteration costs by itself: a for await over an iterator of resolved promises, no
+   * work, no lanes. An async reader of a flow pays this on top of the flow.
+   */
+  'for-await-alone': async () => {
+    let i = 0;
+    const iterable: AsyncIterable<number> = {
+      [Symbol.asyncIterator]: () => ({
+        next: () =>
+          Promise.resolve(i < items ? { value: i++, done: false } : { value: undefined, done: true }),
+      }),
+    };
+    let sum = 0;
+    for await (const x of iterable) sum += x;
+    return counted(sum);
+  },
+  /** What collecting costs by itself: pushing every result into one growing array, then summing it. */
+  'array-alone': async () => {
+    const all: number[] = [];
+    for (let i = 0; i < items; i++) all.push(i);
+    let sum = 0;
+    for (const x of all) sum += x;
+    return counted(sum);
+  },
   'sluice-flow': async () => {
     const report = await flow(range(items)).map(noop, { concurrency }).run();
     return report.stages[0]?.emitted ?? 0;
