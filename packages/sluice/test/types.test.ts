@@ -86,6 +86,8 @@ test('public types infer as documented', async () => {
   assert.throws(() => cpu(squareTask, { executor: new Set() }));
   // @ts-expect-error processes() run no threads: no resourceLimits
   assert.throws(() => processes({ resourceLimits: {} }));
+  // @ts-expect-error processes() have no head start: it would run items on the calling thread
+  assert.throws(() => processes({ headStart: true }));
   const task = defineTask(
     (n: number, ctx) => {
       expectType<Equal<typeof ctx, TaskContext<{ k: number }>>>();

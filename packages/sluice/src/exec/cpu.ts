@@ -6,7 +6,7 @@
 import { basename } from 'node:path';
 import { checkOptions, invalidType, invalidValue } from '../core/validate.js';
 import { checkProvider, type ExecutorProvider } from './executor.js';
-import { processes, sharedPool, threads, workersOf } from './local-providers.js';
+import { type ProcessesOptions, processes, sharedPool, threads, workersOf } from './local-providers.js';
 import { resolveTaskModule, type TaskModule } from './pool/task-module.js';
 import { checkPoolOptions, poolKeys, WorkerPool, type WorkerPoolOptions } from './pool/worker-pool.js';
 
@@ -94,11 +94,10 @@ function executorOf(options: CpuOptions | undefined): ExecutorProvider {
   return isolation === 'process' ? processes(withoutThreadLimits(rest)) : threads(rest);
 }
 
-function withoutThreadLimits(
-  options: Omit<WorkerPoolOptions, 'isolation'>,
-): Omit<WorkerPoolOptions, 'isolation' | 'resourceLimits'> {
+/** `headStart: true` passes through as it came: processes() refuses it with a coded error. */
+function withoutThreadLimits(options: Omit<WorkerPoolOptions, 'isolation'>): ProcessesOptions {
   const { resourceLimits: _ignoredByProcesses, ...rest } = options;
-  return rest;
+  return rest as ProcessesOptions;
 }
 
 export function isCpuTask(value: unknown): value is CpuTask<unknown, unknown> {

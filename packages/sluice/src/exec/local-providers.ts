@@ -4,7 +4,7 @@
  * kind of worker, so batching, deadlines, crash recovery and error transport are one code path;
  * a provider only says where the workers live and how many there are.
  */
-import { checkOptions } from '../core/validate.js';
+import { checkOptions, invalidValue } from '../core/validate.js';
 import type { Executor, ExecutorProvider, ResolvedTask } from './executor.js';
 import { Dispatcher } from './pool/dispatcher.js';
 import { checkPoolOptions, poolKeys, type WorkerPool, type WorkerPoolOptions } from './pool/worker-pool.js';
@@ -12,7 +12,19 @@ import { checkPoolOptions, poolKeys, type WorkerPool, type WorkerPoolOptions } f
 /** Options of `threads()`: every WorkerPool option but `isolation`. */
 export type ThreadsOptions = Omit<WorkerPoolOptions, 'isolation'>;
 /** Options of `processes()`: every WorkerPool option but `isolation` and the threads' `resourceLimits`. */
-export type ProcessesOptions = Omit<WorkerPoolOptions, 'isolation' | 'resourceLimits'>;
+export interface ProcessesOptions
+  extends Omit<WorkerPoolOptions, 'isolation' | 'resourceLimits' | 'headStart'> {
+  /**
+   * Refused: only `false` (or leaving it out) is accepted, and `true` is a
+   * `SLUICE_ERR_INVALID_ARG_VALUE`. A head start runs the first items on the calling thread while
+   * workers start, which is what a pool of processes is chosen to avoid: a task that is not
+   * thread-safe, leaks, or must be killable hard would run in the caller's own process. Use
+   * `threads({ headStart: true })` for tasks that can run there.
+   * @default false
+   * @example processes({ workers: 2 })
+   */
+  headStart?: false;
+}
 
 const threadKeys = poolKeys.filter((key) => key !== 'isolation');
 const processKeys = threadKeys.filter((key) => key !== 'resourceLimits');
@@ -41,6 +53,13 @@ export function threads(options?: ThreadsOptions): ExecutorProvider {
 export function processes(options?: ProcessesOptions): ExecutorProvider {
   checkOptions('processes options', options, processKeys);
   const checked = checkPoolOptions({ ...options, isolation: 'process' });
+  if (checked.headStart) {
+    throw invalidValue(
+      'headStart',
+      "false or left out for child processes (processes(), isolation: 'process'): a head start runs items on the calling thread, which a pool of processes exists to avoid",
+      options?.headStart,
+    );
+  }
   return localProvider(checked.workers, (task) => new Dispatcher({ task, ...checked }));
 }
 

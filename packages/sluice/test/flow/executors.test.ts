@@ -180,4 +180,17 @@ describe('map(cpu(url, { executor }))', () => {
       (error) => isSluiceError(error, 'SLUICE_ERR_UNKNOWN_OPTION'),
     );
   });
+
+  test('processes() refuses headStart: true, which would run items in the calling process', () => {
+    const refused = (error: unknown): boolean =>
+      isSluiceError(error, 'SLUICE_ERR_INVALID_ARG_VALUE') &&
+      error instanceof RangeError &&
+      /"headStart" option .*calling thread.* Received true/.test(error.message);
+    assert.throws(() => processes({ workers: 1, headStart: true } as never), refused);
+    assert.throws(() => cpu(task, { isolation: 'process', headStart: true }), refused);
+    // What is not a head start is still accepted.
+    assert.doesNotThrow(() => processes({ workers: 1, headStart: false }));
+    assert.doesNotThrow(() => cpu(task, { isolation: 'process', headStart: false }));
+    assert.doesNotThrow(() => cpu(task, { headStart: true }));
+  });
 });
