@@ -173,7 +173,7 @@ export class LaneStage {
           if (this.#metrics.pending !== 0) this.#metrics.settled(index);
         }
       } catch (error) {
-        if (this.#metrics.pending !== 0) this.#metrics.settled(index);
+        if (this.#metrics.pending !== 0) this.#metrics.settled(index, true);
         if (await this.#fail(item, index, error)) continue;
         return;
       }

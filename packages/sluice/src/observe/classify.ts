@@ -40,8 +40,13 @@ export interface StageSample {
   readonly calls: number;
   /** Mean latency of a call, ms (undefined when nothing was sampled). */
   readonly wallMsPerItem: number | undefined;
-  /** Event loop ms per call held synchronously (event-loop stages), or worker ms per item (workers). */
+  /**
+   * Event loop ms per call held synchronously (event-loop stages: by the calls that succeeded), or
+   * worker ms per item (workers). Undefined when there is nothing to go by: no call succeeded.
+   */
   readonly cpuMsPerItem: number | undefined;
+  /** Event loop ms its calls held in all, estimated from its sample (0 for workers and batches). */
+  readonly heldMs: number;
   /** Its busy share: time with work in flight over the time it could have had, 0 to 1. */
   readonly busy: number;
   /** Lanes or workers. */
@@ -64,7 +69,7 @@ export interface Bottleneck {
 /** Labels every stage that ran on the event loop or on workers; undefined for the others (batch). */
 export function classify(stages: readonly StageSample[], run: RunSample): (Classification | undefined)[] {
   const onLoop = stages.filter((s) => s.where === 'event-loop' && s.wallMsPerItem !== undefined);
-  const heldMs = onLoop.reduce((sum, s) => sum + (s.cpuMsPerItem ?? 0) * s.calls, 0);
+  const heldMs = onLoop.reduce((sum, s) => sum + s.heldMs, 0);
   // Stages whose calls return long before they settle await something: after that await they may
   // compute, on the loop, untimed. They share what the loop did that no timed call accounts for.
   const awaiting = onLoop.filter((s) => (s.wallMsPerItem ?? 0) > 2 * (s.cpuMsPerItem ?? 0));

@@ -1,12 +1,12 @@
 /**
  * The main thread's health during a run: how busy its event loop was (utilization, from
- * `performance.eventLoopUtilization`) and how late timers fired (delay, from a timer shared by
- * every run, see `loop-delay.ts`). A loop that is busy near 100% of the time, or whose delay p99
+ * `performance.eventLoopUtilization`, read through `meter.ts`) and how late timers fired (delay,
+ * from a timer shared by every run, see `loop-delay.ts`). A loop that is busy near 100% of the time, or whose delay p99
  * runs to tens of milliseconds, is computing where it should be waiting: that is what the
  * classifier and the blocking warning look for.
  */
-import type { EventLoopUtilization } from 'node:perf_hooks';
 import { watchLoopDelay } from './loop-delay.js';
+import { meter } from './meter.js';
 import { round } from './stage-metrics.js';
 
 export interface EventLoopReport {
@@ -20,27 +20,20 @@ export interface EventLoopReport {
 
 export class EventLoopMonitor {
   readonly #delay = watchLoopDelay();
-  readonly #start: EventLoopUtilization = performance.eventLoopUtilization();
-  #last: EventLoopUtilization = this.#start;
+  readonly #startMs = meter.current.now();
+  readonly #startActiveMs = meter.current.loopActiveMs();
   #final: EventLoopReport | undefined;
-
-  /** Busy share of the loop since the previous call (or the start). */
-  window(): { utilization: number; busyMs: number } {
-    const now = performance.eventLoopUtilization();
-    const delta = performance.eventLoopUtilization(now, this.#last);
-    this.#last = now;
-    return { utilization: delta.utilization, busyMs: delta.active };
-  }
 
   /** The numbers so far; after stop(), the final ones. */
   report(): EventLoopReport {
     if (this.#final !== undefined) return this.#final;
-    const whole = performance.eventLoopUtilization(performance.eventLoopUtilization(), this.#start);
+    const elapsedMs = meter.current.now() - this.#startMs;
+    const busyMs = Math.max(0, meter.current.loopActiveMs() - this.#startActiveMs);
     const d = this.#delay.histogram;
     const seen = d.count > 0;
     return {
-      utilization: round(whole.utilization),
-      busyMs: round(whole.active),
+      utilization: round(elapsedMs > 0 ? Math.min(1, busyMs / elapsedMs) : 0),
+      busyMs: round(busyMs),
       delayMs: {
         p50: seen ? round(d.percentile(50)) : 0,
         p99: seen ? round(d.percentile(99)) : 0,

@@ -18,6 +18,7 @@ import {
 } from './classify.js';
 import { EventLoopMonitor, type EventLoopReport } from './event-loop.js';
 import type { Logger } from './logger.js';
+import { meter } from './meter.js';
 import {
   type ProgressOptions,
   ProgressPrinter,
@@ -113,7 +114,7 @@ export class RunInsight {
   readonly #clock: Clock;
   readonly #startedMs: number;
   /** Real time, for judging real measurements whatever the run's clock. */
-  readonly #realStart = performance.now();
+  readonly #realStart = meter.current.now();
   #realEnd: number | undefined;
   readonly #loop = new EventLoopMonitor();
   readonly #printer: ProgressPrinter | undefined;
@@ -223,7 +224,7 @@ export class RunInsight {
   #checkBlocking(windowMs: number): void {
     if (windowMs <= 0) return;
     for (const [i, s] of this.#stages.entries()) {
-      if (s.kind === 'cpu' || s.kind === 'batch' || s.metrics.samples === 0) continue;
+      if (s.kind === 'cpu' || s.kind === 'batch' || s.metrics.succeeded === 0) continue;
       const calls = s.taken - (this.#lastTaken[i] ?? 0);
       const share = (heldPerCall(s) * calls) / windowMs;
       if (share >= BLOCKING_SHARE)
@@ -236,7 +237,7 @@ export class RunInsight {
 
   #warnBlocking(stage: ObservedStage, measured: string): void {
     const m = stage.metrics;
-    if (this.#warned.has(stage.name) || m.samples < MIN_SAMPLES || m.heldMedianMs < WORTH_MOVING_MS) return;
+    if (this.#warned.has(stage.name) || m.succeeded < MIN_SAMPLES || m.heldMedianMs < WORTH_MOVING_MS) return;
     this.#warned.add(stage.name);
     const message =
       `Stage "${stage.name}" blocks the event loop with synchronous work: ${measured} ` +
@@ -258,11 +259,11 @@ export class RunInsight {
     this.#stopped = true;
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#loop.stop();
-    this.#realEnd = performance.now();
+    this.#realEnd = meter.current.now();
     const durationMs = this.#realEnd - this.#realStart;
     if (durationMs >= MIN_JUDGED_MS) {
       for (const s of this.#stages) {
-        if (s.kind === 'cpu' || s.kind === 'batch' || s.metrics.samples === 0) continue;
+        if (s.kind === 'cpu' || s.kind === 'batch' || s.metrics.succeeded === 0) continue;
         const share = (heldPerCall(s) * s.taken) / durationMs;
         if (share >= BLOCKING_SHARE) this.#warnBlocking(s, `it kept it busy ${percent(share)} of the run`);
       }
@@ -280,7 +281,7 @@ export class RunInsight {
     const loop = this.#loop.report();
     const buffered = this.#buffered();
     // Measurements are of the real process: judge them against real time, whatever the run's clock.
-    const end = this.#realEnd ?? performance.now();
+    const end = this.#realEnd ?? meter.current.now();
     const realMs = Math.max(end - this.#realStart, 1e-3);
     const samples = this.#stages.map((s) =>
       sample(s, Math.max(end - Math.max(this.#realStart, s.readyAtMs ?? 0), 1e-3)),
@@ -307,6 +308,11 @@ export class RunInsight {
   }
 }
 
+/**
+ * The event loop time a call of the stage holds, on average over every sampled call: a failed call
+ * counts as holding none (see StageMetrics), so a stage's share of the loop is what its working
+ * calls cost, not how fast its failures come.
+ */
 function heldPerCall(s: ObservedStage): number {
   return s.metrics.samples === 0 ? 0 : s.metrics.syncMs / s.metrics.samples;
 }
@@ -322,6 +328,7 @@ function sample(s: ObservedStage, durationMs: number): StageSample {
       calls: s.taken,
       wallMsPerItem: wall,
       cpuMsPerItem: cpu,
+      heldMs: 0,
       busy: Math.min(1, s.workerBusyMs / (durationMs * s.concurrency)),
       concurrency: s.concurrency,
     };
@@ -333,16 +340,21 @@ function sample(s: ObservedStage, durationMs: number): StageSample {
       calls: s.taken,
       wallMsPerItem: undefined,
       cpuMsPerItem: undefined,
+      heldMs: 0,
       busy: 0,
       concurrency: 1,
     };
   }
+  // Classified by the calls that succeeded; a stage none of whose calls did has no label (its
+  // errors are the news), though it still takes its share of the loop time no call accounts for.
+  const succeeded = m.succeeded;
   return {
     name: s.name,
     where: 'event-loop',
     calls: s.taken,
-    wallMsPerItem: wall,
-    cpuMsPerItem: m.samples === 0 ? undefined : m.syncMs / m.samples,
+    wallMsPerItem: succeeded === 0 ? wall : m.succeededWallMs / succeeded,
+    cpuMsPerItem: succeeded === 0 ? undefined : m.syncMs / succeeded,
+    heldMs: heldPerCall(s) * s.taken,
     busy: wall === undefined ? 0 : Math.min(1, (wall * s.taken) / (durationMs * s.capacity)),
     concurrency: s.capacity,
   };

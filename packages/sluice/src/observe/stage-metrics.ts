@@ -6,11 +6,19 @@
  *   function that computes without awaiting, all of it), and
  * - how long until it settled (its latency, as a caller sees it).
  *
- * They are measurements of the real process, so they read `performance.now()`, not the run's
- * clock: a fake clock drives timing logic in tests, it does not make work take less CPU.
+ * Only calls that succeeded count as evidence of what a call costs the event loop. A call that
+ * fails at once (a refused connection, say) returns after the synchronous start of its attempt,
+ * and a stage whose every call fails moves on to the next item at once: tens of thousands of
+ * such starts a second would look like a stage that computes, and earn it advice to move to
+ * cpu() that could not help. Failed calls still count for latency.
+ *
+ * They are measurements of the real process, so they read `performance.now()` (through
+ * `meter.ts`), not the run's clock: a fake clock drives timing logic, it does not make work take
+ * less CPU.
  */
 import { isThenable } from '../core/thenable.js';
 import { Histogram } from './histogram.js';
+import { meter } from './meter.js';
 
 /**
  * Which calls are timed: all of the first 64, then one in 64 up to 4,096, then one in 4,096. A
@@ -45,16 +53,24 @@ export const sampling = { enabled: true };
 export class StageMetrics {
   /** Latency of sampled calls, ms. */
   readonly #latency = new Histogram();
-  /** Time sampled calls held the event loop, ms: its median ignores a call that was merely preempted. */
+  /**
+   * Time sampled calls that succeeded held the event loop, ms: its median ignores a call that was
+   * merely preempted.
+   */
   readonly #held = new Histogram();
-  /** Sum over sampled calls of the time they held the event loop, ms. */
+  /** Sum over sampled calls that succeeded of the time they held the event loop, ms. */
   syncMs = 0;
+  /** Sum over sampled calls that succeeded of their latency, ms. */
+  succeededWallMs = 0;
   /** Sum over sampled calls of their latency, ms. */
   wallMs = 0;
+  /** Sampled calls, whichever way they ended. */
   samples = 0;
-  /** The longest single hold of the event loop seen, ms. */
+  /** Sampled calls that failed: left out of `syncMs`, `succeededWallMs` and the held-time figures. */
+  failures = 0;
+  /** The longest single hold of the event loop by a call that succeeded, ms. */
   longestSyncMs = 0;
-  /** Sampled calls that held the loop at least `blockAlertMs`. */
+  /** Sampled calls that succeeded and held the loop at least `blockAlertMs`. */
   #longBlocks = 0;
   /**
    * Called when a second sampled call held the loop at least `blockAlertMs` (set by the run's
@@ -84,16 +100,16 @@ export class StageMetrics {
    * every timed item finish a tick late, and in an ordered stage the items behind it would wait.
    */
   time(call: Call, item: unknown, index: number): unknown {
-    const start = performance.now();
+    const start = meter.current.now();
     let result: unknown;
     try {
       result = call(item, index);
     } catch (error) {
-      const end = performance.now();
-      this.record(end - start, end - start);
+      const end = meter.current.now();
+      this.record(end - start, end - start, true);
       throw error;
     }
-    const held = performance.now() - start;
+    const held = meter.current.now() - start;
     if (isThenable(result)) {
       this.#pending.set(index, { start, held });
       this.pending++;
@@ -101,30 +117,40 @@ export class StageMetrics {
     return result;
   }
 
-  /** The promise of call `index` settled: records it, if it was timed. */
-  settled(index: number): void {
+  /** The promise of call `index` settled (rejected, when `failed`): records it, if it was timed. */
+  settled(index: number, failed = false): void {
     const pending = this.#pending.get(index);
     if (pending === undefined) return;
     this.#pending.delete(index);
     this.pending--;
-    this.record(pending.held, performance.now() - pending.start);
+    this.record(pending.held, meter.current.now() - pending.start, failed);
   }
 
   /** Records one sampled call (also used by stages that time batches themselves). */
-  record(heldMs: number, latencyMs: number): void {
+  record(heldMs: number, latencyMs: number, failed = false): void {
     this.samples++;
-    this.syncMs += heldMs;
     this.wallMs += latencyMs;
     this.#latency.record(latencyMs);
+    if (failed) {
+      this.failures++;
+      return;
+    }
+    this.syncMs += heldMs;
+    this.succeededWallMs += latencyMs;
     this.#held.record(heldMs);
     if (heldMs > this.longestSyncMs) this.longestSyncMs = heldMs;
     if (heldMs >= this.blockAlertMs && ++this.#longBlocks >= 2) this.onLongBlock?.(heldMs);
   }
 
+  /** Sampled calls that succeeded: the ones the held-time figures are about. */
+  get succeeded(): number {
+    return this.samples - this.failures;
+  }
+
   /**
-   * The median time a sampled call held the event loop, ms. A blocking warning goes by this, not
-   * the mean: on a busy machine one call descheduled for 50 ms would lift the mean of a stage of
-   * microsecond calls over any threshold.
+   * The median time a sampled call that succeeded held the event loop, ms. A blocking warning
+   * goes by this, not the mean: on a busy machine one call descheduled for 50 ms would lift the
+   * mean of a stage of microsecond calls over any threshold.
    */
   get heldMedianMs(): number {
     return this.#held.percentile(50);

@@ -2,11 +2,17 @@ import assert from 'node:assert/strict';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { sleep as sleepOn } from '../../src/core/clock.js';
 import { cpu, flow, formatReport, type Logger, type RunReport } from '../../src/index.js';
+import { withFakeMeter } from '../helpers/fake-meter.js';
 
 const spinTask = new URL('../fixtures/tasks/spin.task.js', import.meta.url);
 
-/** Keeps the event loop busy for `ms`: synchronous computing, as a parser or a hash would. */
+/**
+ * Keeps the event loop busy for `ms`: synchronous computing, as a parser or a hash would. Only the
+ * tests of measuring the real process use it; the others say what a call costs on a FakeMeter,
+ * so what they assert does not move with the machine's load.
+ */
 function spin(ms: number): number {
   const until = performance.now() + ms;
   let n = 0;
@@ -37,21 +43,27 @@ function stage(report: RunReport, name: string): RunReport['stages'][number] {
 
 describe('classification', () => {
   test('a stage that only waits is io-bound', async () => {
-    const report = await flow(range(120))
-      .map(
-        async function wait(x) {
-          await sleep(10);
-          return x;
-        },
-        { concurrency: 12 },
-      )
-      .run();
-    const c = stage(report, 'wait').classification;
-    assert.equal(c?.label, 'io-bound', JSON.stringify(c));
-    assert.ok((c?.wallMsPerItem ?? 0) >= 9, `a 10 ms wait measured as ${c?.wallMsPerItem} ms`);
+    await withFakeMeter(async (meter) => {
+      const report = await meter.settle(
+        flow(range(120))
+          .map(
+            async function wait(x) {
+              await sleepOn(meter.clock, 10);
+              return x;
+            },
+            { concurrency: 12 },
+          )
+          .run({ clock: meter.clock }),
+      );
+      const c = stage(report, 'wait').classification;
+      assert.equal(c?.label, 'io-bound', JSON.stringify(c));
+      assert.equal(c?.wallMsPerItem, 10);
+      assert.equal(c?.cpuMsPerItem, 0);
+      assert.deepEqual(report.warnings, []);
+    });
   });
 
-  test('synchronous computing inside a map stage is cpu-bound, and warns once that cpu() would move it', async () => {
+  test('synchronous computing inside a map stage is cpu-bound, and warns once that cpu() would move it (measured on the real process)', async () => {
     const logger = recordingLogger();
     const report = await flow(range(60))
       .map(function parse(x) {
@@ -73,15 +85,47 @@ describe('classification', () => {
   });
 
   test('a stage that waits and then computes is mixed', async () => {
-    const report = await flow(range(50))
-      .map(async function fetchAndParse(x) {
-        await sleep(4);
-        spin(4);
-        return x;
-      })
-      .run({ logger: recordingLogger() });
-    const c = stage(report, 'fetchAndParse').classification;
-    assert.equal(c?.label, 'mixed', JSON.stringify(c));
+    await withFakeMeter(async (meter) => {
+      const report = await meter.settle(
+        flow(range(50))
+          .map(async function fetchAndParse(x) {
+            await sleepOn(meter.clock, 4);
+            meter.work(4); // after the await: no timed call holds it, the loop's busy time shows it
+            return x;
+          })
+          .run({ logger: recordingLogger(), clock: meter.clock }),
+      );
+      const c = stage(report, 'fetchAndParse').classification;
+      assert.equal(c?.label, 'mixed', JSON.stringify(c));
+      assert.equal(c?.cpuShare, 0.5);
+    });
+  });
+
+  test('a stage that waits longer than it computes is io-bound, one that computes longer is cpu-bound', async () => {
+    await withFakeMeter(async (meter) => {
+      const report = await meter.settle(
+        flow(range(50))
+          .map(async function fetchMostly(x) {
+            await sleepOn(meter.clock, 9);
+            meter.work(1);
+            return x;
+          })
+          .run({ clock: meter.clock }),
+      );
+      assert.equal(stage(report, 'fetchMostly').classification?.label, 'io-bound');
+    });
+    await withFakeMeter(async (meter) => {
+      const report = await meter.settle(
+        flow(range(50))
+          .map(async function parseMostly(x) {
+            await sleepOn(meter.clock, 1);
+            meter.work(9);
+            return x;
+          })
+          .run({ clock: meter.clock, logger: recordingLogger() }),
+      );
+      assert.equal(stage(report, 'parseMostly').classification?.label, 'cpu-bound');
+    });
   });
 
   test('a cpu() stage is cpu-bound, with its workers’ time per item', async () => {
@@ -99,6 +143,26 @@ describe('classification', () => {
     assert.deepEqual(report.warnings, []);
   });
 
+  test('a stage whose every call fails at once is neither labelled nor told to move to cpu()', async () => {
+    const logger = recordingLogger();
+    // As a refused connection: the attempt's synchronous start holds the loop a little, then it
+    // fails a turn later, and the lane takes the next item at once.
+    const report = await flow(range(200))
+      .map(
+        async function connect(x) {
+          spin(1);
+          await null;
+          throw Object.assign(new Error(`connect ECONNREFUSED 127.0.0.1:9 (${x})`), { code: 'ECONNREFUSED' });
+        },
+        { onError: 'skip' },
+      )
+      .run({ logger });
+    assert.equal(stage(report, 'connect').skipped, 200);
+    assert.equal(stage(report, 'connect').classification, undefined);
+    assert.deepEqual(logger.warnings, []);
+    assert.deepEqual(report.warnings, []);
+  });
+
   test('a quick synchronous stage is not worth a warning, however many items it sees', async () => {
     const logger = recordingLogger();
     await flow(range(200_000))
@@ -110,29 +174,35 @@ describe('classification', () => {
 
 describe('the run report', () => {
   test('names the slowest stage as the bottleneck, with latency percentiles per stage', async () => {
-    const report = await flow(range(60))
-      .map(
-        async function quick(x) {
-          await sleep(1);
-          return x;
-        },
-        { concurrency: 8 },
-      )
-      .map(
-        async function slow(x) {
-          await sleep(20);
-          return x;
-        },
-        { concurrency: 2 },
-      )
-      .run();
-    assert.equal(report.bottleneck?.stage, 'slow', JSON.stringify(report.bottleneck));
-    const latency = stage(report, 'slow').latencyMs;
-    assert.ok(
-      latency !== undefined && latency.p50 >= 19 && latency.p99 >= latency.p50,
-      JSON.stringify(latency),
-    );
-    assert.ok(stage(report, 'slow').busy > stage(report, 'quick').busy);
+    await withFakeMeter(async (meter) => {
+      const report = await meter.settle(
+        flow(range(60))
+          .map(
+            async function quick(x) {
+              await sleepOn(meter.clock, 1);
+              return x;
+            },
+            { concurrency: 8 },
+          )
+          .map(
+            async function slow(x) {
+              await sleepOn(meter.clock, 20);
+              return x;
+            },
+            { concurrency: 2 },
+          )
+          .run({ clock: meter.clock }),
+      );
+      assert.equal(report.bottleneck?.stage, 'slow', JSON.stringify(report.bottleneck));
+      const latency = stage(report, 'slow').latencyMs;
+      assert.deepEqual(
+        [latency?.p50, latency?.p99, stage(report, 'quick').latencyMs?.p99],
+        [20, 20, 1],
+        JSON.stringify(latency),
+      );
+      assert.ok(stage(report, 'slow').busy > 0.9, `slow busy ${stage(report, 'slow').busy}`);
+      assert.ok(stage(report, 'quick').busy < 0.2, `quick busy ${stage(report, 'quick').busy}`);
+    });
   });
 
   test('is plain JSON: it survives a round trip unchanged', async () => {
@@ -190,12 +260,14 @@ describe('diagnostics channels', () => {
     const onWarning = (message: unknown): void => void warnings.push(message);
     diagnosticsChannel.subscribe('sluice:insight:warning', onWarning);
     try {
-      await flow(range(30))
-        .map(function crunch(x) {
-          spin(5);
-          return x;
-        })
-        .run({ logger: recordingLogger() });
+      await withFakeMeter(async (meter) => {
+        await flow(range(30))
+          .map(function crunch(x) {
+            meter.work(5);
+            return x;
+          })
+          .run({ logger: recordingLogger(), clock: meter.clock });
+      });
     } finally {
       diagnosticsChannel.unsubscribe('sluice:insight:warning', onWarning);
     }
@@ -208,12 +280,14 @@ describe('diagnostics channels', () => {
     const onWarning = (warning: Error): void => void emitted.push(warning);
     process.on('warning', onWarning);
     try {
-      await flow(range(30))
-        .map(function crunch(x) {
-          spin(5);
-          return x;
-        })
-        .run();
+      await withFakeMeter(async (meter) => {
+        await flow(range(30))
+          .map(function crunch(x) {
+            meter.work(5);
+            return x;
+          })
+          .run({ clock: meter.clock });
+      });
       await sleep(0); // process warnings are emitted on the next tick
     } finally {
       process.off('warning', onWarning);
@@ -226,19 +300,23 @@ describe('diagnostics channels', () => {
 
 describe('formatReport()', () => {
   test('prints a row per stage with its bound, then the bottleneck, the event loop and warnings', async () => {
-    const report = await flow(range(40))
-      .map(
-        async function download(x) {
-          await sleep(5);
-          return x;
-        },
-        { concurrency: 8 },
-      )
-      .map(function crunch(x) {
-        spin(3);
-        return x;
-      })
-      .run({ logger: recordingLogger() });
+    const report = await withFakeMeter((meter) =>
+      meter.settle(
+        flow(range(40))
+          .map(
+            async function download(x) {
+              await sleepOn(meter.clock, 5);
+              return x;
+            },
+            { concurrency: 8 },
+          )
+          .map(function crunch(x) {
+            meter.work(3);
+            return x;
+          })
+          .run({ logger: recordingLogger(), clock: meter.clock }),
+      ),
+    );
     const text = formatReport(report);
     assert.match(text, /^completed in /);
     assert.match(text, /^download\s+map\s+40\s+.*io-bound$/m);
