@@ -41,8 +41,9 @@ export interface StageSample {
   /** Mean latency of a call, ms (undefined when nothing was sampled). */
   readonly wallMsPerItem: number | undefined;
   /**
-   * Event loop ms per call held synchronously (event-loop stages: by the calls that succeeded), or
-   * worker ms per item (workers). Undefined when there is nothing to go by: no call succeeded.
+   * Event loop ms per call held synchronously (event-loop stages; a failed call counts as holding
+   * none), or worker ms per item (workers). Undefined when there is nothing to go by: no call of
+   * the stage succeeded.
    */
   readonly cpuMsPerItem: number | undefined;
   /** Event loop ms its calls held in all, estimated from its sample (0 for workers and batches). */

@@ -345,15 +345,15 @@ function sample(s: ObservedStage, durationMs: number): StageSample {
       concurrency: 1,
     };
   }
-  // Classified by the calls that succeeded; a stage none of whose calls did has no label (its
-  // errors are the news), though it still takes its share of the loop time no call accounts for.
-  const succeeded = m.succeeded;
+  // A failed call counts as holding nothing, and its wait counts. A stage none of whose calls
+  // succeeded has no label (its errors are the news), though it still takes its share of the loop
+  // time no call accounts for.
   return {
     name: s.name,
     where: 'event-loop',
     calls: s.taken,
-    wallMsPerItem: succeeded === 0 ? wall : m.succeededWallMs / succeeded,
-    cpuMsPerItem: succeeded === 0 ? undefined : m.syncMs / succeeded,
+    wallMsPerItem: wall,
+    cpuMsPerItem: m.succeeded === 0 ? undefined : heldPerCall(s),
     heldMs: heldPerCall(s) * s.taken,
     busy: wall === undefined ? 0 : Math.min(1, (wall * s.taken) / (durationMs * s.capacity)),
     concurrency: s.capacity,

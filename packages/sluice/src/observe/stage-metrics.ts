@@ -60,13 +60,11 @@ export class StageMetrics {
   readonly #held = new Histogram();
   /** Sum over sampled calls that succeeded of the time they held the event loop, ms. */
   syncMs = 0;
-  /** Sum over sampled calls that succeeded of their latency, ms. */
-  succeededWallMs = 0;
   /** Sum over sampled calls of their latency, ms. */
   wallMs = 0;
   /** Sampled calls, whichever way they ended. */
   samples = 0;
-  /** Sampled calls that failed: left out of `syncMs`, `succeededWallMs` and the held-time figures. */
+  /** Sampled calls that failed: left out of `syncMs` and the held-time figures. */
   failures = 0;
   /** The longest single hold of the event loop by a call that succeeded, ms. */
   longestSyncMs = 0;
@@ -136,7 +134,6 @@ export class StageMetrics {
       return;
     }
     this.syncMs += heldMs;
-    this.succeededWallMs += latencyMs;
     this.#held.record(heldMs);
     if (heldMs > this.longestSyncMs) this.longestSyncMs = heldMs;
     if (heldMs >= this.blockAlertMs && ++this.#longBlocks >= 2) this.onLongBlock?.(heldMs);

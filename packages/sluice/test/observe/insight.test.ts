@@ -163,6 +163,30 @@ describe('classification', () => {
     assert.deepEqual(report.warnings, []);
   });
 
+  test('a computing stage some of whose calls fail is still cpu-bound, and still warned', async () => {
+    await withFakeMeter(async (meter) => {
+      const logger = recordingLogger();
+      const report = await meter.settle(
+        flow(range(60))
+          .map(
+            function parse(x) {
+              meter.work(4);
+              if (x % 10 === 0) throw new Error(`record ${x} is malformed`);
+              return x;
+            },
+            { onError: 'skip' },
+          )
+          .run({ logger, clock: meter.clock }),
+      );
+      assert.equal(stage(report, 'parse').skipped, 6);
+      assert.equal(stage(report, 'parse').classification?.label, 'cpu-bound');
+      assert.deepEqual(
+        report.warnings.map((w) => [w.code, w.stage]),
+        [['SLUICE_W_LOOP_BLOCKED', 'parse']],
+      );
+    });
+  });
+
   test('a quick synchronous stage is not worth a warning, however many items it sees', async () => {
     const logger = recordingLogger();
     await flow(range(200_000))
