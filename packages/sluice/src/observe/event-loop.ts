@@ -1,9 +1,9 @@
 /**
  * The main thread's health during a run: how busy its event loop was (utilization, from
  * `performance.eventLoopUtilization`, read through `meter.ts`) and how late timers fired (delay,
- * from a timer shared by every run, see `loop-delay.ts`). A loop that is busy near 100% of the time, or whose delay p99
- * runs to tens of milliseconds, is computing where it should be waiting: that is what the
- * classifier and the blocking warning look for.
+ * from a timer shared by every run, see `loop-delay.ts`). A loop that is busy near 100% of the
+ * time, or whose delay p99 runs to tens of milliseconds, is computing where it should be waiting:
+ * that is what the classifier and the blocking warning look for.
  */
 import { watchLoopDelay } from './loop-delay.js';
 import { meter } from './meter.js';

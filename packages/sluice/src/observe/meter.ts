@@ -5,7 +5,9 @@
  *
  * The one indirection lets sluice's own tests put a meter on fake time in its place
  * (`test/helpers/fake-meter.ts`), so that a label or a warning they assert does not move with the
- * machine's load. Not public: a user's report is always measured on the real process.
+ * machine's load. Not public: a user's report is always measured on the real process. (When a
+ * cpu() stage's workers were ready, `readyAtMs`, is still read from `performance.now()`: a fake
+ * meter is for stages on the event loop.)
  */
 export interface ProcessMeter {
   /** Milliseconds on a monotonic clock. */

@@ -8,9 +8,9 @@
  *
  * Only calls that succeeded count as evidence of what a call costs the event loop. A call that
  * fails at once (a refused connection, say) returns after the synchronous start of its attempt,
- * and a stage whose every call fails moves on to the next item at once: tens of thousands of
- * such starts a second would look like a stage that computes, and earn it advice to move to
- * cpu() that could not help. Failed calls still count for latency.
+ * and a stage whose every call fails moves on to the next item at once: a stream of such starts
+ * would look like a stage that computes, and earn it advice to move to cpu() that could not
+ * help. Failed calls still count for latency.
  *
  * They are measurements of the real process, so they read `performance.now()` (through
  * `meter.ts`), not the run's clock: a fake clock drives timing logic, it does not make work take
