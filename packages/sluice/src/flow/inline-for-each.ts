@@ -171,7 +171,7 @@ export class InlineForEach implements Outlet<unknown> {
         this.#settled();
       },
       (error: unknown) => {
-        if (this.#metrics.pending !== 0) this.#metrics.settled(index);
+        if (this.#metrics.pending !== 0) this.#metrics.settled(index, true);
         this.#inFlight--;
         this.#settleFailure(value, index, error);
       },
