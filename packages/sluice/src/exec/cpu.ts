@@ -6,16 +6,23 @@
 import { basename } from 'node:path';
 import { checkOptions, invalidType, invalidValue } from '../core/validate.js';
 import { checkProvider, type ExecutorProvider } from './executor.js';
-import { type ProcessesOptions, processes, sharedPool, threads, workersOf } from './local-providers.js';
+import {
+  type KeepWarmOptions,
+  type ProcessesOptions,
+  processes,
+  sharedPool,
+  threads,
+  workersOf,
+} from './local-providers.js';
 import { resolveTaskModule, type TaskModule } from './pool/task-module.js';
 import { checkPoolOptions, poolKeys, WorkerPool, type WorkerPoolOptions } from './pool/worker-pool.js';
 
 const cpuBrand = Symbol.for('sluice.cpu');
 
-export interface CpuOptions extends WorkerPoolOptions {
+export interface CpuOptions extends WorkerPoolOptions, KeepWarmOptions {
   /**
    * A pool to run on, shared across stages and runs and closed by its owner. Without it, each
-   * run starts a pool of its own and closes it when the run ends.
+   * run takes the pool an earlier run of the same task left warm (`keepWarmMs`), or starts one.
    */
   pool?: WorkerPool;
   /**
@@ -43,7 +50,7 @@ export interface CpuTask<In, Out> {
   readonly __types?: { in: In; out: Out };
 }
 
-const cpuKeys = ['pool', 'executor', ...poolKeys] as const;
+const cpuKeys = ['pool', 'executor', 'keepWarmMs', ...poolKeys] as const;
 
 /**
  * A CPU-bound step, run on worker threads (or wherever `executor` says): pass it to `map`.
@@ -88,10 +95,13 @@ function executorOf(options: CpuOptions | undefined): ExecutorProvider {
     if (!(pool instanceof WorkerPool)) throw invalidType('cpu.pool', 'a WorkerPool', pool);
     return sharedPool(pool);
   }
-  const { isolation, ...rest } = poolOptions;
+  const { isolation, keepWarmMs: _checkedByTheProvider, ...rest } = poolOptions;
   // Checked here as a whole, so a bad option names the same field it always did.
-  checkPoolOptions(poolOptions);
-  return isolation === 'process' ? processes(withoutThreadLimits(rest)) : threads(rest);
+  checkPoolOptions({ isolation, ...rest });
+  const warm = poolOptions.keepWarmMs === undefined ? {} : { keepWarmMs: poolOptions.keepWarmMs };
+  return isolation === 'process'
+    ? processes({ ...withoutThreadLimits(rest), ...warm })
+    : threads({ ...rest, ...warm });
 }
 
 /** `headStart: true` passes through as it came: processes() refuses it with a coded error. */

@@ -2,18 +2,34 @@
  * The executor providers that run work on this machine: worker threads, child processes, and the
  * calling thread itself. All three open the same engine (the pool's Dispatcher) with a different
  * kind of worker, so batching, deadlines, crash recovery and error transport are one code path;
- * a provider only says where the workers live and how many there are.
+ * a provider only says where the workers live and how many there are. Thread and process pools
+ * are kept warm between runs for `keepWarmMs` (pool/warm-pools.ts).
  */
-import { checkOptions, invalidValue } from '../core/validate.js';
+import { checkNumber, checkOptions } from '../core/validate.js';
 import type { Executor, ExecutorProvider, ResolvedTask } from './executor.js';
-import { Dispatcher } from './pool/dispatcher.js';
+import { Dispatcher, type DispatcherOptions } from './pool/dispatcher.js';
+import { openWarm } from './pool/warm-pools.js';
 import { checkPoolOptions, poolKeys, type WorkerPool, type WorkerPoolOptions } from './pool/worker-pool.js';
 
-/** Options of `threads()`: every WorkerPool option but `isolation`. */
-export type ThreadsOptions = Omit<WorkerPoolOptions, 'isolation'>;
-/** Options of `processes()`: every WorkerPool option but `isolation` and the threads' `resourceLimits`. */
+/** How long a run's pool stays warm for the next run, for the providers that start workers. */
+export interface KeepWarmOptions {
+  /**
+   * Milliseconds a run's pool stays up once the run has ended, idle, for the next run of the same
+   * task with the same options to take as it is: workers started, the task loaded, its code
+   * warm. A program that runs many flows then starts workers once, not once per run. Idle
+   * workers never hold the process open; 0 closes the pool with its run.
+   * @default 5000
+   * @example cpu(taskUrl, { keepWarmMs: 0 }) // every run starts and closes its own workers
+   */
+  keepWarmMs?: number;
+}
+
+/** Options of `threads()`: every WorkerPool option but `isolation`, and `keepWarmMs`. */
+export type ThreadsOptions = Omit<WorkerPoolOptions, 'isolation'> & KeepWarmOptions;
+/** Options of `processes()`: as `threads()`, without the threads' `resourceLimits`, and no head start. */
 export interface ProcessesOptions
-  extends Omit<WorkerPoolOptions, 'isolation' | 'resourceLimits' | 'headStart'> {
+  extends Omit<WorkerPoolOptions, 'isolation' | 'resourceLimits' | 'headStart'>,
+    KeepWarmOptions {
   /**
    * Refused: only `false` (or leaving it out) is accepted, and `true` is a
    * `SLUICE_ERR_INVALID_ARG_VALUE`. A head start runs the first items on the calling thread while
@@ -26,7 +42,9 @@ export interface ProcessesOptions
   headStart?: false;
 }
 
-const threadKeys = poolKeys.filter((key) => key !== 'isolation');
+export const DEFAULT_KEEP_WARM_MS = 5000;
+
+const threadKeys = [...poolKeys.filter((key) => key !== 'isolation'), 'keepWarmMs'];
 const processKeys = threadKeys.filter((key) => key !== 'resourceLimits');
 
 /** Workers each provider made here runs, for the stage's report; a provider from elsewhere says nothing. */
@@ -40,8 +58,7 @@ const workerCounts = new WeakMap<ExecutorProvider, number>();
  */
 export function threads(options?: ThreadsOptions): ExecutorProvider {
   checkOptions('threads options', options, threadKeys);
-  const checked = checkPoolOptions({ ...options, isolation: 'thread' });
-  return localProvider(checked.workers, (task) => new Dispatcher({ task, ...checked }));
+  return warmProvider('threads', 'thread', options);
 }
 
 /**
@@ -52,15 +69,27 @@ export function threads(options?: ThreadsOptions): ExecutorProvider {
  */
 export function processes(options?: ProcessesOptions): ExecutorProvider {
   checkOptions('processes options', options, processKeys);
-  const checked = checkPoolOptions({ ...options, isolation: 'process' });
-  if (checked.headStart) {
-    throw invalidValue(
-      'headStart',
-      "false or left out for child processes (processes(), isolation: 'process'): a head start runs items on the calling thread, which a pool of processes exists to avoid",
-      options?.headStart,
-    );
-  }
-  return localProvider(checked.workers, (task) => new Dispatcher({ task, ...checked }));
+  return warmProvider('processes', 'process', options);
+}
+
+/** A provider whose runs share pools kept warm between them. */
+function warmProvider(
+  name: string,
+  isolation: 'thread' | 'process',
+  options: ThreadsOptions | undefined,
+): ExecutorProvider {
+  const { keepWarmMs = DEFAULT_KEEP_WARM_MS, ...poolOptions } = options ?? {};
+  checkNumber(`${name}.keepWarmMs`, keepWarmMs);
+  const checked = checkPoolOptions({ ...poolOptions, isolation });
+  const { clock, ...rest } = checked;
+  const warm = {
+    key: JSON.stringify(rest satisfies Omit<DispatcherOptions, 'task' | 'clock'>),
+    keepWarmMs,
+    clock,
+  };
+  return localProvider(checked.workers, (task) =>
+    openWarm(task, warm, (resolved) => new Dispatcher({ task: resolved, ...checked })),
+  );
 }
 
 /**

@@ -164,6 +164,18 @@ export class Dispatcher implements Executor<unknown, unknown> {
     return this.sizer.size;
   }
 
+  /**
+   * Open, working, and holding no work at all: nothing queued, nothing running (not even an item
+   * whose request was cancelled), nothing on the calling thread, nobody waiting for ready().
+   * Only such a pool may be handed to another user (warm-pools.ts).
+   */
+  get idle(): boolean {
+    if (this.#closed || this.#broken !== undefined || this.#headStartBusy) return false;
+    if (this.#queue.length > 0 || this.#readyWaiters.length > 0) return false;
+    for (const slot of this.#slots) if (slot.inflight.length > 0 || slot.killedFor !== undefined) return false;
+    return true;
+  }
+
   /** Resolves once a worker has loaded the task; rejects when the task cannot load. */
   ready(): Promise<void> {
     if (this.#broken !== undefined) return Promise.reject(this.#broken);

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { FakeClock } from '../../src/core/fake-clock.js';
+import { cpu, flow, isSluiceError, processes, threads } from '../../src/index.js';
+
+/** Spins for the item's milliseconds, then answers with the worker's threadId. */
+const spin = new URL('../fixtures/tasks/spin.task.js', import.meta.url);
+const exitScript = fileURLToPath(new URL('../fixtures/warm-pool-exit.ts', import.meta.url));
+
+/**
+ * The worker threads one run used. Each test gives its pools a clock of its own: parked pools are
+ * kept per clock, so tests never take each other's.
+ */
+async function threadsOf(clock: FakeClock, options: { keepWarmMs?: number } = {}, items = [0, 0]): Promise<number[]> {
+  const ids = await flow(items)
+    .map(cpu<number, number>(spin, { workers: 1, clock, ...options }))
+    .collect();
+  return [...new Set(ids)];
+}
+
+describe('pools kept warm between runs', () => {
+  test('a second run of the same task takes the workers the first run left warm', async () => {
+    const clock = new FakeClock();
+    const [first] = await threadsOf(clock);
+    // A new cpu() and a new flow, as a program that builds its flow per call does.
+    assert.deepEqual(await threadsOf(clock), [first]);
+  });
+
+  test('keepWarmMs: 0 - every run starts and closes its own workers', async () => {
+    const clock = new FakeClock();
+    const [first] = await threadsOf(clock, { keepWarmMs: 0 });
+    const [second] = await threadsOf(clock, { keepWarmMs: 0 });
+    assert.notEqual(second, first);
+  });
+
+  test('an idle pool closes once keepWarmMs have passed on its clock, and not before', async () => {
+    const clock = new FakeClock();
+    const [first] = await threadsOf(clock, { keepWarmMs: 1000 });
+    await clock.advance(999);
+    // Taken again just in time; parked again, its idle time starts over.
+    assert.deepEqual(await threadsOf(clock, { keepWarmMs: 1000 }), [first]);
+    await clock.advance(1000);
+    assert.equal(clock.pending, 0);
+    const [later] = await threadsOf(clock, { keepWarmMs: 1000 });
+    assert.notEqual(later, first);
+  });
+
+  test('pools with other options are not shared', async () => {
+    const clock = new FakeClock();
+    const [first] = await threadsOf(clock);
+    const [other] = await flow([0])
+      .map(cpu<number, number>(spin, { workers: 1, clock, maxCrashRetries: 5 }))
+      .collect();
+    assert.notEqual(other, first);
+  });
+
+  test('two runs side by side get a pool each, and both are kept warm', async () => {
+    const clock = new FakeClock();
+    const firstPair = await Promise.all([threadsOf(clock, {}, [30]), threadsOf(clock, {}, [30])]);
+    const [a, b] = firstPair.flat();
+    assert.notEqual(a, b);
+    const secondPair = await Promise.all([threadsOf(clock, {}, [30]), threadsOf(clock, {}, [30])]);
+    assert.deepEqual(secondPair.flat().sort(), [a, b].sort());
+  });
+
+  test('a run stopped with an item still running closes its pool instead of handing it on', async () => {
+    const clock = new FakeClock();
+    const controller = new AbortController();
+    const seen: number[] = [];
+    // The first item comes back alone (the pool knows nothing of the task yet); the second keeps
+    // the worker busy for a minute, ignoring its signal, when the run is stopped.
+    const stopped = flow([0, 60_000])
+      .map(cpu<number, number>(spin, { workers: 1, clock }))
+      .forEach((id) => {
+        seen.push(id);
+        controller.abort();
+      })
+      .run({ signal: controller.signal });
+    await assert.rejects(stopped, (error) => isSluiceError(error));
+    const [next] = await threadsOf(clock);
+    assert.equal(seen.length, 1);
+    assert.notEqual(next, seen[0]);
+  });
+
+  test('threads() and processes() refuse a keepWarmMs that is not a number >= 0', () => {
+    for (const make of [threads, processes] as const) {
+      assert.throws(
+        () => make({ keepWarmMs: -1 }),
+        (error) => isSluiceError(error, 'SLUICE_ERR_INVALID_ARG_VALUE') && /keepWarmMs/.test(error.message),
+      );
+      assert.throws(
+        () => make({ keepWarmMs: '5s' as unknown as number }),
+        (error) => isSluiceError(error, 'SLUICE_ERR_INVALID_ARG_TYPE') && /keepWarmMs/.test(error.message),
+      );
+    }
+  });
+
+  test('cpu() refuses keepWarmMs beside an executor of its own', () => {
+    assert.throws(
+      () => cpu(spin, { executor: threads(), keepWarmMs: 10 }),
+      (error) => isSluiceError(error, 'SLUICE_ERR_INVALID_ARG_VALUE') && /keepWarmMs/.test(error.message),
+    );
+  });
+
+  test('a process whose flows left a pool warm exits on its own', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, [...process.execArgv, exitScript], {
+      // A hang guard, not a timing assertion: a pool that holds the process open never lets it exit.
+      timeout: 30_000,
+      killSignal: 'SIGKILL',
+      env: process.env,
+    });
+    assert.deepEqual(JSON.parse(stdout), { threads: 1 });
+  });
+});
