@@ -14,7 +14,11 @@ const exitScript = fileURLToPath(new URL('../fixtures/warm-pool-exit.ts', import
  * The worker threads one run used. Each test gives its pools a clock of its own: parked pools are
  * kept per clock, so tests never take each other's.
  */
-async function threadsOf(clock: FakeClock, options: { keepWarmMs?: number } = {}, items = [0, 0]): Promise<number[]> {
+async function threadsOf(
+  clock: FakeClock,
+  options: { keepWarmMs?: number } = {},
+  items = [0, 0],
+): Promise<number[]> {
   const ids = await flow(items)
     .map(cpu<number, number>(spin, { workers: 1, clock, ...options }))
     .collect();

@@ -172,7 +172,8 @@ export class Dispatcher implements Executor<unknown, unknown> {
   get idle(): boolean {
     if (this.#closed || this.#broken !== undefined || this.#headStartBusy) return false;
     if (this.#queue.length > 0 || this.#readyWaiters.length > 0) return false;
-    for (const slot of this.#slots) if (slot.inflight.length > 0 || slot.killedFor !== undefined) return false;
+    for (const slot of this.#slots)
+      if (slot.inflight.length > 0 || slot.killedFor !== undefined) return false;
     return true;
   }
 
