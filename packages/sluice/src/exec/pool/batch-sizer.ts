@@ -11,10 +11,18 @@ export const TARGET_BATCH_MS = 2;
 export const MAX_BATCH_SIZE = 4096;
 /** Weight of the newest measurement: tasks drift (caches warm, inputs change) and the size follows. */
 const SMOOTHING = 0.3;
+/**
+ * Batches during which a faster measurement replaces the estimate outright. A cold worker's first
+ * items run in the interpreter, many times slower than once its JIT has compiled the task; smoothed,
+ * that first look kept batches small for a dozen round trips, each a hand-off through the main
+ * thread (about 20 of them before a cold pool sent batches of its steady size).
+ */
+export const WARMUP_BATCHES = 16;
 
 export class BatchSizer {
   /** Smoothed milliseconds per item; undefined until the first batch came back. */
   #perItemMs: number | undefined;
+  #recorded = 0;
   readonly #max: number;
 
   constructor(max = MAX_BATCH_SIZE) {
@@ -25,8 +33,12 @@ export class BatchSizer {
   record(count: number, busyMs: number): void {
     if (count <= 0) return;
     const perItem = busyMs / count;
+    const estimate = this.#perItemMs;
+    const warming = this.#recorded++ < WARMUP_BATCHES;
     this.#perItemMs =
-      this.#perItemMs === undefined ? perItem : this.#perItemMs + SMOOTHING * (perItem - this.#perItemMs);
+      estimate === undefined || (warming && perItem < estimate)
+        ? perItem
+        : estimate + SMOOTHING * (perItem - estimate);
   }
 
   /** Items for the next message. One until something is known: a large task must never be batched blind. */
