@@ -292,7 +292,7 @@ function cpuColdGroup(): void {
     { tasks: 1_000_000, n: 2_000 },
     { tasks: 400, n: 5_000_000 },
   ];
-  const contenders = ['serial', 'sluice-flow', 'sluice-flow-no-head-start'];
+  const contenders = ['serial', 'sluice-flow', 'sluice-flow-no-head-start', 'sluice-flows-10'];
   const runs = new Map<string, Result[]>();
   const key = (mode: string, size: { tasks: number; n: number }, contender: string): string =>
     `${mode} ${size.tasks} ${size.n} ${contender}`;
@@ -328,14 +328,15 @@ function cpuColdGroup(): void {
     '',
     `\`npm run bench -- cpu-cold --rounds ${rounds}\``,
     '',
-    'Each run a fresh process, timed from before the pool exists to the last result (imports excluded, the same for every contender). Ratios are serial time / cpu() time: best of the rounds, and of the medians. *cpu()* is `cpu(url, { headStart: true })`; *no head start* is `cpu(url)`, the default: the pool as it was before the calling thread could stand in for starting workers. Loop p99: how late the event loop ran during the cpu() run.',
+    'Each run a fresh process, timed from before the pool exists to the last result (imports excluded, the same for every contender). Ratios are serial time / cpu() time: best of the rounds, and of the medians. *cpu()* is `cpu(url, { headStart: true })`; *no head start* is `cpu(url)`, the default: the pool as it was before the calling thread could stand in for starting workers. Loop p99: how late the event loop ran during the cpu() run. *10 flows in a row*: the same job as ten flows run one after another in the process, each built anew with `cpu(url)` (pools kept warm between runs).',
     '',
-    '| library | tasks x n | serial | cpu() | cpu() vs serial: best / median | no head start | no head start vs serial: best / median | loop p99: cpu() / no head start |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| library | tasks x n | serial | cpu() | cpu() vs serial: best / median | no head start | no head start vs serial: best / median | loop p99: cpu() / no head start | 10 flows in a row | 10 flows vs serial: best / median |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
   for (const size of sizes) {
     for (const mode of modes) {
-      const [serial, pooled, cold] = contenders.map((c) => key(mode.name, size, c)) as [
+      const [serial, pooled, cold, many] = contenders.map((c) => key(mode.name, size, c)) as [
+        string,
         string,
         string,
         string,
@@ -343,7 +344,7 @@ function cpuColdGroup(): void {
       const ratios = (k: string): string =>
         `${(best(serial).seconds / best(k).seconds).toFixed(2)}x / ${(median(serial) / median(k)).toFixed(2)}x`;
       lines.push(
-        `| ${mode.name} | ${size.tasks.toLocaleString('en')} x ${size.n.toLocaleString('en')} | ${range(serial)} | ${range(pooled)} | ${ratios(pooled)} | ${range(cold)} | ${ratios(cold)} | ${Number(best(pooled).loopDelayP99Ms).toFixed(1)} / ${Number(best(cold).loopDelayP99Ms).toFixed(1)} ms |`,
+        `| ${mode.name} | ${size.tasks.toLocaleString('en')} x ${size.n.toLocaleString('en')} | ${range(serial)} | ${range(pooled)} | ${ratios(pooled)} | ${range(cold)} | ${ratios(cold)} | ${Number(best(pooled).loopDelayP99Ms).toFixed(1)} / ${Number(best(cold).loopDelayP99Ms).toFixed(1)} ms | ${range(many)} | ${ratios(many)} |`,
       );
     }
   }

@@ -1,7 +1,7 @@
 /**
  * One contender of the cold-start CPU benchmark: a fresh process that runs `tasks` sum-of-squares
  * calls of size `n` once, with nothing warmed: no pool, no worker, no JIT feedback for the task.
- *   node bench/scenarios/cold.mjs <serial|sluice-flow|sluice-flow-no-head-start> [tasks] [n] [mjs|mjs-full]  # compiled (dist/)
+ *   node bench/scenarios/cold.mjs <serial|sluice-flow|sluice-flow-no-head-start|sluice-flows-10> [tasks] [n] [mjs|mjs-full]  # compiled (dist/)
  *   node --conditions=sluice-source --import tsx bench/scenarios/cold.mjs ... ts   # from sources
  * Plain ESM so that, run without tsx, it measures what users of the compiled library run: `sluice`
  * resolves to packages/sluice/dist and the task is a plain .mjs module. The timer starts after the
@@ -43,6 +43,15 @@ const contenders = {
       .collect(),
   // The default: the pool as it was before the head start.
   'sluice-flow-no-head-start': (items) => flow(items).map(cpu(taskUrl)).collect(),
+  // A program that runs many flows: the same job as ten flows, one after another, each built anew.
+  'sluice-flows-10': async (items) => {
+    const out = [];
+    const per = Math.ceil(items.length / 10);
+    for (let from = 0; from < items.length; from += per) {
+      for (const value of await flow(items.slice(from, from + per)).map(cpu(taskUrl)).collect()) out.push(value);
+    }
+    return out;
+  },
 };
 const run = contenders[contender];
 if (run === undefined) throw new Error(`unknown contender ${contender}; one of ${Object.keys(contenders)}`);

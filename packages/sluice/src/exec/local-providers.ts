@@ -51,8 +51,8 @@ const processKeys = threadKeys.filter((key) => key !== 'resourceLimits');
 const workerCounts = new WeakMap<ExecutorProvider, number>();
 
 /**
- * Runs a cpu() stage on worker threads: the default. Each run opens a pool of its own and closes
- * it when the run ends.
+ * Runs a cpu() stage on worker threads: the default. Each run takes a pool an earlier run of the
+ * same task left warm, or starts one, and leaves it warm for `keepWarmMs` when it ends.
  * @example
  * const normalize = cpu<Raw, Asset>(taskUrl, { executor: threads({ workers: 4 }) });
  */
