@@ -48,7 +48,10 @@ const contenders = {
     const out = [];
     const per = Math.ceil(items.length / 10);
     for (let from = 0; from < items.length; from += per) {
-      for (const value of await flow(items.slice(from, from + per)).map(cpu(taskUrl)).collect()) out.push(value);
+      const values = await flow(items.slice(from, from + per))
+        .map(cpu(taskUrl))
+        .collect();
+      for (const value of values) out.push(value);
     }
     return out;
   },
