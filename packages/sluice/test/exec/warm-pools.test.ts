@@ -3,11 +3,15 @@ import { execFile } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { threadId } from 'node:worker_threads';
 import { FakeClock } from '../../src/core/fake-clock.js';
 import { cpu, flow, isSluiceError, processes, threads } from '../../src/index.js';
+import type { Ran } from '../fixtures/tasks/gated.task.js';
+import { WorkerGate } from '../helpers/worker-gate.js';
 
 /** Spins for the item's milliseconds, then answers with the worker's threadId. */
 const spin = new URL('../fixtures/tasks/spin.task.js', import.meta.url);
+const gated = new URL('../fixtures/tasks/gated.task.js', import.meta.url);
 const exitScript = fileURLToPath(new URL('../fixtures/warm-pool-exit.ts', import.meta.url));
 
 /**
@@ -31,6 +35,30 @@ describe('pools kept warm between runs', () => {
     const [first] = await threadsOf(clock);
     // A new cpu() and a new flow, as a program that builds its flow per call does.
     assert.deepEqual(await threadsOf(clock), [first]);
+  });
+
+  test('a run that ends before its workers are ready leaves them starting for the next run', async () => {
+    const clock = new FakeClock();
+    const workers = new WorkerGate();
+    try {
+      const stage = () => cpu<number, Ran>(gated, { workers: 1, headStart: true, keepWarmMs: 1000, clock });
+      // The worker is held at its gate: the calling thread runs the whole first job.
+      const first = await flow([1, 2]).map(stage()).collect();
+      assert.deepEqual(
+        first.map((ran) => ran.thread),
+        [threadId, threadId],
+      );
+      // The pool waits, parked, for the next run: its idle timer is the clock's one pending timer.
+      assert.equal(clock.pending, 1);
+      workers.open();
+      const [second] = await flow([3]).map(stage()).collect();
+      assert.equal(second?.value, 6);
+      // The second run took that pool and parked it again: one pool, one timer, not two.
+      assert.equal(clock.pending, 1);
+    } finally {
+      workers.close();
+      await clock.runAll();
+    }
   });
 
   test('keepWarmMs: 0 - every run starts and closes its own workers', async () => {

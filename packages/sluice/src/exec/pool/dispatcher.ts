@@ -166,12 +166,13 @@ export class Dispatcher implements Executor<unknown, unknown> {
 
   /**
    * Open, working, and holding no work at all: nothing queued, nothing running (not even an item
-   * whose request was cancelled), nothing on the calling thread, nobody waiting for ready().
-   * Only such a pool may be handed to another user (warm-pools.ts).
+   * whose request was cancelled), nothing on the calling thread. Only such a pool may be handed to
+   * another user (warm-pools.ts). Workers still starting do not count: a short run often ends
+   * before its last worker is ready, and that worker is what the next run wants.
    */
   get idle(): boolean {
     if (this.#closed || this.#broken !== undefined || this.#headStartBusy) return false;
-    if (this.#queue.length > 0 || this.#readyWaiters.length > 0) return false;
+    if (this.#queue.length > 0) return false;
     for (const slot of this.#slots)
       if (slot.inflight.length > 0 || slot.killedFor !== undefined) return false;
     return true;
