@@ -11,6 +11,7 @@ import {
   isSluiceError,
   processes,
   threads,
+  WorkerPool,
 } from '../../src/index.js';
 import { expectedFlowCounts, flowCounts } from '../exec/conformance.js';
 import type { Step } from '../fixtures/tasks/conformance.task.js';
@@ -188,6 +189,7 @@ describe('map(cpu(url, { executor }))', () => {
       /"headStart" option .*calling thread.* Received true/.test(error.message);
     assert.throws(() => processes({ workers: 1, headStart: true } as never), refused);
     assert.throws(() => cpu(task, { isolation: 'process', headStart: true }), refused);
+    assert.throws(() => new WorkerPool(task, { isolation: 'process', headStart: true }), refused);
     // What is not a head start is still accepted.
     assert.doesNotThrow(() => processes({ workers: 1, headStart: false }));
     assert.doesNotThrow(() => cpu(task, { isolation: 'process', headStart: false }));

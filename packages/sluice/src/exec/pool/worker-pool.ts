@@ -6,7 +6,14 @@
 import { availableParallelism } from 'node:os';
 import type { ResourceLimits } from 'node:worker_threads';
 import type { Clock } from '../../core/clock.js';
-import { checkBoolean, checkInteger, checkNumber, checkOptions, invalidType } from '../../core/validate.js';
+import {
+  checkBoolean,
+  checkInteger,
+  checkNumber,
+  checkOptions,
+  invalidType,
+  invalidValue,
+} from '../../core/validate.js';
 import type { BatchOutcome, BatchRequest, Executor } from '../executor.js';
 import { Dispatcher, type DispatcherOptions } from './dispatcher.js';
 import { resolveTaskModule } from './task-module.js';
@@ -37,7 +44,8 @@ export interface WorkerPoolOptions {
   /**
    * Lets the calling thread run items, in slices of a few milliseconds with a turn of the event
    * loop between them, until the first worker is ready: a job smaller than what starting workers
-   * costs then does not wait for them. Only for thread workers, and never for items with a
+   * costs then does not wait for them. Only for thread workers (with `isolation: 'process'` it is
+   * refused with SLUICE_ERR_INVALID_ARG_VALUE), and never for items with a
    * deadline, a task with `setup`, or a pool with `resourceLimits`; it stops for good at the first
    * ready worker, or as soon as items average more than 20 ms each. Off by default: a task that
    * exits the process or crashes would take the calling process down with it, where a worker's
@@ -234,13 +242,21 @@ export function checkPoolOptions(options: WorkerPoolOptions | undefined): Omit<D
   if (isolation !== 'thread' && isolation !== 'process') {
     throw invalidType('WorkerPool.isolation', `'thread' or 'process'`, isolation);
   }
+  const headStart = checkBoolean('WorkerPool.headStart', options?.headStart ?? false);
+  if (headStart && isolation === 'process') {
+    throw invalidValue(
+      'headStart',
+      "false or left out for child processes (processes(), isolation: 'process'): a head start runs items on the calling thread, which a pool of processes exists to avoid",
+      true,
+    );
+  }
   return {
     workers: checkInteger('WorkerPool.workers', options?.workers ?? availableParallelism(), { min: 1 }),
     isolation,
     resourceLimits: checkResourceLimits(options?.resourceLimits),
     maxCrashRetries: checkInteger('WorkerPool.maxCrashRetries', options?.maxCrashRetries ?? 2, { min: 0 }),
     deadlineGraceMs: checkNumber('WorkerPool.deadlineGraceMs', options?.deadlineGraceMs ?? 1000),
-    headStart: checkBoolean('WorkerPool.headStart', options?.headStart ?? false),
+    headStart,
     ...(options?.clock === undefined ? {} : { clock: options.clock }),
   };
 }
