@@ -1,5 +1,7 @@
 /**
- * Adaptive concurrency against a local server in its own process (adaptive-server.ts).
+ * Adaptive concurrency against a local server in its own process (adaptive-server.ts). Run with
+ * `node --conditions=sluice-source --import tsx ...` to measure the sources, not a dist/ built
+ * at install. OBJECTIVE=throughput (or latency) picks the adaptive limit's objective.
  *
  *   node --import tsx bench/scenarios/adaptive.ts latency [secondsPerLevel]
  *     Sweeps fixed concurrencies with tune() (each level warmed, then timed for secondsPerLevel),
@@ -27,6 +29,34 @@ import { Agent, request } from 'undici';
 const [mode = 'latency', secondsArg, hiddenArg] = process.argv.slice(2);
 const DELAY_MS = 20;
 const BURN_US = 300;
+
+// OBJECTIVE=throughput (or latency) in the environment picks the adaptive limit's objective;
+// without it, 'adaptive' runs with the default one.
+const objective = process.env.OBJECTIVE as 'throughput' | 'latency' | undefined;
+const adaptiveOf = (o: 'throughput' | 'latency') => adaptive({ objective: o });
+
+/**
+ * `fn` through one stage at `concurrency` for `ms`, items numbered from 0: what tune() measures of
+ * a level, for a setting tune() does not take (an adaptive limit with options).
+ */
+async function timed(
+  fn: (i: number) => Promise<void>,
+  concurrency: ReturnType<typeof adaptiveOf>,
+  ms: number,
+): Promise<{ concurrency: string; items: number; seconds: number; throughput: number; limit: unknown }> {
+  const started = performance.now();
+  const report = await flow(
+    (function* () {
+      for (let i = 0; performance.now() - started < ms; i++) yield i;
+    })(),
+  )
+    .map(fn, { concurrency })
+    .run();
+  const seconds = (performance.now() - started) / 1000;
+  const stage = report.stages[0];
+  const items = stage?.emitted ?? 0;
+  return { concurrency: 'adaptive', items, seconds, throughput: items / seconds, limit: stage?.limit };
+}
 
 async function startServer(...args: number[]): Promise<{ origin: string; stop: () => void }> {
   const server = fork(fileURLToPath(new URL('./adaptive-server.ts', import.meta.url)), args.map(String), {
@@ -78,10 +108,7 @@ async function job(
   concurrency: number | 'adaptive',
   retries: boolean,
 ): Promise<JobResult> {
-  // OBJECTIVE=throughput (or latency) in the environment picks the adaptive limit's objective.
-  const objective = process.env.OBJECTIVE as 'throughput' | 'latency' | undefined;
-  const setting =
-    concurrency === 'adaptive' && objective !== undefined ? adaptive({ objective }) : concurrency;
+  const setting = concurrency === 'adaptive' && objective !== undefined ? adaptiveOf(objective) : concurrency;
   await dispatcher.close();
   dispatcher = new Agent({ connections: null, keepAliveTimeout: 60_000 });
   const latencies: number[] = [];
@@ -157,9 +184,10 @@ if (mode === 'latency') {
     finishedAt.push(performance.now());
   };
   const adaptiveStarted = performance.now();
-  const [adaptive] = (
-    await tune(counted, { items: (i) => i, levels: ['adaptive'], durationMs: seconds * 3000 })
-  ).levels;
+  const [adaptive] =
+    objective === undefined
+      ? (await tune(counted, { items: (i) => i, levels: ['adaptive'], durationMs: seconds * 3000 })).levels
+      : [await timed(counted, adaptiveOf(objective), seconds * 3000)];
   const lastFrom = adaptiveStarted + seconds * 2000;
   const lastTo = adaptiveStarted + seconds * 3000;
   const settled = finishedAt.filter((t) => t >= lastFrom && t < lastTo).length / seconds;

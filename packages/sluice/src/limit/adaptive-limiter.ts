@@ -11,6 +11,7 @@ import { WaiterQueue } from '../core/waiter-queue.js';
 import type { NormalizedAdaptive } from './adaptive-options.js';
 import { GradientLimit, type Objective } from './gradient-limit.js';
 import { type DescriptorBudget, processBudget } from './open-files.js';
+import { StartLog } from './start-log.js';
 
 /**
  * What an adaptive stage's report says about its limit. Plain data. With a `key` there is a limit
@@ -61,9 +62,12 @@ export class KeySlot {
   /** Set only while callers wait out a pause, to wake them when it ends. */
   timer: TimerHandle | undefined;
   readonly wake: () => void;
+  /** 'throughput' only: the load each call started into, which its latency is read against. */
+  readonly starts: StartLog | undefined;
 
-  constructor(limit: GradientLimit, clock: Clock, pump: (slot: KeySlot) => void) {
+  constructor(limit: GradientLimit, clock: Clock, pump: (slot: KeySlot) => void, starts?: StartLog) {
     this.limit = limit;
+    this.starts = starts;
     this.wake = () => pump(this);
     this.waiters = new WaiterQueue(() => {
       if (this.timer !== undefined) clock.clearTimeout(this.timer);
@@ -126,8 +130,10 @@ export class AdaptiveLimiter {
    */
   release(slot: KeySlot, started: number, failed: boolean, error?: unknown): void {
     const now = this.#clock.now();
+    // ('latency' reads the calls in flight now, as it always has: it judges the limit, not the load.)
+    const load = slot.starts?.at(started) ?? slot.inflight;
     if (!failed) {
-      slot.limit.success(now, now - started, slot.inflight);
+      slot.limit.success(now, now - started, load);
       slot.succeededSinceCut = true;
     } else if (this.#settings.isOverload(error)) {
       this.#drops++;
@@ -140,7 +146,7 @@ export class AdaptiveLimiter {
       const newEpisode = slot.limit.isNewEpisode(started);
       const roundTrip = slot.limit.lastRtt ?? 0;
       const refused = newEpisode && !slot.succeededSinceCut && now - slot.cutAt >= roundTrip;
-      slot.limit.drop(now, started, slot.inflight);
+      slot.limit.drop(now, started, load);
       if (newEpisode) {
         slot.succeededSinceCut = false;
         slot.cutAt = now;
@@ -191,7 +197,8 @@ export class AdaptiveLimiter {
   }
 
   #newSlot(): KeySlot {
-    return new KeySlot(new GradientLimit(this.#settings), this.#clock, (slot) => this.#pump(slot));
+    const starts = this.#settings.objective === 'throughput' ? new StartLog() : undefined;
+    return new KeySlot(new GradientLimit(this.#settings), this.#clock, (slot) => this.#pump(slot), starts);
   }
 
   #canStart(slot: KeySlot): boolean {
@@ -204,6 +211,7 @@ export class AdaptiveLimiter {
 
   #take(slot: KeySlot): void {
     slot.inflight++;
+    slot.starts?.record(this.#clock.now(), slot.inflight);
     this.#budget.inUse++;
     if (++this.#inflight > this.#peakInflight) this.#peakInflight = this.#inflight;
   }

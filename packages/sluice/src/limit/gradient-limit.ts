@@ -67,18 +67,17 @@ const PAST_LOSS = 1.1;
  */
 const HOLD_WINDOWS = 64;
 /**
- * Startup ('throughput'): each success adds this to the limit, so the limit doubles per round
- * trip, as TCP's slow start does, smoothly: a service that rejects above a hidden concurrency
- * sees the limit pass it by a few calls, not by a whole step. (3, quadrupling, overshot a server
- * whose calls cost CPU to thousands in flight and tripled the 429s of a hidden limit.)
+ * Startup ('throughput'): the most the limit may grow in one round trip while latency stays flat
+ * (BBR's startup gain, 2/ln 2). Each success adds `gain - 1`, so the limit grows with the answers
+ * that come back, never faster than they show the service keeps up.
  */
-const STARTUP_GAIN = 1;
+const STARTUP_GAIN = 2.89;
 /**
- * Startup ends at the first window whose throughput fails to beat its best by 25% (BBR's full
- * pipe, which waits for three rounds; each window here may double the limit, and three would
- * overshoot eightfold).
+ * Startup ends at the first window whose throughput fails to beat its best by 25%, once the gain
+ * it was reached with could have bought that (BBR's full pipe, which waits for three rounds; each
+ * window here may almost triple the limit, and three would overshoot twentyfold).
  */
-const STARTUP_STALLS = 1;
+const STARTUP_STALLS = 3;
 const STARTUP_GROWTH = 1.25;
 /**
  * Steady state ('throughput'): the limit is probed a quarter up for a window, then a fifth down
@@ -107,6 +106,13 @@ export class GradientLimit {
   /** 'throughput': the best throughput (calls in flight / mean RTT) seen during startup, and where. */
   #startupBest: { rate: number; limit: number } | undefined;
   #stalls = 0;
+  /**
+   * 'throughput', in startup: the most calls in flight any answer showed the service holding at
+   * the lowest RTT seen. Startup keeps the limit within STARTUP_GAIN of it, as BBR's startup
+   * keeps its window within its gain of bandwidth x min RTT: the limit grows by the gain per
+   * round trip while latency holds flat, less as latency climbs, and stops where it stops paying.
+   */
+  #reach = 0;
   /** 'throughput', after startup: the limit the probes move around, and where in their cycle. */
   #base = 0;
   #phase = 0;
@@ -169,8 +175,17 @@ export class GradientLimit {
     // round trip, which on a slow service is a long time to run below what it can take.
     // At most twice the window's limit, though: the window must close, and its throughput be
     // judged, before the limit doubles again.
-    if (this.#settings.objective === 'throughput' && this.#slowStart && inflight * 2 >= this.#limit) {
-      this.#set(Math.min(this.#limit + STARTUP_GAIN, (1 + STARTUP_GAIN) * this.#windowLimit));
+    const startup = this.#settings.objective === 'throughput' && this.#slowStart;
+    if (startup) {
+      // What this call shows the service keeps in flight at the lowest RTT seen: its load,
+      // scaled down by how far its latency rose above that RTT.
+      const floor = this.baseline ?? rtt;
+      const reach = rtt > floor ? (inflight * floor) / rtt : inflight;
+      if (reach > this.#reach) this.#reach = reach;
+      if (inflight * 2 >= this.#limit) {
+        const next = Math.min(this.#limit + STARTUP_GAIN - 1, STARTUP_GAIN * this.#reach);
+        if (next > this.#limit) this.#set(next);
+      }
     }
     if (this.#windowStart === undefined) this.#windowStart = started;
     // A call admitted before the limit last changed tells about the old limit, not this one.
@@ -183,7 +198,9 @@ export class GradientLimit {
     const span = this.baseline ?? this.#rttSum / this.#samples;
     // And it hears from about half the calls admitted, not just the first few to finish, which
     // are the fastest.
-    const needed = Math.max(MIN_WINDOW_SAMPLES, this.#limit / 2);
+    // (In startup a quarter of the window's first limit will do: the window is judged on the calls
+    // it started with, and waiting for half of a limit that grows as they answer costs a round trip.)
+    const needed = Math.max(MIN_WINDOW_SAMPLES, startup ? this.#windowLimit / 4 : this.#limit / 2);
     if (this.#samples < needed || now - this.#windowStart < span) return;
     this.#closeWindow(now);
   }
@@ -197,14 +214,13 @@ export class GradientLimit {
   drop(now: number, started: number, inflight: number = this.#limit): void {
     if (started <= this.#lastCut) return;
     this.#lastCut = now;
-    // Where the service said no: the calls in flight then, which may be below a limit not yet
-    // filled. In startup, the limit a window ago: calls admitted since then may not have heard
-    // back yet, and every one above the service's capacity is rejected too.
+    // Where the service said no: the calls in flight when the rejected call started, which may
+    // be below a limit not yet filled, or above one cut since.
     // ('latency' keeps the limit itself: its +1 growth past a mark below the service's capacity
     // would forget the mark and overshoot on sqrt growth.)
-    const lastGood = this.#slowStart ? this.#windowLimit : this.#limit;
     this.#slowStart = false;
-    this.#lossMark = this.#settings.objective === 'throughput' ? Math.min(lastGood, inflight) : this.#limit;
+    this.#lossMark =
+      this.#settings.objective === 'throughput' ? Math.max(1, Math.min(this.#limit, inflight)) : this.#limit;
     this.#held = 0;
     this.#set(this.#lossMark * this.#settings.backoff);
     // The probes resume from the cut, or from below it, after a window held there.
@@ -221,7 +237,8 @@ export class GradientLimit {
   #closeWindow(now: number): void {
     const mean = this.#rttSum / this.#samples;
     const meanInflight = this.#inflightSum / this.#samples;
-    const appLimited = this.#maxInflight * 2 < this.#limit;
+    // (Against the window's first limit: in startup the limit grows within the window.)
+    const appLimited = this.#maxInflight * 2 < this.#windowLimit;
     this.#resetWindow(now);
     this.lastRtt = mean;
     this.#remember(now, mean);
@@ -293,8 +310,11 @@ export class GradientLimit {
         this.#stalls = 0;
         return;
       }
+      // A quarter more in flight than the best window and no more throughput is past the top,
+      // not noise: leave at once rather than wait out the stalls at a load that costs.
+      const pastTop = rate <= best.rate && inflight >= STARTUP_GROWTH * best.limit;
       if (rate > best.rate) this.#startupBest = { rate, limit: inflight };
-      if (++this.#stalls < STARTUP_STALLS) return;
+      if (++this.#stalls < STARTUP_STALLS && !pastTop) return;
       this.#slowStart = false;
       this.#base = Math.max(this.#settings.min, (this.#startupBest as { limit: number }).limit);
       this.#phase = 0;
@@ -306,8 +326,8 @@ export class GradientLimit {
     let base = this.#base;
     if (elasticity !== undefined) {
       if (elasticity < PAYING_ELASTICITY)
-        base *= 1 + THROUGHPUT_GROWTH * (1 - elasticity / PAYING_ELASTICITY);
-      else if (elasticity > FALLING_ELASTICITY) base *= MIN_GRADIENT + (1 - MIN_GRADIENT) * SHRINK_SMOOTHING;
+        base *= 1 + THROUGHPUT_GROWTH * Math.min(1, 1 - elasticity / PAYING_ELASTICITY);
+      else if (elasticity > FALLING_ELASTICITY) base *= 0.95;
     }
     // Below the limit where loss happened, the base closes half the gap a window (a cut costs a
     // few round trips, not a crawl back at +1), then holds just below it, as in the latency rule.
