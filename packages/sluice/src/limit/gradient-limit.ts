@@ -66,6 +66,8 @@ const PAST_LOSS = 1.1;
  * trip; holding keeps those to a small share of all calls.
  */
 const HOLD_WINDOWS = 64;
+/** 'throughput': the most the gap below a mark and the hold double, to 16 and 16 x 64 windows. */
+const MAX_HITS = 4;
 /**
  * Startup ('throughput'): the most the limit may grow in one round trip while latency stays flat
  * (BBR's startup gain, 2/ln 2). Each success adds `gain - 1`, so the limit grows with the answers
@@ -122,6 +124,8 @@ export class GradientLimit {
   #lossMark: number | undefined;
   /** Windows the limit has been held just below `#lossMark`. */
   #held = 0;
+  /** 'throughput': refusals in a row near the same mark; widens the gap and lengthens the hold. */
+  #hits = 0;
   /** When the limit was last cut for a drop: drops of calls that started before it are the same episode. */
   #lastCut = Number.NEGATIVE_INFINITY;
   /** When the current window began: the last change of the limit, or the first call. */
@@ -173,8 +177,6 @@ export class GradientLimit {
     const started = now - rtt;
     // Startup for throughput grows with every success, not once a window: a window's wait is a
     // round trip, which on a slow service is a long time to run below what it can take.
-    // At most twice the window's limit, though: the window must close, and its throughput be
-    // judged, before the limit doubles again.
     const startup = this.#settings.objective === 'throughput' && this.#slowStart;
     if (startup) {
       // What this call shows the service keeps in flight at the lowest RTT seen: its load,
@@ -182,10 +184,9 @@ export class GradientLimit {
       const floor = this.baseline ?? rtt;
       const reach = rtt > floor ? (inflight * floor) / rtt : inflight;
       if (reach > this.#reach) this.#reach = reach;
-      if (inflight * 2 >= this.#limit) {
-        const next = Math.min(this.#limit + STARTUP_GAIN - 1, STARTUP_GAIN * this.#reach);
-        if (next > this.#limit) this.#set(next);
-      }
+      // (A stage that does not fill its limit shows no reach to grow it by.)
+      const next = Math.min(this.#limit + STARTUP_GAIN - 1, STARTUP_GAIN * this.#reach);
+      if (next > this.#limit) this.#set(next);
     }
     if (this.#windowStart === undefined) this.#windowStart = started;
     // A call admitted before the limit last changed tells about the old limit, not this one.
@@ -212,15 +213,32 @@ export class GradientLimit {
    * @param inflight calls in flight when it started, itself included
    */
   drop(now: number, started: number, inflight: number = this.#limit): void {
-    if (started <= this.#lastCut) return;
+    if (started <= this.#lastCut) {
+      // The same episode. For 'throughput' the calls it rejected tell where the service said
+      // no, and the lowest of their loads is the nearest to it: a rejection that took a round
+      // trip to come back finds the limit already far past that.
+      const mark = this.#lossMark;
+      if (this.#settings.objective === 'throughput' && mark !== undefined && inflight < mark) {
+        this.#lossMark = inflight;
+        const cut = inflight * this.#settings.backoff;
+        if (this.#limit > cut) this.#set(cut);
+        this.#base = Math.min(this.#base, this.#limit);
+      }
+      return;
+    }
     this.#lastCut = now;
     // Where the service said no: the calls in flight when the rejected call started, which may
     // be below a limit not yet filled, or above one cut since.
     // ('latency' keeps the limit itself: its +1 growth past a mark below the service's capacity
     // would forget the mark and overshoot on sqrt growth.)
     this.#slowStart = false;
-    this.#lossMark =
-      this.#settings.objective === 'throughput' ? Math.max(1, Math.min(this.#limit, inflight)) : this.#limit;
+    const last = this.#lossMark;
+    if (this.#settings.objective === 'throughput') {
+      const mark = Math.min(this.#limit, inflight);
+      // Refused again near where it was refused last: the hold was too close.
+      this.#hits = last !== undefined && mark <= PAST_LOSS * last ? Math.min(MAX_HITS, this.#hits + 1) : 0;
+      this.#lossMark = mark;
+    } else this.#lossMark = this.#limit;
     this.#held = 0;
     this.#set(this.#lossMark * this.#settings.backoff);
     // The probes resume from the cut, or from below it, after a window held there.
@@ -332,22 +350,35 @@ export class GradientLimit {
     // Below the limit where loss happened, the base closes half the gap a window (a cut costs a
     // few round trips, not a crawl back at +1), then holds just below it, as in the latency rule.
     const mark = this.#lossMark;
+    const hold = HOLD_WINDOWS * 2 ** this.#hits;
     if (mark !== undefined && base > this.#base) {
-      if (this.#base >= NEAR_LOSS * mark) base = this.#base + Math.max(1, (mark - 1 - this.#base) / 2);
-      if (Math.floor(base) >= Math.floor(mark) && this.#held++ < HOLD_WINDOWS) {
-        base = Math.max(this.#base, Math.floor(mark) - 1);
+      const ceiling = this.#ceiling(mark);
+      if (this.#base >= NEAR_LOSS * mark) base = this.#base + Math.max(1, (ceiling - this.#base) / 2);
+      if (Math.floor(base) > ceiling && this.#held++ < hold) base = Math.max(this.#base, ceiling);
+      if (base > PAST_LOSS * mark) {
+        this.#lossMark = undefined;
+        this.#hits = 0;
       }
-      if (base > PAST_LOSS * mark) this.#lossMark = undefined;
     }
     const { min, max } = this.#settings;
     this.#base = Math.min(max, Math.max(min, base));
     this.#phase = (this.#phase + 1) % PROBE_GAINS.length;
     let probe = this.#base * (PROBE_GAINS[this.#phase] as number);
     // A probe does not knock on a door that answered 429 until the hold is over.
-    if (this.#lossMark !== undefined && this.#held <= HOLD_WINDOWS) {
-      probe = Math.min(probe, Math.max(this.#base, Math.floor(this.#lossMark) - 1));
+    if (this.#lossMark !== undefined && this.#held <= hold) {
+      probe = Math.min(probe, Math.max(this.#base, this.#ceiling(this.#lossMark)));
     }
     this.#set(probe);
+  }
+
+  /**
+   * 'throughput': where the limit holds below a loss mark. One below it at first; each refusal
+   * near the same mark doubles the gap and the hold, since the loads a refusal is read at are
+   * approximate (calls started in the same millisecond share one), and each probe of a service
+   * whose refusals take a round trip costs every call started in that round trip.
+   */
+  #ceiling(mark: number): number {
+    return Math.floor(mark) - 2 ** this.#hits;
   }
 
   /**

@@ -1,7 +1,7 @@
 import { sleep } from '../../src/core/clock.js';
 import { AdaptiveLimiter } from '../../src/limit/adaptive-limiter.js';
 import { type AdaptiveOptions, normalizeAdaptive } from '../../src/limit/adaptive-options.js';
-import type { DescriptorBudget } from '../../src/limit/open-files.js';
+import { DescriptorBudget } from '../../src/limit/open-files.js';
 import { FakeClock } from '../../src/testing.js';
 
 /** How a simulated service answers a call: after `ms`, with success or an error. */
@@ -104,7 +104,9 @@ export async function job(
   calls: number,
   demand = DEMAND,
 ): Promise<{ ms: number; rejected: number; service: SimulatedService }> {
-  const service = new SimulatedService(options, behaviour).start(demand);
+  // A budget of its own: callers stopped while holding a turn never give it back, and jobs run
+  // one after another in a process must not inherit each other's.
+  const service = new SimulatedService(options, behaviour, new DescriptorBudget(100_000)).start(demand);
   while (service.ok < calls) await service.run(10);
   service.stop();
   return { ms: service.clock.now(), rejected: service.rejected, service };

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type Behaviour, seeded, sideBySide } from '../helpers/simulated-service.js';
+import { type Behaviour, fixed, job, seeded, sideBySide } from '../helpers/simulated-service.js';
 
 /**
  * A service answering in 200 ms that holds thousands at once, on cores it shares: latency grows
@@ -16,16 +16,31 @@ const highCapacity = (): Behaviour => {
   return (inflight) => ({ ms: 195 + 10 * random() + 40 * (inflight / 1_600) ** 2 });
 };
 
-// From 16, a service answering in 200 ms is reached at best by doubling per round trip: a
-// 20,000-call job at the best fixed level lasts about ten round trips, and the climb to 3,200
-// takes eight (see bench/RESULTS.md).
+const DEMAND = 8_000;
+
+// From 16, growing by BBR's startup gain of 2.89 per round trip, the limit needs five round trips
+// to reach 3,200: a 20,000-call job at fixed 3,200 lasts about seven. No limit that waits for an
+// answer before it grows can reach 95% of it (one round trip at 16, then 3,200 at once, is 92%);
+// see bench/RESULTS.md.
 test('a slow service that holds thousands: a 20,000-call job from a cold start', async () => {
   const { best, ratio, adaptive } = await sideBySide(highCapacity, [1_600, 3_200, 6_400], 20_000);
   assert.equal(best, 3_200);
   assert.ok(
-    ratio >= 0.55,
+    ratio >= 0.7,
     `adaptive at ${(100 * ratio).toFixed(1)}% of fixed ${best}, limit ${adaptive.limit()}`,
   );
-  // The limit went past 1,600, where a latency rule stops.
-  assert.ok(adaptive.limiter.report().perKey.peak >= 3_200, `peak ${adaptive.limiter.report().perKey.peak}`);
+  // The limit went past 1,600, where a latency rule stops, and startup stopped short of twice
+  // the best level: it grows within 2.89 of what the answers show the service holding at its
+  // lowest latency, not by 2.89 a round trip whatever they show.
+  const { peak } = adaptive.limiter.report().perKey;
+  assert.ok(peak >= 3_200 && peak <= 6_400, `peak ${peak}`);
+});
+
+test('a slow service that holds thousands: a long job reaches 95% of the best fixed level', async () => {
+  const calls = 240_000;
+  const atBest = await job(fixed(3_200), highCapacity(), calls, DEMAND);
+  const adaptive = await job({ objective: 'throughput', max: DEMAND }, highCapacity(), calls, DEMAND);
+  const ratio = atBest.ms / adaptive.ms;
+  assert.ok(ratio >= 0.95, `adaptive at ${(100 * ratio).toFixed(1)}% of fixed 3200`);
+  assert.ok(adaptive.service.limiter.report().perKey.peak <= 6_400);
 });
