@@ -255,8 +255,9 @@ export class GradientLimit {
   #closeWindow(now: number): void {
     const mean = this.#rttSum / this.#samples;
     const meanInflight = this.#inflightSum / this.#samples;
-    // (Against the window's first limit: in startup the limit grows within the window.)
-    const appLimited = this.#maxInflight * 2 < this.#windowLimit;
+    // (In 'throughput' startup, against the window's first limit: the limit grows within it.)
+    const startup = this.#settings.objective === 'throughput' && this.#slowStart;
+    const appLimited = this.#maxInflight * 2 < (startup ? this.#windowLimit : this.#limit);
     this.#resetWindow(now);
     this.lastRtt = mean;
     this.#remember(now, mean);
