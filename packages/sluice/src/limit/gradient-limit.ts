@@ -115,6 +115,13 @@ export class GradientLimit {
    * round trip while latency holds flat, less as latency climbs, and stops where it stops paying.
    */
   #reach = 0;
+  /**
+   * 'throughput', in startup: the load of the last window whose throughput beat the best by 25%.
+   * The limit may always double it, as slow start would: where latency rises with load for
+   * reasons of the caller's own (a client short of CPU still gains from more in flight), the
+   * reach alone would stop startup at a fraction of what pays.
+   */
+  #grown = 0;
   /** 'throughput', after startup: the limit the probes move around, and where in their cycle. */
   #base = 0;
   #phase = 0;
@@ -185,7 +192,8 @@ export class GradientLimit {
       const reach = rtt > floor ? (inflight * floor) / rtt : inflight;
       if (reach > this.#reach) this.#reach = reach;
       // (A stage that does not fill its limit shows no reach to grow it by.)
-      const next = Math.min(this.#limit + STARTUP_GAIN - 1, STARTUP_GAIN * this.#reach);
+      const bound = Math.max(STARTUP_GAIN * this.#reach, 2 * this.#grown);
+      const next = Math.min(this.#limit + STARTUP_GAIN - 1, bound);
       if (next > this.#limit) this.#set(next);
     }
     if (this.#windowStart === undefined) this.#windowStart = started;
@@ -326,6 +334,7 @@ export class GradientLimit {
       const best = this.#startupBest;
       if (best === undefined || rate >= STARTUP_GROWTH * best.rate) {
         this.#startupBest = { rate, limit: inflight };
+        this.#grown = inflight;
         this.#stalls = 0;
         return;
       }
