@@ -56,6 +56,12 @@ const MIN_GRADIENT = 0.8;
 const SHRINK_SMOOTHING = 0.5;
 /** The baseline is the lowest window mean in this many buckets spanning `baselineMs`. */
 const BASELINE_BUCKETS = 10;
+/**
+ * 'throughput': the base grows only after a window whose calls reached this share of its limit.
+ * Something else (the caller's lanes, connections, the descriptor budget) may hold the calls in
+ * flight below the limit, and a limit grown past them would be a burst waiting to happen.
+ */
+const FILLED = 0.9;
 /** Near the limit where loss happened, growth slows to 1 a window. */
 const NEAR_LOSS = 0.8;
 /** Once the limit has grown this far past the last loss without another, the mark is forgotten. */
@@ -266,11 +272,14 @@ export class GradientLimit {
     // (In 'throughput' startup, against the window's first limit: the limit grows within it.)
     const startup = this.#settings.objective === 'throughput' && this.#slowStart;
     const appLimited = this.#maxInflight * 2 < (startup ? this.#windowLimit : this.#limit);
+    // Whether the window's calls reached its limit: a limit they do not reach proves nothing
+    // about one higher.
+    const filled = this.#maxInflight >= FILLED * this.#limit;
     this.#resetWindow(now);
     this.lastRtt = mean;
     this.#remember(now, mean);
     if (this.#settings.objective === 'throughput') {
-      if (!appLimited && mean > 0) this.#forThroughput(meanInflight, mean);
+      if (!appLimited && mean > 0) this.#forThroughput(meanInflight, mean, filled);
       return;
     }
     const baseline = this.baseline as number;
@@ -325,7 +334,7 @@ export class GradientLimit {
    * up while throughput still grows with it, down when it falls, a slow drift down when it is flat
    * (more in flight would only wait).
    */
-  #forThroughput(inflight: number, mean: number): void {
+  #forThroughput(inflight: number, mean: number, filled: boolean): void {
     // One probe cycle of windows: the slope where the base is now, not where it was.
     this.#history.push({ x: Math.log(inflight), y: Math.log(mean) });
     if (this.#history.length > PROBE_GAINS.length) this.#history.shift();
@@ -353,7 +362,7 @@ export class GradientLimit {
     const elasticity = this.#elasticity(PROBED_SPREAD);
     let base = this.#base;
     if (elasticity !== undefined) {
-      if (elasticity < PAYING_ELASTICITY)
+      if (elasticity < PAYING_ELASTICITY && filled)
         base *= 1 + THROUGHPUT_GROWTH * Math.min(1, 1 - elasticity / PAYING_ELASTICITY);
       else if (elasticity > FALLING_ELASTICITY) base *= 0.95;
     }

@@ -107,3 +107,15 @@ test("objective 'throughput': the limit stays within max, however fast the servi
   assert.equal(service.limit(), 12);
   assert.equal(service.peak, 12);
 });
+
+test("objective 'throughput': a limit the calls in flight never reach stays within the startup gain of them", async () => {
+  // Only 100 callers: 100 is all a stage holding 100 items can have in flight, whatever the
+  // service could take; a limit far above it would be a burst waiting to happen. Startup may
+  // run 2.89 times ahead of the load it has seen answered, and no further.
+  const service = new SimulatedService({ objective: 'throughput', max: 10_000 }, () => ({ ms: 20 })).start(
+    100,
+  );
+  await service.run(5_000);
+  service.stop();
+  assert.ok(service.limit() <= 289, `limit ${service.limit()}`);
+});
