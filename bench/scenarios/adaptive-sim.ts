@@ -4,7 +4,7 @@
  * objective. Deterministic: the figures depend on the code, not on the machine or its load.
  *
  *   node --conditions=sluice-source --import tsx bench/scenarios/adaptive-sim.ts [shape...]
- *     shapes: capacity-20k, capacity-80k, capacity-240k, cpu, peaked, 429, slow-429 (default: all)
+ *     shapes: capacity-20k, capacity-80k, capacity-240k, cpu, peaked, fast-429, slow-429 (default: all)
  */
 import {
   type Behaviour,
@@ -86,7 +86,7 @@ const shapes: Record<string, () => Promise<void>> = {
   'capacity-240k': () => sideBySide('200 ms, holds thousands', highCapacity, 3_200, 240_000, 8_000),
   cpu: () => sideBySide('calls cost CPU', cpuBound, 400, 20_000, 1_000),
   peaked: () => sideBySide('throughput peaks at 50', peaked, 50, 20_000, 1_000),
-  '429': () => sideBySide('429 above 300, at once', rejecting, 300, 20_000, 1_000),
+  'fast-429': () => sideBySide('429 above 300, at once', rejecting, 300, 20_000, 1_000),
   'slow-429': () => refusals('429 above 300, after 50 ms', slowRefusal),
 };
 
