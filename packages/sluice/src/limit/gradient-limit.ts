@@ -4,8 +4,10 @@
  * calls in flight over their mean RTT, and how latency follows the limit over recent windows (the
  * slope of log RTT on log limit, the *elasticity*) says whether more calls still buy throughput.
  *
- * - **'throughput'** (batch jobs): startup grows the limit with every success until throughput
- *   stops growing by a quarter a window, then returns to where it was best; after it the limit is
+ * - **'throughput'** (batch jobs): each call is judged against the load it started into. Startup
+ *   grows the limit with every success, by up to 2.89 a round trip but within 2.89 of what the
+ *   answers show the service holding at its lowest latency (BBR's startup), until throughput
+ *   stops growing by a quarter a window, then drains to where it was best; after it the limit is
  *   probed up and down around a base (BBR's ProbeBW), and the base follows the elasticity.
  * - **'latency'** (shared backends): the limit grows while the window's mean RTT stays within
  *   `tolerance` of the baseline (the lowest window mean of the last `baselineMs`), doubling per
@@ -81,9 +83,9 @@ const MAX_HITS = 4;
  */
 const STARTUP_GAIN = 2.89;
 /**
- * Startup ends at the first window whose throughput fails to beat its best by 25%, once the gain
- * it was reached with could have bought that (BBR's full pipe, which waits for three rounds; each
- * window here may almost triple the limit, and three would overshoot twentyfold).
+ * Startup ends after three windows in a row whose throughput fails to beat the best by 25% (BBR's
+ * full pipe), or at once when one with a quarter more load than the best has no more throughput.
+ * Waiting out three is affordable because the reach bounds how far the limit runs meanwhile.
  */
 const STARTUP_STALLS = 3;
 const STARTUP_GROWTH = 1.25;
@@ -328,7 +330,7 @@ export class GradientLimit {
 
   /**
    * The 'throughput' rule, once a window. By Little's law the window's throughput is the calls it
-   * held in flight over their mean RTT. Startup doubles the limit per round trip until that stops
+   * held in flight over their mean RTT. Startup grows the limit (see `success`) until that stops
    * growing by a quarter, then goes back to where it was best. After it, the probes move the limit
    * around a base, and the slope of latency on the limit over the last windows moves the base:
    * up while throughput still grows with it, down when it falls, a slow drift down when it is flat
