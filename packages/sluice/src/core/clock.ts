@@ -2,6 +2,7 @@
  * All time in sluice goes through a Clock, so rate limits, backoff and timeouts can be tested on
  * fake time (see `FakeClock` in `sluice/testing`) instead of wall-clock windows.
  */
+import { watchAbort } from './abort-watch.js';
 import { abortReason } from './errors.js';
 import { checkNumber } from './validate.js';
 
@@ -94,14 +95,17 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
   }
   if (signal?.aborted) return Promise.reject(abortReason(signal));
   return new Promise<void>((resolve, reject) => {
-    const onAbort = (): void => {
-      clock.clearTimeout(handle);
-      reject(abortReason(signal as AbortSignal));
-    };
     const handle = clock.setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
+      unwatch?.();
       resolve();
     }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    // Every retry's backoff of a run waits under the run's one signal: one listener for all.
+    const unwatch =
+      signal === undefined
+        ? undefined
+        : watchAbort(signal, () => {
+            clock.clearTimeout(handle);
+            reject(abortReason(signal));
+          });
   });
 }

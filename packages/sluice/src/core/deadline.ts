@@ -2,6 +2,7 @@
  * Per-call deadlines delivered as an AbortSignal. The caller's promise settles at the deadline
  * even when the function ignores its signal, so a call that never settles cannot hang a run.
  */
+import { watchAbort } from './abort-watch.js';
 import type { Clock } from './clock.js';
 import { abortReason, TimeoutError } from './errors.js';
 import { checkFunction, checkNumber } from './validate.js';
@@ -30,20 +31,24 @@ export function withDeadline<T>(
       if (settled) return false;
       settled = true;
       clock.clearTimeout(timer);
-      parent?.removeEventListener('abort', onParentAbort);
+      unwatch?.();
       return true;
-    };
-    const onParentAbort = (): void => {
-      const reason = abortReason(parent as AbortSignal);
-      controller.abort(reason);
-      if (finish()) reject(reason);
     };
     const timer = clock.setTimeout(() => {
       const error = new TimeoutError(`Timed out after ${ms} ms`);
       controller.abort(error);
       if (finish()) reject(error);
     }, ms);
-    parent?.addEventListener('abort', onParentAbort, { once: true });
+    // Every call of a stage with a timeout runs under the run's one signal: with thousands in
+    // flight, a listener each made every addEventListener walk the others (see abort-watch.ts).
+    const unwatch =
+      parent === undefined
+        ? undefined
+        : watchAbort(parent, () => {
+            const reason = abortReason(parent);
+            controller.abort(reason);
+            if (finish()) reject(reason);
+          });
     let result: T | Promise<T>;
     try {
       result = fn(controller.signal);

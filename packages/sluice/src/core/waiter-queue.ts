@@ -3,14 +3,14 @@
  * the semaphore and the rate limiter share. Each waiter may carry an AbortSignal: an abort takes
  * it out of the queue at once, wherever it stands, and rejects its promise with a coded error.
  */
+import { watchAbort } from './abort-watch.js';
 import { abortReason } from './errors.js';
 import { checkSignal } from './validate.js';
 
 interface Waiter {
   readonly resolve: () => void;
-  readonly signal: AbortSignal | undefined;
-  /** Set exactly when `signal` is: the listener to remove once the waiter is served. */
-  onAbort: (() => void) | undefined;
+  /** Set exactly when the waiter has a signal: stops watching it once the waiter is served. */
+  unwatch: (() => void) | undefined;
   prev: Waiter | undefined;
   next: Waiter | undefined;
 }
@@ -85,14 +85,15 @@ export class WaiterQueue {
     const refused = WaiterQueue.refuse(signal);
     if (refused !== undefined) return refused;
     return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { resolve, signal, onAbort: undefined, prev: this.#tail, next: undefined };
+      const waiter: Waiter = { resolve, unwatch: undefined, prev: this.#tail, next: undefined };
       if (signal !== undefined) {
-        waiter.onAbort = () => {
+        // Thousands of lanes may wait under one run's signal: a listener each made every
+        // addEventListener walk the others (see abort-watch.ts).
+        waiter.unwatch = watchAbort(signal, () => {
           this.#unlink(waiter);
           if (this.#size === 0) this.#onEmptiedByAbort?.();
           reject(abortReason(signal));
-        };
-        signal.addEventListener('abort', waiter.onAbort, { once: true });
+        });
       }
       if (this.#tail === undefined) this.#head = waiter;
       else this.#tail.next = waiter;
@@ -112,8 +113,8 @@ export class WaiterQueue {
     const waiter = this.#head;
     if (waiter === undefined) return false;
     this.#unlink(waiter);
-    // A served waiter's signal may live on (a pipeline-wide one, say): leave no listener behind.
-    if (waiter.onAbort !== undefined) waiter.signal?.removeEventListener('abort', waiter.onAbort);
+    // A served waiter's signal may live on (a pipeline-wide one, say): leave no watch behind.
+    waiter.unwatch?.();
     waiter.resolve();
     return true;
   }
