@@ -11,37 +11,12 @@ import {
   fixed,
   job,
   SimulatedService,
-  seeded,
-  tooMany,
+  serviceShapes,
 } from '../../packages/sluice/test/helpers/simulated-service.js';
 
 type Objective = 'throughput' | 'latency';
 
-/** 200 ms, holding thousands; latency grows with the square of the load (best fixed: 3,200). */
-const highCapacity = (): Behaviour => {
-  const random = seeded(7);
-  return (inflight) => ({ ms: 195 + 10 * random() + 40 * (inflight / 1_600) ** 2 });
-};
-/** Calls cost CPU: past about 60 in flight it serves 2,500 a second and no more. */
-const cpuBound = (): Behaviour => {
-  const random = seeded(11);
-  return (inflight) => ({ ms: 18 + 4 * random() + inflight / 2.5 });
-};
-/** Throughput peaks at 50 in flight and falls past it. */
-const peaked = (): Behaviour => {
-  const random = seeded(13);
-  return (inflight) => ({ ms: (18 + 4 * random()) * Math.max(1, (inflight / 50) ** 1.4) });
-};
-/** 429 at once (with Retry-After: 1) above 300 in flight, else 45 to 55 ms. */
-const rejecting = (): Behaviour => {
-  const random = seeded(17);
-  return (inflight) => (inflight > 300 ? { ms: 1, error: tooMany('1') } : { ms: 45 + 10 * random() });
-};
-/** 429 above 300 in flight, but only after 45 to 55 ms, as long as an answer. */
-const slowRefusal = (): Behaviour => {
-  const random = seeded(19);
-  return (inflight) => ({ ms: 45 + 10 * random(), ...(inflight > 300 ? { error: tooMany() } : {}) });
-};
+const { highCapacity, cpuBound, peaked, rejecting, slowRefusal } = serviceShapes;
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 

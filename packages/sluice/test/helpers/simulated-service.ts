@@ -92,6 +92,43 @@ export function seeded(seed = 1): () => number {
 }
 
 /**
+ * The service shapes the 'throughput' objective is held to, shared by packages/sluice/test/limit
+ * and bench/scenarios/adaptive-sim.ts so the bench reports what the tests assert. Each call makes
+ * a fresh shape with its own seeded sequence.
+ */
+export const serviceShapes = {
+  /**
+   * A service answering in 200 ms that holds thousands at once, on cores it shares: latency grows
+   * with the square of what is in flight, so 1,600 to 3,200 in flight still buys 30% more calls a
+   * second, and 6,400 buys less than 3,200.
+   */
+  highCapacity: (): Behaviour => {
+    const random = seeded(7);
+    return (inflight) => ({ ms: 195 + 10 * random() + 40 * (inflight / 1_600) ** 2 });
+  },
+  /** Calls cost the service CPU: past about 60 in flight it serves 2,500 a second and no more. */
+  cpuBound: (): Behaviour => {
+    const random = seeded(11);
+    return (inflight) => ({ ms: 18 + 4 * random() + inflight / 2.5 });
+  },
+  /** Throughput peaks at 50 in flight and falls past it (latency grows as the load to the 1.4). */
+  peaked: (): Behaviour => {
+    const random = seeded(13);
+    return (inflight) => ({ ms: (18 + 4 * random()) * Math.max(1, (inflight / 50) ** 1.4) });
+  },
+  /** 429 at once, with `Retry-After: 1`, above 300 in flight; else 45 to 55 ms. */
+  rejecting: (): Behaviour => {
+    const random = seeded(17);
+    return (inflight) => (inflight > 300 ? { ms: 1, error: tooMany('1') } : { ms: 45 + 10 * random() });
+  },
+  /** 429 above 300 in flight, but only after 45 to 55 ms, as long as an answer takes. */
+  slowRefusal: (): Behaviour => {
+    const random = seeded(19);
+    return (inflight) => ({ ms: 45 + 10 * random(), ...(inflight > 300 ? { error: tooMany() } : {}) });
+  },
+};
+
+/**
  * Callers: enough for any level tried against a shape, so the limit, not the callers, sets what is
  * in flight, and no more (each is a promise chain the fake clock drives).
  */

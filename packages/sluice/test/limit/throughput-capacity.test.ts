@@ -4,17 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type Behaviour, fixed, job, seeded, sideBySide } from '../helpers/simulated-service.js';
+import { fixed, job, serviceShapes, sideBySide } from '../helpers/simulated-service.js';
 
-/**
- * A service answering in 200 ms that holds thousands at once, on cores it shares: latency grows
- * with the square of what is in flight, so 1,600 to 3,200 in flight still buys 30% more calls a
- * second, and 6,400 buys less than 3,200.
- */
-const highCapacity = (): Behaviour => {
-  const random = seeded(7);
-  return (inflight) => ({ ms: 195 + 10 * random() + 40 * (inflight / 1_600) ** 2 });
-};
+const { highCapacity } = serviceShapes;
 
 const DEMAND = 8_000;
 

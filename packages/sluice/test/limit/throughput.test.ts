@@ -5,29 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  type Behaviour,
-  fixed,
-  job,
-  SimulatedService,
-  seeded,
-  sideBySide,
-  tooMany,
-} from '../helpers/simulated-service.js';
+import { fixed, job, SimulatedService, serviceShapes, sideBySide } from '../helpers/simulated-service.js';
 
 const SMALL_DEMAND = 1_000;
 
-/** Calls cost the service CPU: past about 60 in flight it serves 2,500 a second and no more. */
-const cpuBound = (): Behaviour => {
-  const random = seeded(11);
-  return (inflight) => ({ ms: 18 + 4 * random() + inflight / 2.5 });
-};
-
-/** Throughput peaks at 50 in flight and falls past it (latency grows as the load to the 1.4). */
-const peaked = (): Behaviour => {
-  const random = seeded(13);
-  return (inflight) => ({ ms: (18 + 4 * random()) * Math.max(1, (inflight / 50) ** 1.4) });
-};
+const { cpuBound, peaked } = serviceShapes;
 
 test('a service whose calls cost CPU: within 90% of the best fixed level', async () => {
   const { best, ratio, adaptive } = await sideBySide(cpuBound, [25, 50, 100, 200, 400], 20_000, SMALL_DEMAND);
@@ -48,9 +30,7 @@ test('a service whose throughput falls past its peak: the limit comes back near 
 });
 
 test('a 50 ms service that answers 429 with Retry-After: 1 above 300 in flight: few rejects, most of its throughput', async () => {
-  const random = seeded(17);
-  const rejecting: Behaviour = (inflight) =>
-    inflight > 300 ? { ms: 1, error: tooMany('1') } : { ms: 45 + 10 * random() };
+  const rejecting = serviceShapes.rejecting();
   const calls = 20_000;
   const atHidden = await job(fixed(300), rejecting, calls, SMALL_DEMAND);
   const service = new SimulatedService({ objective: 'throughput', max: SMALL_DEMAND }, rejecting).start(
@@ -78,11 +58,7 @@ test('a 429 that takes as long as an answer to come back: the lowest load it was
   // The service refuses above 300 in flight, but only after 45 to 55 ms, so startup has passed
   // 300 by hundreds when the first refusal arrives, and which of the refused calls arrives first
   // is down to chance. The limit must settle below 300, not below the load that call met.
-  const random = seeded(19);
-  const slowRefusal: Behaviour = (inflight) => ({
-    ms: 45 + 10 * random(),
-    ...(inflight > 300 ? { error: tooMany() } : {}),
-  });
+  const slowRefusal = serviceShapes.slowRefusal();
   const service = new SimulatedService({ objective: 'throughput', max: SMALL_DEMAND }, slowRefusal).start(
     SMALL_DEMAND,
   );
