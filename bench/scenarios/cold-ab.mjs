@@ -1,7 +1,8 @@
 /**
  * cpu() from a cold process, this worktree's library against another's (a baseline worktree of
  * main, say), interleaved: each round runs every contender once on each side, the order of the
- * sides alternating, each run a fresh process, the library loaded from that worktree's `dist/`.
+ * sides alternating, each run a fresh process of this tree's cold.mjs on that worktree's `dist/`
+ * and task module (SLUICE_ROOT), so both sides run the same contenders.
  *   node bench/scenarios/cold-ab.mjs <other worktree> <rounds> <tasks> <n> <contender...>
  * Contenders: serial (run once a round), flow (`flow(items).map(cpu(url)).collect()`, the
  * default), flow-hs (with `headStart: true`), flows-x10 (the same job as ten flows in a row, each
@@ -10,54 +11,30 @@
  */
 import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
-const self = fileURLToPath(import.meta.url);
 const here = fileURLToPath(new URL('../..', import.meta.url));
+const coldRun = fileURLToPath(new URL('./cold.mjs', import.meta.url));
 
-function sum(m) {
-  let s = 0;
-  for (let i = 0; i < m; i++) s += i * i;
-  return s;
-}
+/** This script's contender names, and cold.mjs's for them. */
+const contenderOf = {
+  serial: 'serial',
+  flow: 'sluice-flow-no-head-start',
+  'flow-hs': 'sluice-flow',
+  'flows-x10': 'sluice-flows-10',
+};
 
-/** One run, in this process, with the library of `root`: prints { ms, p99 }. */
-async function child(root, contender, tasks, n) {
-  const { cpu, flow } = await import(pathToFileURL(`${root}/packages/sluice/dist/index.js`).href);
-  const taskUrl = pathToFileURL(`${root}/bench/scenarios/tasks/sum.task.mjs`);
-  const contenders = {
-    serial: async (items) => {
-      const out = new Array(items.length);
-      for (let i = 0; i < items.length; i++) out[i] = sum(items[i]);
-      return out;
-    },
-    flow: (items) => flow(items).map(cpu(taskUrl)).collect(),
-    'flow-hs': (items) =>
-      flow(items)
-        .map(cpu(taskUrl, { headStart: true }))
-        .collect(),
-    'flows-x10': async (items) => {
-      const out = [];
-      const per = Math.ceil(items.length / 10);
-      for (let from = 0; from < items.length; from += per) {
-        const values = await flow(items.slice(from, from + per))
-          .map(cpu(taskUrl))
-          .collect();
-        for (const value of values) out.push(value);
-      }
-      return out;
-    },
-  };
-  const items = Array.from({ length: tasks }, () => n);
-  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-  loopDelay.enable();
-  const started = performance.now();
-  const out = await contenders[contender](items);
-  const ms = performance.now() - started;
-  loopDelay.disable();
-  if (out.length !== tasks || out[tasks - 1] !== sum(n)) throw new Error(`${contender}: wrong output`);
-  console.log(JSON.stringify({ ms, p99: Math.max(0, loopDelay.percentile(99) / 1e6 - 10) }));
+/** One run of cold.mjs in a fresh process, on the library and task module of `root`: { ms, p99 }. */
+function child(root, contender, tasks, n) {
+  const name = contenderOf[contender];
+  if (name === undefined)
+    throw new Error(`unknown contender ${contender}; one of ${Object.keys(contenderOf)}`);
+  const out = execFileSync(process.execPath, [coldRun, name, String(tasks), String(n)], {
+    encoding: 'utf8',
+    env: { ...process.env, SLUICE_ROOT: root },
+  });
+  const { seconds, loopDelayP99Ms } = JSON.parse(out.trim());
+  return { ms: seconds * 1000, p99: loopDelayP99Ms };
 }
 
 function driver(other, rounds, tasks, n, contenders) {
@@ -74,9 +51,7 @@ function driver(other, rounds, tasks, n, contenders) {
       for (const [side, root] of order) {
         if (contender === 'serial' && side === 'this') continue;
         const key = contender === 'serial' ? 'serial' : `${side}: ${contender}`;
-        const args = [self, '--child', root, contender, String(tasks), String(n)];
-        const out = JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8' }).trim());
-        runs.set(key, [...(runs.get(key) ?? []), out]);
+        runs.set(key, [...(runs.get(key) ?? []), child(root, contender, tasks, n)]);
       }
     }
   }
@@ -98,6 +73,4 @@ function driver(other, rounds, tasks, n, contenders) {
 }
 
 const args = process.argv.slice(2);
-if (args[0] === '--child') await child(args[1], args[2], Number(args[3]), Number(args[4]));
-else
-  driver(args[0], Number(args[1] ?? 3), Number(args[2] ?? 100_000), Number(args[3] ?? 2_000), args.slice(4));
+driver(args[0], Number(args[1] ?? 3), Number(args[2] ?? 100_000), Number(args[3] ?? 2_000), args.slice(4));

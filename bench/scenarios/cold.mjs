@@ -3,6 +3,7 @@
  * calls of size `n` once, with nothing warmed: no pool, no worker, no JIT feedback for the task.
  *   node bench/scenarios/cold.mjs <serial|sluice-flow|sluice-flow-no-head-start|sluice-flows-10> [tasks] [n] [mjs|mjs-full]  # compiled (dist/)
  *   node --conditions=sluice-source --import tsx bench/scenarios/cold.mjs ... ts   # from sources
+ *   SLUICE_ROOT=<worktree> node bench/scenarios/cold.mjs ...   # that tree's dist/ and task module
  * Plain ESM so that, run without tsx, it measures what users of the compiled library run: `sluice`
  * resolves to packages/sluice/dist and the task is a plain .mjs module. The timer starts after the
  * imports (both contenders import sluice: the same process shape) and before the pool exists, and
@@ -10,9 +11,15 @@
  * Prints one JSON line: { contender, items, seconds, itemsPerSecond, loopDelayP99Ms, importMs, ... }.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
 
+// SLUICE_ROOT=<a checkout or worktree> runs that tree's compiled library and task module instead
+// of this one's: cold-ab.mjs times two trees with the same contenders.
+const root = process.env.SLUICE_ROOT;
 const importStarted = performance.now();
-const { cpu, flow } = await import('sluice');
+const { cpu, flow } = await import(
+  root === undefined ? 'sluice' : pathToFileURL(`${root}/packages/sluice/dist/index.js`).href
+);
 const importMs = performance.now() - importStarted;
 
 const [contender = 'serial', tasksArg = '100000', nArg = '2000', source = 'mjs'] = process.argv.slice(2);
@@ -21,7 +28,10 @@ const n = Number(nArg);
 // mjs: a plain task module importing sluice/task; mjs-full: the same importing all of sluice, as
 // task modules written before sluice/task do; ts: the TypeScript task, for runs from sources.
 const taskFiles = { mjs: 'sum.task.mjs', 'mjs-full': 'sum-full.task.mjs', ts: 'sum.task.ts' };
-const taskUrl = new URL(`./tasks/${taskFiles[source]}`, import.meta.url);
+const taskUrl =
+  root === undefined
+    ? new URL(`./tasks/${taskFiles[source]}`, import.meta.url)
+    : pathToFileURL(`${root}/bench/scenarios/tasks/${taskFiles[source]}`);
 
 // The serial contender's loop, written where a user would write it: in the program itself.
 function sum(m) {
