@@ -15,16 +15,9 @@
  *   without an answer is the one that took its workers down.
  */
 import { hostname } from 'node:os';
-import {
-  AckPolicy,
-  type ConsumerMessages,
-  DiscardPolicy,
-  RetentionPolicy,
-  StorageType,
-} from '@nats-io/jetstream';
+import type { ConsumerMessages } from '@nats-io/jetstream';
 import { headers as natsHeaders, type Subscription } from '@nats-io/transport-node';
 import {
-  AbortError,
   type BatchOutcome,
   type BatchRequest,
   type Executor,
@@ -33,6 +26,7 @@ import {
   PoolClosedError,
 } from 'sluice';
 import { HEADER_ROOM, type Piece, readResultBody, split, workBody } from './codec.js';
+import { abortError, InFlightWindow } from './in-flight-window.js';
 import { HEARTBEAT_MS, type Link, pause } from './link.js';
 import {
   CANCEL_ALL,
@@ -41,9 +35,9 @@ import {
   messageKey,
   RESULTS_CONSUMER,
   type StagePlace,
-  stageDescription,
   WORK_CONSUMER,
 } from './names.js';
+import { declareStageStreams, deleteStageStreams } from './stage-streams.js';
 import type { TaskIdentity } from './task-identity.js';
 import { liveWorkers, type WorkerInfo } from './worker-info.js';
 
@@ -132,10 +126,7 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
   readonly #opened: Promise<void>;
   readonly #chunks = new Map<number, Chunk>();
   readonly #bySeq = new Map<number, Chunk>();
-  /** Wakes `execute` calls waiting for room, in order. */
-  #roomWaiters: (() => void)[] = [];
-  #inFlight = 0;
-  #peakInFlight = 0;
+  readonly #window: InFlightWindow;
   #published = 0;
   #answered = 0;
   #duplicates = 0;
@@ -156,6 +147,7 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
     this.#task = task;
     this.#place = place;
     this.#options = options;
+    this.#window = new InFlightWindow(options.maxInFlight);
     this.#opened = this.#open();
     // A failure to open surfaces in ready() and execute(); until then it must not be unhandled.
     this.#opened.catch(() => {});
@@ -212,8 +204,8 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
       duplicates: this.#duplicates,
       redelivered: this.#redelivered,
       poisoned: this.#poisoned,
-      inFlight: this.#inFlight,
-      peakInFlight: this.#peakInFlight,
+      inFlight: this.#window.inFlight,
+      peakInFlight: this.#window.peak,
       itemsPerMessage: this.batchSize,
       workers: Object.fromEntries([...this.#perWorker].map(([name, counts]) => [name, { ...counts }])),
     };
@@ -236,7 +228,7 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
     if (signal?.aborted) throw abortError(signal);
     await this.#opened;
     const link = await this.#link;
-    await this.#room(items.length, signal);
+    await this.#window.take(items.length, signal);
     const { pieces, failed } = split(items, this.batchSize, link.maxPayload - HEADER_ROOM, 'item');
     return new Promise<BatchOutcome<Out>>((resolve, reject) => {
       const pending: PendingRequest = {
@@ -250,7 +242,7 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
       };
       for (const [at, error] of failed) this.#settleItem(pending, at, undefined, error);
       // Items that never left hold no room.
-      this.#release(failed.size);
+      this.#window.release(failed.size);
       for (const piece of pieces) {
         this.#publish(link, {
           first: first + piece.offset,
@@ -291,7 +283,7 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
     clearInterval(this.#sweeper);
     const error = new PoolClosedError(`stage ${this.#place.stage}: the remote executor was closed`);
     for (const chunk of [...this.#chunks.values()]) this.#abandon(chunk.request, error);
-    for (const wake of this.#roomWaiters.splice(0)) wake();
+    this.#window.close(error);
     await this.#opened.catch(() => {});
     let link: Link;
     try {
@@ -305,8 +297,7 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
     link.nc.publish(this.#place.cancelSubject, JSON.stringify(CANCEL_ALL));
     await Promise.all([
       link.runs.delete(this.#place.key).catch(() => {}),
-      link.jsm.streams.delete(this.#place.workStream).catch(() => {}),
-      link.jsm.streams.delete(this.#place.resultStream).catch(() => {}),
+      deleteStageStreams(link, this.#place),
     ]);
   }
 
@@ -326,45 +317,9 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
     void this.#readResults(link);
   }
 
-  /**
-   * Creates the stage's streams and consumers, or puts back any that went missing: a broker that
-   * lost its store, or workers that took this coordinator for dead during a long partition and
-   * deleted them. Messages lost with them are published again by the sweep.
-   */
+  /** Creates the stage's streams, or puts back what went missing; lost messages the sweep publishes again. */
   async #declare(link: Link): Promise<void> {
-    const { maxInFlight, ackWaitMs, maxDeliver, replicas } = this.#options;
-    const place = this.#place;
-    // Items in flight bound the messages; results may also hold one message per item (a redelivered
-    // message is answered item by item) and some duplicates.
-    const stream = {
-      retention: RetentionPolicy.Workqueue,
-      storage: StorageType.File,
-      num_replicas: replicas,
-      discard: DiscardPolicy.New,
-      max_msg_size: link.maxPayload,
-      duplicate_window: 120_000_000_000,
-      description: stageDescription(place),
-    };
-    await addOrUpdateStream(link, {
-      ...stream,
-      name: place.workStream,
-      subjects: [place.workSubject],
-      max_msgs: 2 * maxInFlight + 1024,
-    });
-    await addOrUpdateStream(link, {
-      ...stream,
-      name: place.resultStream,
-      subjects: [place.resultSubject],
-      max_msgs: 4 * maxInFlight + 1024,
-    });
-    await addConsumer(link, place.workStream, {
-      durable_name: WORK_CONSUMER,
-      ack_policy: AckPolicy.Explicit,
-      ack_wait: ackWaitMs * 1_000_000,
-      max_deliver: maxDeliver,
-      max_ack_pending: maxInFlight + 1024,
-    });
-    await addConsumer(link, place.resultStream, resultsConsumer(this.#options));
+    await declareStageStreams(link, this.#place, this.#options);
   }
 
   /** Refreshes the stage's entry in the runs bucket, which tells workers what to serve. */
@@ -473,7 +428,7 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
     chunk.left--;
     this.#answered++;
     this.#settleItem(chunk.request, chunk.at + position, value, error);
-    this.#release(1);
+    this.#window.release(1);
     if (chunk.left === 0) this.#forget(chunk);
   }
 
@@ -502,7 +457,7 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
     const keys: string[] = [];
     const seqs: number[] = [];
     for (const chunk of pending.chunks) {
-      this.#release(chunk.left);
+      this.#window.release(chunk.left);
       this.#forget(chunk);
       keys.push(messageKey(chunk.first, chunk.attempt));
       if (chunk.seq !== undefined) seqs.push(chunk.seq);
@@ -522,30 +477,6 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
     if (this.#chunks.get(chunk.first) === chunk) this.#chunks.delete(chunk.first);
     if (chunk.seq !== undefined) this.#bySeq.delete(chunk.seq);
     chunk.request.chunks.delete(chunk);
-  }
-
-  /** Waits until `count` more items fit under maxInFlight (a batch larger than the bound goes alone). */
-  async #room(count: number, signal: AbortSignal | undefined): Promise<void> {
-    while (this.#inFlight > 0 && this.#inFlight + count > this.#options.maxInFlight) {
-      if (this.#closed)
-        throw new PoolClosedError(`stage ${this.#place.stage}: the remote executor is closed`);
-      await new Promise<void>((resolve, reject) => {
-        const onAbort = () => reject(abortError(signal as AbortSignal));
-        signal?.addEventListener('abort', onAbort, { once: true });
-        this.#roomWaiters.push(() => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        });
-      });
-    }
-    if (this.#closed) throw new PoolClosedError(`stage ${this.#place.stage}: the remote executor is closed`);
-    this.#inFlight += count;
-    this.#peakInFlight = Math.max(this.#peakInFlight, this.#inFlight);
-  }
-
-  #release(count: number): void {
-    this.#inFlight -= count;
-    if (this.#roomWaiters.length > 0) for (const wake of this.#roomWaiters.splice(0)) wake();
   }
 
   /** Publishes a chunk, retrying (same message id: the server drops a repeat) until it is stored. */
@@ -674,38 +605,4 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
     }
     this.#maybeResolve(chunk.request);
   }
-}
-
-function abortError(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  return reason instanceof Error && typeof (reason as { code?: unknown }).code === 'string'
-    ? reason
-    : new AbortError('The operation was aborted', { cause: reason });
-}
-
-type StreamConfigIn = Parameters<Link['jsm']['streams']['add']>[0];
-type ConsumerConfigIn = Parameters<Link['jsm']['consumers']['add']>[1];
-
-async function addOrUpdateStream(link: Link, config: StreamConfigIn & { name: string }): Promise<void> {
-  try {
-    await link.jsm.streams.add(config);
-  } catch (error) {
-    // The same run id resumed: the stream exists, perhaps with other limits.
-    if (!/already in use|exists/i.test(String((error as Error).message))) throw error;
-    await link.jsm.streams.update(config.name, config);
-  }
-}
-
-async function addConsumer(link: Link, stream: string, config: ConsumerConfigIn): Promise<void> {
-  await link.jsm.consumers.add(stream, config);
-}
-
-/** The coordinator's consumer of answers: explicit acks, so the stream forgets what was read. */
-function resultsConsumer(options: RemoteStageOptions): ConsumerConfigIn {
-  return {
-    durable_name: RESULTS_CONSUMER,
-    ack_policy: AckPolicy.Explicit,
-    ack_wait: 30_000_000_000,
-    max_ack_pending: 4 * options.maxInFlight + 1024,
-  };
 }
