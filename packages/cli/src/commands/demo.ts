@@ -8,7 +8,7 @@ import { isSluiceError } from 'sluice';
 import { NORMALIZE_TASK, runInventory } from '../demo/inventory.js';
 import { isPostgresUrl, openStore } from '../demo/open-store.js';
 import { MAX_ASSETS, Population } from '../demo/population.js';
-import { type ProviderServer, startProviderServer } from '../demo/provider-server.js';
+import { type ProviderServer, startProviderProcess } from '../demo/provider-server.js';
 import { isTableName } from '../demo/store.js';
 import { demoSummary, printDemoSummary, remoteSummary } from '../demo/summary.js';
 import { abortOnInterrupt, EXIT_INTERRUPTED } from '../interrupt.js';
@@ -139,7 +139,7 @@ async function demo(options: DemoOptions): Promise<void> {
   let outcome: Awaited<ReturnType<typeof runInventory>> | undefined;
   let failure: unknown;
   try {
-    server = await startProviderServer(population);
+    server = await startProviderProcess(population);
     outcome = await runInventory({
       population,
       origin: server.origin,

@@ -4,8 +4,10 @@
  * (nothing is held in memory), answers after its own latency, enforces its own requests-a-second
  * limit with 429 and Retry-After, fails a few requests with 502/503, and one page always fails.
  */
+import type { ChildProcess } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { forkModule, moduleBeside, stopChild } from '../fork-module.js';
 import { decodeCursor, renderEnvelope, renderRecord } from './formats.js';
 import type { Population, Provider } from './population.js';
 
@@ -19,6 +21,8 @@ export interface ProviderServer {
   readonly origin: string;
   close(): Promise<void>;
 }
+
+const DEFAULT_FAULT_RATE = 0.02;
 
 /** A fixed one-second window per provider: simple, and what many real APIs do. */
 class Window {
@@ -36,11 +40,42 @@ class Window {
   }
 }
 
+/**
+ * The provider service for `population`, in a child process (see provider-process.ts). Its pages
+ * are the same as `startProviderServer`'s: both render them from the population's seed.
+ */
+export async function startProviderProcess(
+  population: Population,
+  options: ProviderServerOptions = {},
+): Promise<ProviderServer> {
+  let child: ChildProcess | undefined;
+  const args = [
+    population.seed,
+    population.assets,
+    population.providers.length,
+    options.faultRate ?? DEFAULT_FAULT_RATE,
+  ];
+  try {
+    const started = await forkModule(
+      moduleBeside('provider-process', import.meta.url),
+      args.map(String),
+      (c) => {
+        child = c;
+      },
+    );
+    return { origin: started.firstLine, close: () => stopChild(started.child) };
+  } catch (error) {
+    if (child !== undefined) await stopChild(child);
+    throw error;
+  }
+}
+
+/** The provider service for `population` on this process's event loop. */
 export async function startProviderServer(
   population: Population,
   options: ProviderServerOptions = {},
 ): Promise<ProviderServer> {
-  const faultRate = options.faultRate ?? 0.02;
+  const faultRate = options.faultRate ?? DEFAULT_FAULT_RATE;
   const byName = new Map(population.providers.map((p) => [p.name, p]));
   const windows = new Map(population.providers.map((p) => [p.name, new Window()]));
   const pending = new Set<NodeJS.Timeout>();

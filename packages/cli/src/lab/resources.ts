@@ -2,18 +2,17 @@
  * Opening what the lab measures against, each registered with the session so that it is closed
  * at the end or on Ctrl-C: the delay server's child process, worker pools, keep-alive agents.
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { Agent } from 'node:http';
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Isolation } from 'sluice';
 import { type CpuTask, cpu, WorkerPool } from 'sluice';
+import { forkModule, moduleBeside } from '../fork-module.js';
 import type { Approach } from './measure.js';
 import type { LabSession } from './session.js';
 
-/** The file of a module next to this one: `.ts` when sluice runs from source, `.js` when compiled. */
+/** The file of a lab module, by name: `.ts` when sluice runs from source, `.js` when compiled. */
 export function siblingUrl(name: string): URL {
-  return new URL(`./${name}${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+  return moduleBeside(name, import.meta.url);
 }
 
 /** A lab task module, by name: `taskUrl('sum')` is tasks/sum.task.ts (or .js). */
@@ -21,38 +20,18 @@ export function taskUrl(name: string): URL {
   return siblingUrl(`tasks/${name}.task`);
 }
 
-/**
- * Forks a lab module (it inherits this process's loader flags, so `--import tsx` carries over)
- * and resolves with the first line it prints.
- */
-export async function forkSibling(
+/** Forks a lab module (see `forkModule`), stopped when the session closes; resolves with its first line. */
+export function forkSibling(
   session: LabSession,
   name: string,
   args: readonly string[],
 ): Promise<{ child: ChildProcess; firstLine: string }> {
-  const child = fork(fileURLToPath(siblingUrl(name)), args, { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
-  session.defer(() => {
-    if (child.connected) child.disconnect();
-    if (child.exitCode === null && child.signalCode === null) child.kill();
-  });
-  const firstLine = await new Promise<string>((resolve, reject) => {
-    let output = '';
-    const stdout = child.stdout as NodeJS.ReadableStream;
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      if (!output.includes('\n')) return;
-      stdout.off('data', onData);
-      child.off('exit', onExit);
-      resolve(output.slice(0, output.indexOf('\n')));
-    };
-    const onExit = (code: number | null): void => {
-      stdout.off('data', onData);
-      reject(new Error(`the lab's ${name} process exited (code ${code}) before it started`));
-    };
-    stdout.on('data', onData);
-    child.once('exit', onExit);
-  });
-  return { child, firstLine };
+  return forkModule(siblingUrl(name), args, (child) =>
+    session.defer(() => {
+      if (child.connected) child.disconnect();
+      if (child.exitCode === null && child.signalCode === null) child.kill();
+    }),
+  );
 }
 
 /** Starts the delay server in a child process; resolves with its origin. */
