@@ -90,7 +90,11 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   for (const task of tasks) {
     const identity = identifyTask(taskPath('startWorker', task));
     if (local.has(identity.id)) continue;
-    const pool = new WorkerPool<unknown, unknown>(pathToFileURL(identity.path), { workers: threads });
+    const pool = new WorkerPool<unknown, unknown>(pathToFileURL(identity.path), {
+      workers: threads,
+      // This process's event loop serves the broker (acks, heartbeats): items run on the threads only.
+      headStart: false,
+    });
     local.set(identity.id, { identity, pool });
   }
   try {

@@ -19,6 +19,8 @@ export function openSqliteStore(path: string, table: string): DeviceStore {
   // One writer: SQLite takes one at a time, and batches then land in order.
   const writer = new WorkerPool<SqliteWrite, number>(new URL('./sqlite-write.task.js', import.meta.url), {
     workers: 1,
+    // The writes are what must stay off the event loop: never on the calling thread.
+    headStart: false,
   });
   // The batch being written. A stopped run does not wait for it, but the store does: it is
   // committed whole before the counts are read or the writer is stopped.

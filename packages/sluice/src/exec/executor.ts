@@ -21,6 +21,11 @@ export interface BatchRequest<In> {
   readonly timeout?: number;
   /** Aborting it settles the request at once and cancels its items wherever they are. */
   readonly signal?: AbortSignal;
+  /**
+   * Items known to wait behind this request (a hint; 0 or left out when unknown). An executor that
+   * starts workers as a job's size asks for them reads it; others ignore it.
+   */
+  readonly backlog?: number;
 }
 
 /**

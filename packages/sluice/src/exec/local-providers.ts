@@ -7,7 +7,7 @@
  */
 import { checkNumber, checkOptions } from '../core/validate.js';
 import type { Executor, ExecutorProvider, ResolvedTask } from './executor.js';
-import { Dispatcher, type DispatcherOptions } from './pool/dispatcher.js';
+import { Dispatcher, type DispatcherOptions, MAX_PIPELINE } from './pool/dispatcher.js';
 import { openWarm } from './pool/warm-pools.js';
 import { checkPoolOptions, poolKeys, type WorkerPool, type WorkerPoolOptions } from './pool/worker-pool.js';
 
@@ -35,7 +35,7 @@ export interface ProcessesOptions
    * `SLUICE_ERR_INVALID_ARG_VALUE`. A head start runs the first items on the calling thread while
    * workers start, which is what a pool of processes is chosen to avoid: a task that is not
    * thread-safe, leaks, or must be killable hard would run in the caller's own process. Use
-   * `threads({ headStart: true })` for tasks that can run there.
+   * `threads()`, where it is on by default, for tasks that can run there.
    * @default false
    * @example processes({ workers: 2 })
    */
@@ -119,13 +119,15 @@ export function sharedPool(pool: WorkerPool): ExecutorProvider {
       return pool.capacity;
     },
     close: () => Promise.resolve(),
-    ready: () => pool.ready(),
+    // No ready(): the pool's own would start every worker, where a pool with a head start starts
+    // them as the job asks. A pool that cannot load its task fails the stage through execute().
     get busyMs() {
       return pool.busyMs;
     },
     batchSizeFor: (timeout) => pool.batchSizeFor(timeout),
   };
-  return localProvider(pool.size, () => borrowed);
+  // Every worker it may run, started or not: a pool with a head start starts them as jobs ask.
+  return localProvider(Math.ceil(pool.capacity / MAX_PIPELINE), () => borrowed);
 }
 
 /** Workers a provider runs, when it is one of the above. */

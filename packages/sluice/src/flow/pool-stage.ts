@@ -209,6 +209,8 @@ export class PoolStage {
       items,
       first,
       signal,
+      // Items ready behind this batch: an array source's rest, a channel's buffer.
+      backlog: this.#input.size,
       ...(timeout === undefined ? {} : { timeout }),
     });
     const errors = outcome.errors;

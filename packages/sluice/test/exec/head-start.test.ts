@@ -7,6 +7,8 @@ import { seeded } from '../helpers/simulated-service.js';
 import { WorkerGate } from '../helpers/worker-gate.js';
 
 const gated = new URL('../fixtures/tasks/gated.task.js', import.meta.url);
+/** Spins for the item's milliseconds: a task whose cost per item the test sets. */
+const spin = new URL('../fixtures/tasks/spin.task.js', import.meta.url);
 const gatedSetup = new URL('../fixtures/tasks/gated-setup.task.js', import.meta.url);
 
 /** Lets the event loop run `turns` times: enough for anything that was going to happen now. */
@@ -59,8 +61,78 @@ describe('head start: the calling thread runs items while the workers start', ()
     }
   });
 
-  test('.run() - by default nothing runs until a worker is ready', async () => {
-    await waitsForWorkers(new WorkerPool<number, Ran>(gated, { workers: 2 }), () => workers.open());
+  test('.run() - on by default: an item runs on the calling thread while the workers start', async () => {
+    const pool = new WorkerPool<GatedItem, Ran>(gated, { workers: 2 });
+    try {
+      assert.equal((await pool.run(1)).thread, threadId);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('.run() - with headStart: false nothing runs until a worker is ready', async () => {
+    await waitsForWorkers(new WorkerPool<number, Ran>(gated, { workers: 2, headStart: false }), () =>
+      workers.open(),
+    );
+  });
+
+  test('a job the calling thread finishes in a few milliseconds starts no worker; ready() starts them all', async () => {
+    const pool = new WorkerPool<GatedItem, Ran>(gated, { workers: 2 });
+    try {
+      const ran = await pool.runMany(Array.from({ length: 20 }, (_, i) => i));
+      assert.ok(ran.every((r) => r.thread === threadId));
+      assert.equal(pool.size, 0);
+      workers.open();
+      await pool.ready();
+      assert.equal(pool.size, 2);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('cpu() - a job of about 100 ms starts all workers but one, beside the calling thread', async () => {
+    const pool = new WorkerPool<number, number>(spin, { workers: 2 });
+    try {
+      let sizeAtFirst: number | undefined;
+      // 100 items of 1 ms: past SOLO_MS, well short of FULL_POOL_MS.
+      const threads = await flow(Array.from({ length: 100 }, () => 1))
+        .map(cpu<number, number>(spin, { pool }))
+        .tap(() => {
+          sizeAtFirst ??= pool.size;
+        })
+        .collect();
+      assert.equal(sizeAtFirst, 1);
+      assert.ok(threads.includes(threadId), 'no item ran on the calling thread');
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('cpu() - a long job over an array starts every worker after the first slice: the stage says how much is left', async () => {
+    const pool = new WorkerPool<number, number>(spin, { workers: 2 });
+    try {
+      let sizeAtFirst: number | undefined;
+      // 200 items of 3 ms, most of them still in the source when the first item comes back.
+      await flow(Array.from({ length: 200 }, () => 3))
+        .map(cpu<number, number>(spin, { pool }))
+        .forEach(() => {
+          sizeAtFirst ??= pool.size;
+        });
+      assert.equal(sizeAtFirst, 2);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('an item slower than 20 ms stops the head start at once: the next items wait for the workers', async () => {
+    const pool = new WorkerPool<number, number>(spin, { workers: 1 });
+    try {
+      assert.equal(await pool.run(25), threadId);
+      assert.equal(pool.size, 1);
+      assert.notEqual(await pool.run(0), threadId);
+    } finally {
+      await pool.close();
+    }
   });
 
   test('a task with a setup never runs on the calling thread', async () => {

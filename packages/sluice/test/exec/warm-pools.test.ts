@@ -16,7 +16,8 @@ const exitScript = fileURLToPath(new URL('../fixtures/warm-pool-exit.ts', import
 
 /**
  * The worker threads one run used. Each test gives its pools a clock of its own: parked pools are
- * kept per clock, so tests never take each other's.
+ * kept per clock, so tests never take each other's. No head start: the items must run on workers,
+ * whose threadIds tell one pool from another.
  */
 async function threadsOf(
   clock: FakeClock,
@@ -24,7 +25,7 @@ async function threadsOf(
   items = [0, 0],
 ): Promise<number[]> {
   const ids = await flow(items)
-    .map(cpu<number, number>(spin, { workers: 1, clock, ...options }))
+    .map(cpu<number, number>(spin, { workers: 1, headStart: false, clock, ...options }))
     .collect();
   return [...new Set(ids)];
 }
@@ -84,7 +85,7 @@ describe('pools kept warm between runs', () => {
     const clock = new FakeClock();
     const [first] = await threadsOf(clock);
     const [other] = await flow([0])
-      .map(cpu<number, number>(spin, { workers: 1, clock, maxCrashRetries: 5 }))
+      .map(cpu<number, number>(spin, { workers: 1, headStart: false, clock, maxCrashRetries: 5 }))
       .collect();
     assert.notEqual(other, first);
   });
@@ -105,7 +106,7 @@ describe('pools kept warm between runs', () => {
     // The first item comes back alone (the pool knows nothing of the task yet); the second keeps
     // the worker busy for a minute, ignoring its signal, when the run is stopped.
     const stopped = flow([0, 60_000])
-      .map(cpu<number, number>(spin, { workers: 1, clock }))
+      .map(cpu<number, number>(spin, { workers: 1, headStart: false, clock }))
       .forEach((id) => {
         seen.push(id);
         controller.abort();

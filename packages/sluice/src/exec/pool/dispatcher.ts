@@ -14,8 +14,10 @@
  * - A cancelled request settles at once; its pieces still queued are dropped and those running
  *   are flagged, so a task polling its signal stops and the worker lives on.
  *
- * Until a worker is ready, the head of the queue may run on the calling thread in short slices
- * (head-start.ts), so a cold pool never leaves a small job waiting for workers to start.
+ * Until every worker is ready, the head of the queue may run on the calling thread in short slices
+ * (head-start.ts), so a cold pool never leaves a small job waiting for workers to start. Such a
+ * pool starts its workers only as the job's measured size says they pay off (worker-plan.ts): a
+ * job the calling thread finishes alone starts none.
  */
 import type { TransferListItem } from 'node:worker_threads';
 import { watchAbort } from '../../core/abort-watch.js';
@@ -44,6 +46,7 @@ import {
 } from './protocol.js';
 import { checkTypeScriptPeer, type TaskModule } from './task-module.js';
 import { spawnWorker, type WorkerEvents, type WorkerHandle, type WorkerKind } from './worker-handle.js';
+import { workersWanted } from './worker-plan.js';
 
 /**
  * Work queued in each worker, in milliseconds: enough that a worker never runs dry while the main
@@ -118,7 +121,8 @@ export class Dispatcher implements Executor<unknown, unknown> {
   /** Milliseconds workers have spent running tasks, all told: for the report's CPU time per item. */
   busyMs = 0;
   #nextId = 1;
-  #readyWaiters: { resolve(): void; reject(error: unknown): void }[] = [];
+  /** Callers of ready() (`full`: every worker; otherwise: anything that can run items). */
+  #readyWaiters: { full: boolean; resolve(): void; reject(error: unknown): void }[] = [];
   #everReady = false;
   #startupFailures = 0;
   /** Set when the pool cannot work at all (the module does not load, setup throws): every request fails with it. */
@@ -130,7 +134,17 @@ export class Dispatcher implements Executor<unknown, unknown> {
   #headStart: HeadStart | undefined;
   /** A head-start slice is scheduled or running: at most one at a time. */
   #headStartBusy = false;
-  #headStartPieces = 0;
+  /** Milliseconds the calling thread has spent running items: part of the job's projected length. */
+  #headStartMs = 0;
+  /** Items the latest request said wait behind it (`backlog`): the rest of the job's known size. */
+  #backlog = 0;
+  /**
+   * The fastest time per item a piece took: what the task costs, where the sizer's smoothed figure
+   * also carries every preemption of a busy machine. Plans the workers (#planWorkers). Only pieces
+   * of several items, or of one that ran a millisecond or more, count: a cold pool's first pieces
+   * hold one item each, and one small item's first runs take ten times its cost.
+   */
+  #fastestPerItemMs: number | undefined;
 
   constructor(options: DispatcherOptions) {
     this.#options = options;
@@ -140,23 +154,32 @@ export class Dispatcher implements Executor<unknown, unknown> {
       checkTypeScriptPeer(options.task, options.isolation === 'thread' ? 'tsx/esm/api' : 'tsx');
     // Moving work to the calling thread is only a stand-in for thread workers, and only for work
     // the user has not fenced: a memory limit says the task must not run where it cannot be stopped.
-    // Every worker starts now, beside the calling thread: starting one later, to leave the calling
-    // thread a core of its own, only delayed the pool at full strength (bench/RESULTS.md).
+    // With a head start, workers start as the job's measured size asks for them (#planWorkers);
+    // without one, all of them now.
     if (options.headStart && options.isolation === 'thread' && options.resourceLimits === undefined) {
-      this.#headStart = new HeadStart(options.task.url, (ready) =>
-        ready ? this.#dispatch() : this.#stopHeadStart(),
-      );
+      this.#headStart = new HeadStart(options.task.url, (ready) => {
+        if (!ready) {
+          this.#stopHeadStart();
+          return;
+        }
+        this.#settleReadyWaiters();
+        this.#dispatch();
+      });
+      return;
     }
-    for (let i = 0; i < options.workers; i++) this.#spawn();
+    this.#spawnUpTo(options.workers);
   }
 
   get workers(): number {
     return this.#slots.size;
   }
 
-  /** Batches it can usefully hold at once: per worker, one running and as many queued as keep it busy. */
+  /**
+   * Batches it can usefully hold at once: per worker, one running and as many queued as keep it
+   * busy. Counted for every worker the pool may run, started or not: a stage sizes itself once.
+   */
   get capacity(): number {
-    return this.#slots.size * MAX_PIPELINE;
+    return this.#options.workers * MAX_PIPELINE;
   }
 
   /** Items per message the sizer wants now, for items without a deadline. */
@@ -178,13 +201,33 @@ export class Dispatcher implements Executor<unknown, unknown> {
     return true;
   }
 
-  /** Resolves once a worker has loaded the task; rejects when the task cannot load. */
-  ready(): Promise<void> {
+  /**
+   * Resolves once the pool can run items: the calling thread has loaded the task for its head
+   * start, or every worker started so far is ready. With `full`, starts every worker the pool may
+   * run and resolves once all of them are ready. Rejects when the task cannot load.
+   */
+  ready(full = false): Promise<void> {
     if (this.#broken !== undefined) return Promise.reject(this.#broken);
-    if (this.#everReady && [...this.#slots].every((slot) => slot.ready)) return Promise.resolve();
-    const waiting = new Promise<void>((resolve, reject) => this.#readyWaiters.push({ resolve, reject }));
+    if (full) this.#spawnUpTo(this.#options.workers);
+    if (this.#isReady(full)) return Promise.resolve();
+    const waiting = new Promise<void>((resolve, reject) =>
+      this.#readyWaiters.push({ full, resolve, reject }),
+    );
     this.#updateKeepAlive();
     return waiting;
+  }
+
+  #isReady(full: boolean): boolean {
+    const workersReady = this.#everReady && [...this.#slots].every((slot) => slot.ready);
+    if (full) return workersReady && this.#slots.size >= this.#options.workers;
+    return workersReady || this.#headStart?.ready === true;
+  }
+
+  #settleReadyWaiters(): void {
+    if (this.#readyWaiters.length === 0) return;
+    const waiting = this.#readyWaiters;
+    this.#readyWaiters = waiting.filter((waiter) => !this.#isReady(waiter.full));
+    for (const waiter of waiting) if (this.#isReady(waiter.full)) waiter.resolve();
   }
 
   /** Pieces each worker holds: enough for QUEUED_MS of work at the current batch size. */
@@ -232,6 +275,7 @@ export class Dispatcher implements Executor<unknown, unknown> {
         return;
       }
       if (signal !== undefined) job.detach = watchAbort(signal, () => this.#cancel(job, abortReason(signal)));
+      this.#backlog = request.backlog ?? 0;
       this.#queue.push({ id: 0, job, offset: 0, count: items.length, strikes: 0, headSince: 0 });
       this.#dispatch();
     });
@@ -250,6 +294,33 @@ export class Dispatcher implements Executor<unknown, unknown> {
     const slots = [...this.#slots];
     this.#slots.clear();
     await Promise.all(slots.map((slot) => slot.handle.terminate()));
+  }
+
+  /** Starts workers until `count` run (never more than the pool's `workers`). */
+  #spawnUpTo(count: number): void {
+    if (this.#closed || this.#broken !== undefined) return;
+    while (this.#slots.size < Math.min(count, this.#options.workers)) this.#spawn();
+  }
+
+  /**
+   * Starts the workers the job's projected length asks for (worker-plan.ts), after each slice of
+   * the calling thread's; all of them once it no longer runs items.
+   */
+  #planWorkers(): void {
+    if (this.#headStart === undefined) {
+      this.#spawnUpTo(this.#options.workers);
+      return;
+    }
+    let waitingItems = this.#backlog;
+    for (const piece of this.#queue) waitingItems += piece.count;
+    this.#spawnUpTo(
+      workersWanted({
+        workers: this.#options.workers,
+        headStartMs: this.#headStartMs,
+        perItemMs: this.#fastestPerItemMs,
+        waitingItems,
+      }),
+    );
   }
 
   #spawn(): void {
@@ -278,11 +349,11 @@ export class Dispatcher implements Executor<unknown, unknown> {
         slot.ready = true;
         this.#everReady = true;
         this.#startupFailures = 0;
-        // With a worker up, the calling thread steps back for good: with as many workers as cores,
-        // running items beside a working worker and one still starting would only slow both.
-        this.#stopHeadStart();
-        if ([...this.#slots].every((s) => s.ready))
-          for (const waiter of this.#readyWaiters.splice(0)) waiter.resolve();
+        // The calling thread is the pool's last worker until every worker is up, then steps back
+        // for good: beside as many workers as cores it would only slow them.
+        if (this.#slots.size >= this.#options.workers && [...this.#slots].every((s) => s.ready))
+          this.#stopHeadStart();
+        this.#settleReadyWaiters();
         this.#dispatch();
         return;
       case 'init-error':
@@ -303,6 +374,12 @@ export class Dispatcher implements Executor<unknown, unknown> {
   /** Records a piece's outcome, whoever ran it, into its job. */
   #pieceDone(piece: Piece, done: HeadStartResult): void {
     this.sizer.record(piece.count, done.busyMs);
+    const perItem = done.busyMs / piece.count;
+    if (
+      (piece.count > 1 || done.busyMs >= 1) &&
+      (this.#fastestPerItemMs === undefined || perItem < this.#fastestPerItemMs)
+    )
+      this.#fastestPerItemMs = perItem;
     this.busyMs += done.busyMs;
     const job = piece.job;
     if (job.settled) return;
@@ -438,14 +515,19 @@ export class Dispatcher implements Executor<unknown, unknown> {
    * the calling thread must not run (a deadline, moved buffers) ends the slice: workers take it.
    */
   async #runHeadStart(): Promise<void> {
-    const until = performance.now() + SLICE_MS;
+    const startedAt = performance.now();
+    const until = startedAt + SLICE_MS;
     try {
       while (performance.now() < until) {
         this.#fill();
         const headStart = this.#headStart;
         const head = this.#queue[0];
         if (headStart?.ready !== true || head === undefined || this.#broken !== undefined) break;
-        if (head.job.timeout !== undefined || head.job.transfer.length > 0) break;
+        if (head.job.timeout !== undefined || head.job.transfer.length > 0) {
+          // Only workers may run it: start them all.
+          this.#spawnUpTo(this.#options.workers);
+          break;
+        }
         const piece = this.#nextPiece();
         if (piece === undefined) continue;
         const { job } = piece;
@@ -466,20 +548,26 @@ export class Dispatcher implements Executor<unknown, unknown> {
           continue;
         }
         this.#pieceDone(piece, done);
-        // Items this slow would stall the event loop: the workers take them all from here on. Judged
-        // on the smoothed time per item, not one piece (a piece of a few items the scheduler
-        // preempted looks slow), and not on the first piece, mostly the thread's first look at the task.
-        if (this.#headStartPieces++ > 0 && (this.sizer.perItemMs ?? 0) > MAX_ITEM_MS) this.#stopHeadStart();
+        // Items this slow stall the event loop: the workers take them all from here on. One piece
+        // decides, the first included: the head start is on by default, and a task whose items take
+        // seconds must stall the loop once, not twice. A piece the scheduler preempted may stop it
+        // needlessly; the workers then run the job as they would without a head start.
+        if (done.busyMs / piece.count > MAX_ITEM_MS) this.#stopHeadStart();
       }
     } finally {
+      this.#headStartMs += performance.now() - startedAt;
       this.#headStartBusy = false;
+      this.#planWorkers();
       this.#dispatch();
     }
   }
 
+  /** The calling thread runs no more items: the workers take everything, so all of them start. */
   #stopHeadStart(): void {
-    this.#headStart?.stop();
+    if (this.#headStart === undefined) return;
+    this.#headStart.stop();
     this.#headStart = undefined;
+    this.#spawnUpTo(this.#options.workers);
   }
 
   /** The ready worker with the fewest pieces, if one has room: spread first, then pipeline. */

@@ -43,15 +43,18 @@ export interface WorkerPoolOptions {
   deadlineGraceMs?: number;
   /**
    * Lets the calling thread run items, in slices of a few milliseconds with a turn of the event
-   * loop between them, until the first worker is ready: a job smaller than what starting workers
-   * costs then does not wait for them. Only for thread workers (with `isolation: 'process'` it is
-   * refused with SLUICE_ERR_INVALID_ARG_VALUE), and never for items with a
-   * deadline, a task with `setup`, or a pool with `resourceLimits`; it stops for good at the first
-   * ready worker, or as soon as items average more than 20 ms each. Off by default: a task that
-   * exits the process or crashes would take the calling process down with it, where a worker's
-   * crash is replaced and its item retried. Turn it on for tasks known to do neither.
-   * @default false
-   * @example cpu(taskUrl, { headStart: true })
+   * loop between them, until every worker is ready, and starts workers only as the job's measured
+   * size says they pay off: a job the calling thread finishes in about 50 ms starts none, one of
+   * up to about 400 ms starts all workers but one (the calling thread is the last), a longer one
+   * all of them. Only for thread workers (with `isolation: 'process'` it is off, and `true` is
+   * refused with SLUICE_ERR_INVALID_ARG_VALUE), and never for items with a deadline or moved
+   * buffers, a task with `setup`, or a pool with `resourceLimits` (those start every worker at
+   * once); it stops for good once every worker is ready, or as soon as items average more than
+   * 20 ms each. Turn it off for a task that may exit the process (`process.exit`), throw outside
+   * its call or exhaust memory: on the calling thread that takes the calling process down, where a
+   * worker's crash is replaced and its item retried. A task with a `setup` never runs there.
+   * @default true for thread workers, false for `isolation: 'process'`
+   * @example cpu(taskUrl, { headStart: false }) // a task that may call process.exit()
    */
   headStart?: boolean;
   /** For tests: the clock the deadline watchdog runs on. */
@@ -94,7 +97,7 @@ export class WorkerPool<In = unknown, Out = unknown> implements Executor<In, Out
     this.#dispatcher = new Dispatcher({ task: resolveTaskModule('WorkerPool', task), ...checked });
   }
 
-  /** Workers running now. */
+  /** Workers started so far: with a head start, the pool starts them as its jobs ask, up to `workers`. */
   get size(): number {
     return this.#dispatcher.workers;
   }
@@ -124,9 +127,12 @@ export class WorkerPool<In = unknown, Out = unknown> implements Executor<In, Out
     return this.#dispatcher.busyMs;
   }
 
-  /** Resolves once every worker has loaded the task and run its setup. */
+  /**
+   * Starts every worker (a pool with a head start otherwise starts them as its jobs ask) and
+   * resolves once all of them have loaded the task and run its setup.
+   */
   ready(): Promise<void> {
-    return this.#dispatcher.ready();
+    return this.#dispatcher.ready(true);
   }
 
   /**
@@ -242,7 +248,7 @@ export function checkPoolOptions(options: WorkerPoolOptions | undefined): Omit<D
   if (isolation !== 'thread' && isolation !== 'process') {
     throw invalidType('WorkerPool.isolation', `'thread' or 'process'`, isolation);
   }
-  const headStart = checkBoolean('WorkerPool.headStart', options?.headStart ?? false);
+  const headStart = checkBoolean('WorkerPool.headStart', options?.headStart ?? isolation === 'thread');
   if (headStart && isolation === 'process') {
     throw invalidValue(
       'headStart',

@@ -1,0 +1,42 @@
+/**
+ * How many workers a cold pool should start, while the calling thread runs items (head-start.ts).
+ * A worker thread costs tens of milliseconds of CPU to start and is ready 50 to 200 ms later, so
+ * a job the calling thread finishes in that time never gains from one, and on a machine with as
+ * many workers as cores each worker that starts while the calling thread works takes a core from
+ * it. The pool therefore sizes itself from what it has measured, not from its `workers` option
+ * alone: the job's projected length is the calling thread's time so far plus the work known to
+ * wait (items queued or announced as `backlog`, times the measured time per item).
+ *
+ * - Up to SOLO_MS: no worker. The calling thread finishes first.
+ * - Up to FULL_POOL_MS: all workers but one, with the calling thread beside them as the last one
+ *   (bench/RESULTS.md: on 2 cores, the calling thread and one worker finished 100,000 small items
+ *   sooner than two workers starting beside it).
+ * - Longer: every worker. Starting the last one pays for itself over the rest of the job.
+ *
+ * The plan only grows: a worker once started stays for the pool's life.
+ */
+
+/** A job projected to take no longer than this on the calling thread never starts a worker. */
+export const SOLO_MS = 50;
+/** A job projected to take longer than this starts every worker. */
+export const FULL_POOL_MS = 400;
+
+export interface WorkerPlanInput {
+  /** The pool's `workers` option. */
+  readonly workers: number;
+  /** Milliseconds the calling thread has spent running items. */
+  readonly headStartMs: number;
+  /** Measured milliseconds per item; undefined before the first item was timed. */
+  readonly perItemMs: number | undefined;
+  /** Items known to be waiting: queued in the pool, and announced behind the latest request. */
+  readonly waitingItems: number;
+}
+
+/** Workers the pool should have started by now, between 0 and `workers`. */
+export function workersWanted({ workers, headStartMs, perItemMs, waitingItems }: WorkerPlanInput): number {
+  if (perItemMs === undefined) return 0;
+  const projectedMs = headStartMs + waitingItems * perItemMs;
+  if (projectedMs <= SOLO_MS) return 0;
+  if (projectedMs <= FULL_POOL_MS) return Math.max(1, workers - 1);
+  return workers;
+}

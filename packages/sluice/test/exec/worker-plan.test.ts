@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { FULL_POOL_MS, SOLO_MS, workersWanted } from '../../src/exec/pool/worker-plan.js';
+
+const SEED = 20_261_129;
+
+describe('workersWanted', () => {
+  test('no worker before anything is measured', () => {
+    assert.equal(workersWanted({ workers: 4, headStartMs: 0, perItemMs: undefined, waitingItems: 1e9 }), 0);
+  });
+
+  test('a job the calling thread finishes in SOLO_MS starts no worker', () => {
+    // 10,000 items of 2 us, 5 ms of them done: 25 ms all told.
+    assert.equal(workersWanted({ workers: 2, headStartMs: 5, perItemMs: 0.002, waitingItems: 10_000 }), 0);
+  });
+
+  test('a mid-size job starts all workers but one: the calling thread is the last', () => {
+    // 100,000 items of 2 us: 200 ms.
+    assert.equal(workersWanted({ workers: 2, headStartMs: 0, perItemMs: 0.002, waitingItems: 100_000 }), 1);
+    assert.equal(workersWanted({ workers: 8, headStartMs: 0, perItemMs: 0.002, waitingItems: 100_000 }), 7);
+    // A pool of one worker still gets it.
+    assert.equal(workersWanted({ workers: 1, headStartMs: 0, perItemMs: 0.002, waitingItems: 100_000 }), 1);
+  });
+
+  test('a long job starts every worker', () => {
+    assert.equal(workersWanted({ workers: 2, headStartMs: 0, perItemMs: 0.002, waitingItems: 1_000_000 }), 2);
+    // 400 items of 4 ms.
+    assert.equal(workersWanted({ workers: 2, headStartMs: 4, perItemMs: 4, waitingItems: 399 }), 2);
+  });
+
+  test('time the calling thread has spent counts: a job of unknown size starts workers as it goes on', () => {
+    assert.equal(workersWanted({ workers: 2, headStartMs: SOLO_MS + 1, perItemMs: 0, waitingItems: 0 }), 1);
+    assert.equal(
+      workersWanted({ workers: 2, headStartMs: FULL_POOL_MS + 1, perItemMs: 0, waitingItems: 0 }),
+      2,
+    );
+  });
+
+  test('between 0 and workers, and never fewer for a longer job', () => {
+    const input = fc.record({
+      workers: fc.integer({ min: 1, max: 64 }),
+      headStartMs: fc.double({ min: 0, max: 10_000, noNaN: true }),
+      perItemMs: fc.double({ min: 0, max: 100, noNaN: true }),
+      waitingItems: fc.integer({ min: 0, max: 10_000_000 }),
+    });
+    fc.assert(
+      fc.property(input, fc.integer({ min: 0, max: 1_000_000 }), (plan, more) => {
+        const wanted = workersWanted(plan);
+        assert.ok(wanted >= 0 && wanted <= plan.workers && Number.isInteger(wanted));
+        assert.ok(workersWanted({ ...plan, waitingItems: plan.waitingItems + more }) >= wanted);
+      }),
+      { seed: SEED, numRuns: 500 },
+    );
+  });
+});
