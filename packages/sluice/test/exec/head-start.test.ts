@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { threadId } from 'node:worker_threads';
+import { FakeClock } from '../../src/core/fake-clock.js';
+import { HEAD_START_LOAD_MS } from '../../src/exec/pool/dispatcher.js';
 import { cpu, flow, isSluiceError, WorkerPool } from '../../src/index.js';
 import type { GatedItem, Ran } from '../fixtures/tasks/gated.task.js';
 import { seeded } from '../helpers/simulated-service.js';
 import { WorkerGate } from '../helpers/worker-gate.js';
 
 const gated = new URL('../fixtures/tasks/gated.task.js', import.meta.url);
+const mainWaits = new URL('../fixtures/tasks/main-waits.task.js', import.meta.url);
 /** Spins for the item's milliseconds: a task whose cost per item the test sets. */
 const spin = new URL('../fixtures/tasks/spin.task.js', import.meta.url);
 const gatedSetup = new URL('../fixtures/tasks/gated-setup.task.js', import.meta.url);
@@ -119,6 +122,27 @@ describe('head start: the calling thread runs items while the workers start', ()
           sizeAtFirst ??= pool.size;
         });
       assert.equal(sizeAtFirst, 2);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('a task the calling thread cannot finish loading starts the workers after HEAD_START_LOAD_MS on the pool clock', async () => {
+    const clock = new FakeClock();
+    const pool = new WorkerPool<number, { thread: number; value: number }>(mainWaits, { workers: 1, clock });
+    try {
+      let settled = false;
+      const result = pool.run(2).finally(() => {
+        settled = true;
+      });
+      await turns(50);
+      assert.equal(pool.size, 0);
+      assert.equal(settled, false);
+      await clock.advance(HEAD_START_LOAD_MS);
+      assert.equal(pool.size, 1);
+      const ran = await result;
+      assert.equal(ran.value, 4);
+      assert.notEqual(ran.thread, threadId);
     } finally {
       await pool.close();
     }

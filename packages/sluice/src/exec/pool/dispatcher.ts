@@ -57,6 +57,12 @@ const QUEUED_MS = 10;
 /** Pieces in flight per worker: at least one running and one waiting, at most MAX_PIPELINE. */
 const MIN_PIPELINE = 2;
 export const MAX_PIPELINE = 8;
+/**
+ * How long a pool with a head start waits for the calling thread to load the task before it starts
+ * its workers anyway: a module whose top-level code waits on something only a worker has must not
+ * leave the job waiting for ever.
+ */
+export const HEAD_START_LOAD_MS = 250;
 /** Workers that die before they are ready, in a row, before the pool gives up. */
 const MAX_STARTUP_FAILURES = 3;
 
@@ -157,7 +163,12 @@ export class Dispatcher implements Executor<unknown, unknown> {
     // With a head start, workers start as the job's measured size asks for them (#planWorkers);
     // without one, all of them now.
     if (options.headStart && options.isolation === 'thread' && options.resourceLimits === undefined) {
+      const loading = this.#clock.setTimeout(() => {
+        if (this.#headStart?.ready === false) this.#spawnUpTo(options.workers);
+      }, HEAD_START_LOAD_MS);
+      (loading as { unref?: () => void }).unref?.();
       this.#headStart = new HeadStart(options.task.url, (ready) => {
+        this.#clock.clearTimeout(loading);
         if (!ready) {
           this.#stopHeadStart();
           return;
