@@ -328,7 +328,7 @@ function cpuColdGroup(): void {
     '',
     `\`npm run bench -- cpu-cold --rounds ${rounds}\``,
     '',
-    'Each run a fresh process, timed from before the pool exists to the last result (imports excluded, the same for every contender). Ratios are serial time / cpu() time: best of the rounds, and of the medians. *cpu()* is `cpu(url, { headStart: true })`; *no head start* is `cpu(url)`, the default: the pool as it was before the calling thread could stand in for starting workers. Loop p99: how late the event loop ran during the cpu() run. *10 flows in a row*: the same job as ten flows run one after another in the process, each built anew with `cpu(url)` (pools kept warm between runs).',
+    'Each run a fresh process, timed from before the pool exists to the last result (imports excluded, the same for every contender). Ratios are serial time / cpu() time: best of the rounds, and of the medians. *cpu()* is `cpu(url)`, the default (head start on); *no head start* is `cpu(url, { headStart: false })`: the pool as it was before the calling thread could stand in for starting workers. Loop p99: how late the event loop ran during the cpu() run. *10 flows in a row*: the same job as ten flows run one after another in the process, each built anew with `cpu(url)` (pools kept warm between runs).',
     '',
     '| library | tasks x n | serial | cpu() | cpu() vs serial: best / median | no head start | no head start vs serial: best / median | loop p99: cpu() / no head start | 10 flows in a row | 10 flows vs serial: best / median |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',

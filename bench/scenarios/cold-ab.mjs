@@ -4,9 +4,9 @@
  * sides alternating, each run a fresh process of this tree's cold.mjs on that worktree's `dist/`
  * and task module (SLUICE_ROOT), so both sides run the same contenders.
  *   node bench/scenarios/cold-ab.mjs <other worktree> <rounds> <tasks> <n> <contender...>
- * Contenders: serial (run once a round), flow (`flow(items).map(cpu(url)).collect()`, the
- * default), flow-hs (with `headStart: true`), flows-x10 (the same job as ten flows in a row, each
- * built anew). Prints the range and median of each, its ratio to the serial loop (best to best,
+ * Contenders: serial (run once a round), flow (`flow(items).map(cpu(url)).collect()`, each
+ * tree's default), flow-hs (with `headStart: true`), flow-no-hs (with `headStart: false`),
+ * flows-x10 (the same job as ten flows in a row, each built anew). Prints the range and median of each, its ratio to the serial loop (best to best,
  * median to median), the event loop's p99 lateness, and the load average over the rounds.
  */
 import { execFileSync } from 'node:child_process';
@@ -19,8 +19,9 @@ const coldRun = fileURLToPath(new URL('./cold.mjs', import.meta.url));
 /** This script's contender names, and cold.mjs's for them. */
 const contenderOf = {
   serial: 'serial',
-  flow: 'sluice-flow-no-head-start',
-  'flow-hs': 'sluice-flow',
+  flow: 'sluice-flow',
+  'flow-hs': 'sluice-flow-head-start',
+  'flow-no-hs': 'sluice-flow-no-head-start',
   'flows-x10': 'sluice-flows-10',
 };
 

@@ -1,7 +1,7 @@
 /**
  * One contender of the cold-start CPU benchmark: a fresh process that runs `tasks` sum-of-squares
  * calls of size `n` once, with nothing warmed: no pool, no worker, no JIT feedback for the task.
- *   node bench/scenarios/cold.mjs <serial|sluice-flow|sluice-flow-no-head-start|sluice-flows-10> [tasks] [n] [mjs|mjs-full]  # compiled (dist/)
+ *   node bench/scenarios/cold.mjs <serial|sluice-flow|sluice-flow-head-start|sluice-flow-no-head-start|sluice-flows-10> [tasks] [n] [mjs|mjs-full]  # compiled (dist/)
  *   node --conditions=sluice-source --import tsx bench/scenarios/cold.mjs ... ts   # from sources
  *   SLUICE_ROOT=<worktree> node bench/scenarios/cold.mjs ...   # that tree's dist/ and task module
  * Plain ESM so that, run without tsx, it measures what users of the compiled library run: `sluice`
@@ -46,13 +46,18 @@ const contenders = {
     for (let i = 0; i < items.length; i++) out[i] = sum(items[i]);
     return out;
   },
-  // With the calling thread standing in for workers still starting (opt-in).
-  'sluice-flow': (items) =>
+  // The default, whatever it is in the tree measured (cold-ab.mjs runs this file on other trees).
+  'sluice-flow': (items) => flow(items).map(cpu(taskUrl)).collect(),
+  // With the calling thread standing in for workers still starting, said explicitly.
+  'sluice-flow-head-start': (items) =>
     flow(items)
       .map(cpu(taskUrl, { headStart: true }))
       .collect(),
-  // The default: the pool as it was before the head start.
-  'sluice-flow-no-head-start': (items) => flow(items).map(cpu(taskUrl)).collect(),
+  // Workers only: the pool as it was before the head start.
+  'sluice-flow-no-head-start': (items) =>
+    flow(items)
+      .map(cpu(taskUrl, { headStart: false }))
+      .collect(),
   // A program that runs many flows: the same job as ten flows, one after another, each built anew.
   'sluice-flows-10': async (items) => {
     const out = [];
