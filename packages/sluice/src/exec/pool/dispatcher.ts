@@ -314,10 +314,11 @@ export class Dispatcher implements Executor<unknown, unknown> {
   }
 
   /**
-   * Starts the workers the job's projected length asks for (worker-plan.ts), after each slice of
-   * the calling thread's; all of them once it no longer runs items.
+   * Starts the workers the job's projected length asks for (worker-plan.ts), after each piece the
+   * calling thread runs (`sliceMs`: the running slice's time so far); all of them once it no
+   * longer runs items.
    */
-  #planWorkers(): void {
+  #planWorkers(sliceMs = 0): void {
     if (this.#headStart === undefined) {
       this.#spawnUpTo(this.#options.workers);
       return;
@@ -327,7 +328,7 @@ export class Dispatcher implements Executor<unknown, unknown> {
     this.#spawnUpTo(
       workersWanted({
         workers: this.#options.workers,
-        headStartMs: this.#headStartMs,
+        headStartMs: this.#headStartMs + sliceMs,
         perItemMs: this.#fastestPerItemMs,
         waitingItems,
       }),
@@ -559,6 +560,7 @@ export class Dispatcher implements Executor<unknown, unknown> {
           continue;
         }
         this.#pieceDone(piece, done);
+        this.#planWorkers(performance.now() - startedAt);
         // Items this slow stall the event loop: the workers take them all from here on. One piece
         // decides, the first included: the head start is on by default, and a task whose items take
         // seconds must stall the loop once, not twice. A piece the scheduler preempted may stop it
