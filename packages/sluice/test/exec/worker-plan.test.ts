@@ -1,13 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { FULL_POOL_MS, SOLO_MS, workersWanted } from '../../src/exec/pool/worker-plan.js';
+import { FULL_POOL_MS, SOLO_MS, UNMEASURED_ITEM_MS, workersWanted } from '../../src/exec/pool/worker-plan.js';
 
 const SEED = 20_261_129;
 
 describe('workersWanted', () => {
-  test('no worker before anything is measured', () => {
-    assert.equal(workersWanted({ workers: 4, headStartMs: 0, perItemMs: undefined, waitingItems: 1e9 }), 0);
+  test('before anything is measured, an item counts as UNMEASURED_ITEM_MS: only a job announced as huge starts workers', () => {
+    const unmeasured = { workers: 2, headStartMs: 0, perItemMs: undefined };
+    assert.equal(workersWanted({ ...unmeasured, waitingItems: 10_000 }), 0);
+    assert.equal(workersWanted({ ...unmeasured, waitingItems: 100_000 }), 1);
+    assert.equal(workersWanted({ ...unmeasured, waitingItems: 1_000_000 }), 2);
+    assert.equal(workersWanted({ ...unmeasured, waitingItems: Math.floor(SOLO_MS / UNMEASURED_ITEM_MS) }), 0);
   });
 
   test('a job the calling thread finishes in SOLO_MS starts no worker', () => {

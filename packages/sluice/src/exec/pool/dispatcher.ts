@@ -288,6 +288,7 @@ export class Dispatcher implements Executor<unknown, unknown> {
       if (signal !== undefined) job.detach = watchAbort(signal, () => this.#cancel(job, abortReason(signal)));
       this.#backlog = request.backlog ?? 0;
       this.#queue.push({ id: 0, job, offset: 0, count: items.length, strikes: 0, headSince: 0 });
+      if (this.#headStart !== undefined) this.#planWorkers();
       this.#dispatch();
     });
   }

@@ -13,6 +13,10 @@
  *   sooner than two workers starting beside it).
  * - Longer: every worker. Starting the last one pays for itself over the rest of the job.
  *
+ * Before any item was timed, an item counts as UNMEASURED_ITEM_MS, the least a task worth a worker
+ * costs, so a job announced as hundreds of thousands of items starts its workers before its first
+ * item ran, while a few thousand wait for a measurement.
+ *
  * The plan only grows: a worker once started stays for the pool's life.
  */
 
@@ -20,13 +24,18 @@
 export const SOLO_MS = 50;
 /** A job projected to take longer than this starts every worker. */
 export const FULL_POOL_MS = 400;
+/**
+ * What an item is taken to cost before one was timed: about what copying an item to a worker and
+ * its result back costs, so less than any task worth sending to one.
+ */
+export const UNMEASURED_ITEM_MS = 0.001;
 
 export interface WorkerPlanInput {
   /** The pool's `workers` option. */
   readonly workers: number;
   /** Milliseconds the calling thread has spent running items. */
   readonly headStartMs: number;
-  /** Measured milliseconds per item; undefined before the first item was timed. */
+  /** Measured milliseconds per item; undefined before the first item was timed (UNMEASURED_ITEM_MS). */
   readonly perItemMs: number | undefined;
   /** Items known to be waiting: queued in the pool, and announced behind the latest request. */
   readonly waitingItems: number;
@@ -34,8 +43,7 @@ export interface WorkerPlanInput {
 
 /** Workers the pool should have started by now, between 0 and `workers`. */
 export function workersWanted({ workers, headStartMs, perItemMs, waitingItems }: WorkerPlanInput): number {
-  if (perItemMs === undefined) return 0;
-  const projectedMs = headStartMs + waitingItems * perItemMs;
+  const projectedMs = headStartMs + waitingItems * (perItemMs ?? UNMEASURED_ITEM_MS);
   if (projectedMs <= SOLO_MS) return 0;
   if (projectedMs <= FULL_POOL_MS) return Math.max(1, workers - 1);
   return workers;
