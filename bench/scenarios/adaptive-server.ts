@@ -26,7 +26,13 @@ function burn(us: number): void {
   }
 }
 
+// With TRACE=1 each answer says when the request arrived and how late its timer fired (on the
+// shared wall clock, in ms), so the client can tell its own delays from the server's.
+const trace = process.env.TRACE === '1';
+const wall = (): number => performance.timeOrigin + performance.now();
+
 const server = createServer((_req, res) => {
+  const arrived = trace ? wall() : 0;
   if (hidden > 0 && inFlight >= hidden) {
     res.writeHead(429, retryAfterS > 0 ? { 'retry-after': String(retryAfterS) } : {}).end();
     return;
@@ -38,7 +44,8 @@ const server = createServer((_req, res) => {
     burn(burnUs);
     if (held !== undefined && held.length !== heldObjects) throw new Error('lost state');
     inFlight--;
-    res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    const stamps = trace ? { 'x-arrived': arrived.toFixed(1), 'x-answered': wall().toFixed(1) } : {};
+    res.writeHead(200, { 'content-type': 'text/plain', ...stamps }).end('ok');
   }, delayMs);
 });
 server.keepAliveTimeout = 60_000;

@@ -4,7 +4,7 @@
  * objective. Deterministic: the figures depend on the code, not on the machine or its load.
  *
  *   node --conditions=sluice-source --import tsx bench/scenarios/adaptive-sim.ts [shape...]
- *     shapes: capacity-20k, capacity-80k, capacity-240k, cpu, peaked, fast-429, slow-429 (default: all)
+ *     shapes: capacity-20k, capacity-80k, capacity-240k, crowded-20k, crowded-80k, cpu, peaked, fast-429, slow-429 (default: all)
  */
 import {
   type Behaviour,
@@ -16,7 +16,7 @@ import {
 
 type Objective = 'throughput' | 'latency';
 
-const { highCapacity, cpuBound, peaked, rejecting, slowRefusal } = serviceShapes;
+const { highCapacity, crowdedCores, cpuBound, peaked, rejecting, slowRefusal } = serviceShapes;
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 
@@ -59,6 +59,8 @@ const shapes: Record<string, () => Promise<void>> = {
   'capacity-20k': () => sideBySide('200 ms, holds thousands', highCapacity, 3_200, 20_000, 8_000),
   'capacity-80k': () => sideBySide('200 ms, holds thousands', highCapacity, 3_200, 80_000, 8_000),
   'capacity-240k': () => sideBySide('200 ms, holds thousands', highCapacity, 3_200, 240_000, 8_000),
+  'crowded-20k': () => sideBySide('200 ms, cliff past 3,000', crowdedCores, 3_000, 20_000, 8_000),
+  'crowded-80k': () => sideBySide('200 ms, cliff past 3,000', crowdedCores, 3_000, 80_000, 8_000),
   cpu: () => sideBySide('calls cost CPU', cpuBound, 400, 20_000, 1_000),
   peaked: () => sideBySide('throughput peaks at 50', peaked, 50, 20_000, 1_000),
   'fast-429': () => sideBySide('429 above 300, at once', rejecting, 300, 20_000, 1_000),

@@ -23,8 +23,10 @@
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { adaptive, flow, tune } from 'sluice';
 import { Agent, request } from 'undici';
+import { GradientLimit } from '../../packages/sluice/src/limit/gradient-limit.js';
 
 const [mode = 'latency', secondsArg, hiddenArg] = process.argv.slice(2);
 const DELAY_MS = 20;
@@ -78,10 +80,108 @@ class HttpError extends Error {
   }
 }
 
+/**
+ * TRACE=1: every 100 ms of a job, on stderr, one JSON line of what the client saw (calls in flight,
+ * answers a second, their RTT, where that RTT went: sending, at the server, coming back; the
+ * client's event-loop delay; the connections open) and, for 'adaptive', every window the limit
+ * closed. The limit is reached through the sources (run with --conditions=sluice-source).
+ */
+const tracing = process.env.TRACE === '1';
+const wall = (): number => performance.timeOrigin + performance.now();
+interface Answer {
+  rtt: number;
+  out: number;
+  server: number;
+  back: number;
+}
+let answers: Answer[] = [];
+let inFlightNow = 0;
+let traced: GradientLimit | undefined;
+if (tracing) {
+  // The limiter makes its limits inside the stage: each one is reached at its first answer.
+  const success = GradientLimit.prototype.success;
+  GradientLimit.prototype.success = function (this: GradientLimit, now, rtt, inflight) {
+    if (this.onWindow === undefined) {
+      traced = this;
+      this.onWindow = (w) => {
+        const round = Object.fromEntries(
+          Object.entries(w).map(([k, v]) => [k, typeof v === 'number' ? Math.round(v) : v]),
+        );
+        process.stderr.write(`${JSON.stringify({ window: true, ...round, inFlightNow })}\n`);
+      };
+    }
+    success.call(this, now, rtt, inflight);
+  };
+}
+
 async function get(origin: string, i: number): Promise<void> {
-  const { statusCode, headers, body } = await request(`${origin}/${i}`, { dispatcher });
-  await body.dump();
-  if (statusCode !== 200) throw new HttpError(statusCode, headers);
+  const sent = tracing ? wall() : 0;
+  inFlightNow++;
+  try {
+    const { statusCode, headers, body } = await request(`${origin}/${i}`, { dispatcher });
+    await body.dump();
+    if (tracing && statusCode === 200) {
+      const back = wall();
+      const arrived = Number(headers['x-arrived']);
+      const answered = Number(headers['x-answered']);
+      answers.push({
+        rtt: back - sent,
+        out: arrived - sent,
+        server: answered - arrived,
+        back: back - answered,
+      });
+    }
+    if (statusCode !== 200) throw new HttpError(statusCode, headers);
+  } finally {
+    inFlightNow--;
+  }
+}
+
+/** Starts the 100 ms trace lines of one job; returns what stops them. */
+function startTrace(label: string): () => void {
+  if (!tracing) return () => {};
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  const begun = performance.now();
+  let last = begun;
+  answers = [];
+  traced = undefined;
+  const median = (xs: number[]): number => {
+    xs.sort((a, b) => a - b);
+    return Math.round(xs[Math.floor(xs.length / 2)] ?? 0);
+  };
+  const timer = setInterval(() => {
+    const now = performance.now();
+    const got = answers;
+    answers = [];
+    const stats = Object.values(
+      dispatcher.stats as Record<string, { connected: number; running: number; pending: number }>,
+    )[0];
+    process.stderr.write(
+      `${JSON.stringify({
+        job: label,
+        t: Math.round(now - begun),
+        limit: traced?.limit,
+        inflight: inFlightNow,
+        perSecond: Math.round((got.length * 1000) / (now - last)),
+        rttMin: Math.round(Math.min(...got.map((a) => a.rtt))),
+        rttP50: median(got.map((a) => a.rtt)),
+        outP50: median(got.map((a) => a.out)),
+        serverP50: median(got.map((a) => a.server)),
+        backP50: median(got.map((a) => a.back)),
+        loopP50: Math.round(loop.percentile(50) / 1e6),
+        loopMax: Math.round(loop.max / 1e6),
+        connected: stats?.connected,
+        pending: stats?.pending,
+      })}\n`,
+    );
+    loop.reset();
+    last = now;
+  }, 100);
+  return () => {
+    clearInterval(timer);
+    loop.disable();
+  };
 }
 
 interface JobResult {
@@ -112,6 +212,7 @@ async function job(
   await dispatcher.close();
   dispatcher = new Agent({ connections: null, keepAliveTimeout: 60_000 });
   const latencies: number[] = [];
+  const stopTrace = startTrace(String(concurrency));
   let requests = 0;
   let rejected = 0;
   let requestsSecondHalf = 0;
@@ -146,6 +247,7 @@ async function job(
     )
     .run();
   const seconds = (performance.now() - started) / 1000;
+  stopTrace();
   const stage = report.stages[0];
   if (stage?.emitted !== items) throw new Error(`${concurrency}: ${stage?.emitted} of ${items} completed`);
   latencies.sort((a, b) => a - b);

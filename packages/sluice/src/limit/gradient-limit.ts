@@ -90,6 +90,12 @@ const STARTUP_GAIN = 2.89;
 const STARTUP_STALLS = 3;
 const STARTUP_GROWTH = 1.25;
 /**
+ * Startup also ends at a window whose calls waited this many times the lowest RTT for less than a
+ * quarter more throughput: a queue that does not pay, and the windows after it, at loads startup
+ * has already grown to, would each last longer still.
+ */
+const STARTUP_QUEUE = 2.5;
+/**
  * Steady state ('throughput'): the limit is probed a quarter up for a window, then a fifth down
  * for one, then held for the rest of the cycle (BBR's ProbeBW gains). The two probes keep the
  * limits of recent windows spread, so how throughput follows the limit can always be read, and the
@@ -107,8 +113,52 @@ const THROUGHPUT_GROWTH = 0.25;
  * reading must not walk the base down a flat stretch it has no reason to leave.
  */
 const FALLING_ELASTICITY = 1;
+/**
+ * 'throughput', after startup: of two windows of a probe cycle, one at a tenth more load than
+ * the other, the higher answering under three quarters of the lower's calls a second has gone
+ * past the top (a quarter is more than the noise of a window on a shared machine). A
+ * client and server sharing their cores fall off a cliff there (more sockets, more timers, more
+ * to collect, all on the same CPU): on the machine, 3,400 in flight against a 200 ms service
+ * answered half the calls a second 2,700 did. The slope, read over a whole cycle, takes windows
+ * to turn; the base goes straight back to the lower load instead.
+ */
+const PAST_BEST = 1.1;
+const OVERSHOOT = 0.75;
+/**
+ * After a second overshoot within this many windows of the first, the base and its probes stay
+ * below the load that fell (by 5%) until this many windows pass without another, then may look
+ * again: a service that got faster is found again within seconds.
+ */
+const TOP_HOLD_WINDOWS = 12;
+const BELOW_TOP = 0.95;
+
+/** What one closed window showed and what the limit did about it: see `GradientLimit.onWindow`. */
+export interface WindowTrace {
+  /** When the window closed, on the caller's clock. */
+  readonly at: number;
+  /** 'startup' or 'probe' ('throughput'), 'slow-start' or 'steady' ('latency'): the rule that judged it. */
+  readonly phase: string;
+  readonly samples: number;
+  /** The mean of the calls in flight each of its calls started into, and their mean RTT. */
+  readonly inflight: number;
+  readonly rtt: number;
+  /** The lowest window mean RTT remembered. */
+  readonly baseline: number;
+  /** Calls answered a second over the window, on the caller's clock. */
+  readonly delivered: number;
+  /** The limit when the window closed, and after the rule moved it. */
+  readonly from: number;
+  readonly to: number;
+  /** 'throughput' after startup: the base the probes move around. */
+  readonly base: number;
+}
 
 export class GradientLimit {
+  /**
+   * Called with every window the limit closes, for traces (bench/scenarios/adaptive.ts sets it
+   * with TRACE=1). Unset, it costs one comparison a window.
+   */
+  onWindow: ((window: WindowTrace) => void) | undefined;
   readonly #settings: GradientSettings;
   /** Kept fractional so additive growth on small limits is not lost to rounding; read as an integer. */
   #limit: number;
@@ -130,6 +180,15 @@ export class GradientLimit {
    * reach alone would stop startup at a fraction of what pays.
    */
   #grown = 0;
+  /**
+   * 'throughput', after startup: the load that last went past the top, windows since, and
+   * whether it went past there twice (only then does it cap the base and probes: a first visit
+   * to a load the client never held costs it new connections, and that window may be slow for
+   * that alone).
+   */
+  #topMark: number | undefined;
+  #sinceTop = 0;
+  #topConfirmed = false;
   /** 'throughput', after startup: the limit the probes move around, and where in their cycle. */
   #base = 0;
   #phase = 0;
@@ -151,6 +210,8 @@ export class GradientLimit {
   #rttSum = 0;
   #inflightSum = 0;
   #maxInflight = 0;
+  /** Successes since the window began, whenever their calls started: the window's delivery. */
+  #delivered = 0;
   /** Lowest window mean per time bucket, newest last; the baseline is their minimum. */
   readonly #buckets: { start: number; min: number }[] = [];
   readonly #bucketMs: number;
@@ -204,6 +265,7 @@ export class GradientLimit {
       const next = Math.min(this.#limit + STARTUP_GAIN - 1, bound);
       if (next > this.#limit) this.#set(next);
     }
+    this.#delivered++;
     if (this.#windowStart === undefined) this.#windowStart = started;
     // A call admitted before the limit last changed tells about the old limit, not this one.
     else if (started < this.#windowStart) return;
@@ -269,6 +331,27 @@ export class GradientLimit {
   }
 
   #closeWindow(now: number): void {
+    const trace = this.onWindow;
+    if (trace === undefined) {
+      this.#judgeWindow(now);
+      return;
+    }
+    const throughput = this.#settings.objective === 'throughput';
+    const phase = this.#slowStart ? (throughput ? 'startup' : 'slow-start') : throughput ? 'probe' : 'steady';
+    const window = {
+      at: now,
+      phase,
+      samples: this.#samples,
+      inflight: this.#inflightSum / this.#samples,
+      rtt: this.#rttSum / this.#samples,
+      delivered: (1000 * this.#delivered) / Math.max(1, now - (this.#windowStart as number)),
+      from: this.limit,
+    };
+    this.#judgeWindow(now);
+    trace({ ...window, baseline: this.baseline as number, to: this.limit, base: Math.floor(this.#base) });
+  }
+
+  #judgeWindow(now: number): void {
     const mean = this.#rttSum / this.#samples;
     const meanInflight = this.#inflightSum / this.#samples;
     // (In 'throughput' startup, against the window's first limit: the limit grows within it.)
@@ -337,6 +420,7 @@ export class GradientLimit {
    * (more in flight would only wait).
    */
   #forThroughput(inflight: number, mean: number, filled: boolean): void {
+    const cliff = this.#slowStart ? undefined : this.#pastTop(inflight, inflight / mean);
     // One probe cycle of windows: the slope where the base is now, not where it was.
     this.#history.push({ x: Math.log(inflight), y: Math.log(mean) });
     if (this.#history.length > PROBE_GAINS.length) this.#history.shift();
@@ -350,8 +434,11 @@ export class GradientLimit {
         return;
       }
       // A quarter more in flight than the best window and no more throughput is past the top,
-      // not noise: leave at once rather than wait out the stalls at a load that costs.
-      const pastTop = rate <= best.rate && inflight >= STARTUP_GROWTH * best.limit;
+      // not noise: leave at once rather than wait out the stalls at a load that costs. So is a
+      // window that queued (STARTUP_QUEUE) for no such gain.
+      const pastTop =
+        (rate <= best.rate && inflight >= STARTUP_GROWTH * best.limit) ||
+        mean > STARTUP_QUEUE * (this.baseline as number);
       if (rate > best.rate) this.#startupBest = { rate, limit: inflight };
       if (++this.#stalls < STARTUP_STALLS && !pastTop) return;
       this.#slowStart = false;
@@ -361,12 +448,29 @@ export class GradientLimit {
       this.#set(this.#base);
       return;
     }
+    if (this.#topMark !== undefined && ++this.#sinceTop > TOP_HOLD_WINDOWS) this.#topMark = undefined;
+    if (cliff !== undefined) {
+      this.#topConfirmed = this.#topMark !== undefined;
+      this.#topMark = Math.min(cliff.top, this.#topMark ?? cliff.top);
+      this.#sinceTop = 0;
+      this.#base = Math.max(this.#settings.min, Math.min(this.#base, cliff.load));
+      // The windows past the top would read as a slope long after the base left them.
+      this.#history.length = 0;
+      // Held at the base for the rest of the cycle, then probed again, below the mark.
+      this.#phase = 1;
+      this.#set(this.#base);
+      return;
+    }
     const elasticity = this.#elasticity(PROBED_SPREAD);
     let base = this.#base;
     if (elasticity !== undefined) {
-      if (elasticity < PAYING_ELASTICITY && filled)
+      // The slope is read across both sides of the top when the probes straddle it, and a
+      // cliff past the top steepens it however flat the side below is: the base moves only
+      // toward where the cycle's best window was.
+      const top = this.#bestRecent() as { load: number };
+      if (elasticity < PAYING_ELASTICITY && filled && top.load >= BELOW_TOP * this.#base)
         base *= 1 + THROUGHPUT_GROWTH * Math.min(1, 1 - elasticity / PAYING_ELASTICITY);
-      else if (elasticity > FALLING_ELASTICITY) base *= 0.95;
+      else if (elasticity > FALLING_ELASTICITY && top.load < BELOW_TOP * this.#base) base *= 0.95;
     }
     // Below the limit where loss happened, the base closes half the gap a window (a cut costs a
     // few round trips, not a crawl back at +1), then holds just below it, as in the latency rule.
@@ -381,15 +485,45 @@ export class GradientLimit {
         this.#hits = 0;
       }
     }
+    const top =
+      this.#topMark === undefined || !this.#topConfirmed ? Number.POSITIVE_INFINITY : BELOW_TOP * this.#topMark;
+    if (base > this.#base) base = Math.max(this.#base, Math.min(base, top));
     const { min, max } = this.#settings;
     this.#base = Math.min(max, Math.max(min, base));
     this.#phase = (this.#phase + 1) % PROBE_GAINS.length;
     let probe = this.#base * (PROBE_GAINS[this.#phase] as number);
+    if (probe > this.#base) probe = Math.max(this.#base, Math.min(probe, top));
     // A probe does not knock on a door that answered 429 until the hold is over.
     if (this.#lossMark !== undefined && this.#held <= hold) {
       probe = Math.min(probe, Math.max(this.#base, this.#ceiling(this.#lossMark)));
     }
     this.#set(probe);
+  }
+
+  /**
+   * 'throughput', after startup: whether this window and one of the cycle's, one at a tenth more
+   * load than the other, show the higher load past the top (OVERSHOOT); if so, the higher load
+   * (`top`) and the lower one with the most calls a second (`load`).
+   */
+  #pastTop(load: number, rate: number): { top: number; load: number } | undefined {
+    let found: { top: number; load: number; rate: number } | undefined;
+    for (const p of this.#history) {
+      const other = { load: Math.exp(p.x), rate: Math.exp(p.x - p.y) };
+      const [lo, hi] = other.load < load ? [other, { load, rate }] : [{ load, rate }, other];
+      if (hi.load < PAST_BEST * lo.load || hi.rate >= OVERSHOOT * lo.rate) continue;
+      if (found === undefined || lo.rate > found.rate) found = { top: hi.load, load: lo.load, rate: lo.rate };
+    }
+    return found;
+  }
+
+  /** 'throughput': the window of the last probe cycle with the most calls a second, and its load. */
+  #bestRecent(): { load: number; rate: number } | undefined {
+    let best: { load: number; rate: number } | undefined;
+    for (const p of this.#history) {
+      const rate = Math.exp(p.x - p.y);
+      if (best === undefined || rate > best.rate) best = { load: Math.exp(p.x), rate };
+    }
+    return best;
   }
 
   /**
@@ -443,6 +577,7 @@ export class GradientLimit {
 
   #resetWindow(now: number): void {
     this.#windowStart = now;
+    this.#delivered = 0;
     this.#windowLimit = this.#limit;
     this.#samples = 0;
     this.#rttSum = 0;

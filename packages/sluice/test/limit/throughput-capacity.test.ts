@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fixed, job, serviceShapes, sideBySide } from '../helpers/simulated-service.js';
 
-const { highCapacity } = serviceShapes;
+const { highCapacity, crowdedCores } = serviceShapes;
 
 const DEMAND = 8_000;
 
@@ -35,4 +35,17 @@ test('a slow service that holds thousands: a long job reaches 95% of the best fi
   const ratio = atBest.ms / adaptive.ms;
   assert.ok(ratio >= 0.95, `adaptive at ${(100 * ratio).toFixed(1)}% of fixed 3200`);
   assert.ok(adaptive.service.limiter.report().perKey.peak <= 6_400);
+});
+
+test('the same service sharing its cores with the client, throughput halving past 3,000: an 80,000-call job stays off the cliff', async () => {
+  // What the machine shows (bench/scenarios/adaptive.ts): startup leaves at the first window
+  // whose calls waited twice the lowest RTT without a quarter more throughput, and the probes go
+  // back below the load that fell, rather than walking down a slope read across the cliff.
+  const { best, ratio, adaptive } = await sideBySide(crowdedCores, [2_400, 3_000, 3_600], 80_000);
+  assert.equal(best, 3_000);
+  assert.ok(
+    ratio >= 0.75,
+    `adaptive at ${(100 * ratio).toFixed(1)}% of fixed ${best}, limit ${adaptive.limit()}`,
+  );
+  assert.ok(adaptive.limit() <= 3_000, `limit ${adaptive.limit()}`);
 });

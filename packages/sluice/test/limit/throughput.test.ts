@@ -5,7 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fixed, job, SimulatedService, serviceShapes, sideBySide } from '../helpers/simulated-service.js';
+import {
+  fixed,
+  job,
+  SimulatedService,
+  seeded,
+  serviceShapes,
+  sideBySide,
+} from '../helpers/simulated-service.js';
 
 const SMALL_DEMAND = 1_000;
 
@@ -27,6 +34,29 @@ test('a service whose throughput falls past its peak: the limit comes back near 
     `adaptive at ${(100 * ratio).toFixed(1)}% of fixed ${best}, limit ${adaptive.limit()}`,
   );
   assert.ok(adaptive.limit() <= 150, `limit ${adaptive.limit()}`);
+});
+
+test('a service whose throughput falls off a cliff past 300: the limit goes back below it at once and stays there', async () => {
+  // 20 ms up to 300 in flight (15,000 calls a second), then latency grows with the load, so
+  // past 300 the service answers a third of that. The slope read over a probe cycle straddles
+  // the cliff; the rule that compares the cycle's windows' calls a second sees it in one.
+  const random = seeded(29);
+  const cliff = (inflight: number) => ({ ms: (20 + 2 * random()) * (inflight > 300 ? inflight / 100 : 1) });
+  const service = new SimulatedService({ objective: 'throughput', max: SMALL_DEMAND }, cliff).start(
+    SMALL_DEMAND,
+  );
+  await service.run(3_000);
+  let late = 0;
+  let pastCliff = 0;
+  service.behaviour = (inflight) => {
+    late++;
+    if (inflight > 300) pastCliff++;
+    return cliff(inflight);
+  };
+  await service.run(5_000);
+  service.stop();
+  assert.ok(service.limit() <= 330, `limit ${service.limit()}`);
+  assert.ok(pastCliff / late < 0.2, `${pastCliff} of ${late} calls started past the cliff`);
 });
 
 test('a 50 ms service that answers 429 with Retry-After: 1 above 300 in flight: few rejects, most of its throughput', async () => {
