@@ -453,7 +453,9 @@ export class GradientLimit {
       this.#topConfirmed = this.#topMark !== undefined;
       this.#topMark = Math.min(cliff.top, this.#topMark ?? cliff.top);
       this.#sinceTop = 0;
-      this.#base = Math.max(this.#settings.min, Math.min(this.#base, cliff.load));
+      // A probe above the base that fell leaves the base where it is; a base that fell goes
+      // back to the lower load.
+      if (cliff.top <= PAST_BEST * this.#base) this.#base = Math.max(this.#settings.min, cliff.load);
       // The windows past the top would read as a slope long after the base left them.
       this.#history.length = 0;
       // Held at the base for the rest of the cycle, then probed again, below the mark.
@@ -501,19 +503,19 @@ export class GradientLimit {
   }
 
   /**
-   * 'throughput', after startup: whether this window and one of the cycle's, one at a tenth more
-   * load than the other, show the higher load past the top (OVERSHOOT); if so, the higher load
-   * (`top`) and the lower one with the most calls a second (`load`).
+   * 'throughput', after startup: whether this window, at `load`, went past the top (OVERSHOOT)
+   * against the window of the cycle with the most calls a second among those at a tenth less
+   * load or more; if so, this load (`top`) and that window's (`load`).
    */
   #pastTop(load: number, rate: number): { top: number; load: number } | undefined {
-    let found: { top: number; load: number; rate: number } | undefined;
+    let lower: { load: number; rate: number } | undefined;
     for (const p of this.#history) {
       const other = { load: Math.exp(p.x), rate: Math.exp(p.x - p.y) };
-      const [lo, hi] = other.load < load ? [other, { load, rate }] : [{ load, rate }, other];
-      if (hi.load < PAST_BEST * lo.load || hi.rate >= OVERSHOOT * lo.rate) continue;
-      if (found === undefined || lo.rate > found.rate) found = { top: hi.load, load: lo.load, rate: lo.rate };
+      if (PAST_BEST * other.load > load) continue;
+      if (lower === undefined || other.rate > lower.rate) lower = other;
     }
-    return found;
+    if (lower === undefined || rate >= OVERSHOOT * lower.rate) return undefined;
+    return { top: load, load: lower.load };
   }
 
   /** 'throughput': the window of the last probe cycle with the most calls a second, and its load. */
