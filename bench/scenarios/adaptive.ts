@@ -22,8 +22,8 @@
  */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { adaptive, flow, tune } from 'sluice';
 import { Agent, request } from 'undici';
 import { GradientLimit } from '../../packages/sluice/src/limit/gradient-limit.js';

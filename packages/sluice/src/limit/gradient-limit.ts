@@ -8,7 +8,9 @@
  *   grows the limit with every success, by up to 2.89 a round trip but within 2.89 of what the
  *   answers show the service holding at its lowest latency (BBR's startup), until throughput
  *   stops growing by a quarter a window, then drains to where it was best; after it the limit is
- *   probed up and down around a base (BBR's ProbeBW), and the base follows the elasticity.
+ *   probed up and down around a base (BBR's ProbeBW), and the base follows the elasticity, but
+ *   goes straight back from a load whose calls a second fell by a quarter (a cliff, as a client
+ *   and server sharing their cores meet).
  * - **'latency'** (shared backends): the limit grows while the window's mean RTT stays within
  *   `tolerance` of the baseline (the lowest window mean of the last `baselineMs`), doubling per
  *   window until the first congestion, then by sqrt(limit); past it, only while the elasticity
@@ -488,7 +490,9 @@ export class GradientLimit {
       }
     }
     const top =
-      this.#topMark === undefined || !this.#topConfirmed ? Number.POSITIVE_INFINITY : BELOW_TOP * this.#topMark;
+      this.#topMark === undefined || !this.#topConfirmed
+        ? Number.POSITIVE_INFINITY
+        : BELOW_TOP * this.#topMark;
     if (base > this.#base) base = Math.max(this.#base, Math.min(base, top));
     const { min, max } = this.#settings;
     this.#base = Math.min(max, Math.max(min, base));

@@ -115,7 +115,9 @@ export const serviceShapes = {
   crowdedCores: (): Behaviour => {
     const random = seeded(23);
     return (inflight) => ({
-      ms: (195 + 10 * random() + 40 * (inflight / 1_600) ** 2) * (1 + Math.min(1, Math.max(0, (inflight - 3_000) / 500))),
+      ms:
+        (195 + 10 * random() + 40 * (inflight / 1_600) ** 2) *
+        (1 + Math.min(1, Math.max(0, (inflight - 3_000) / 500))),
     });
   },
   /** Calls cost the service CPU: past about 60 in flight it serves 2,500 a second and no more. */
