@@ -19,6 +19,11 @@
  *     A 50 ms service that answers 429 with `Retry-After: 1` above `hiddenLimit` in flight,
  *     unannounced, retries on: a job of `items` GETs at fixed `hiddenLimit`, then at 'adaptive';
  *     the share of requests rejected over the whole job and over its second half (settled).
+ *
+ * TRACE=1 in the environment prints, on stderr, a JSON line every 100 ms of each job (calls in
+ * flight, answers a second, their RTT split into sending, the server's time and coming back, the
+ * client's event-loop delay, connections open) and one for every window the adaptive limit
+ * closes (its phase, load, mean RTT, calls a second, the limit before and after, the base).
  */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
@@ -161,6 +166,8 @@ function startTrace(label: string): () => void {
       `${JSON.stringify({
         job: label,
         t: Math.round(now - begun),
+        // A 100 ms timer that fired late by this much: the client's loop was busy that long.
+        tickMs: Math.round(now - last),
         limit: traced?.limit,
         inflight: inFlightNow,
         perSecond: Math.round((got.length * 1000) / (now - last)),

@@ -125,3 +125,23 @@ test("objective 'throughput': a limit the calls in flight never reach stays with
   service.stop();
   assert.ok(service.limit() <= 289, `limit ${service.limit()}`);
 });
+
+test('onWindow hears every window the limit closes: the rule that judged it, the load, and the limit before and after', async () => {
+  const service = new SimulatedService({ objective: 'throughput', max: 400 }, () => ({ ms: 20 }));
+  const windows: WindowTrace[] = [];
+  service.limiter.slot('k').limit.onWindow = (w) => windows.push(w);
+  service.start(1_000);
+  await service.run(2_000);
+  service.stop();
+  assert.equal(windows[0]?.phase, 'startup');
+  assert.ok(
+    windows.some((w) => w.phase === 'probe'),
+    'startup ended',
+  );
+  for (const [i, w] of windows.entries()) {
+    assert.ok(w.rtt >= 20 && w.inflight > 0 && w.delivered > 0, JSON.stringify(w));
+    const next = windows[i + 1];
+    if (next !== undefined) assert.ok(next.at > w.at);
+  }
+  assert.equal(windows.at(-1)?.to, service.limit());
+});
