@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { WindowTrace } from '../../src/limit/gradient-limit.js';
 import {
   fixed,
   job,
