@@ -468,13 +468,9 @@ export class GradientLimit {
     const elasticity = this.#elasticity(PROBED_SPREAD);
     let base = this.#base;
     if (elasticity !== undefined) {
-      // The slope is read across both sides of the top when the probes straddle it, and a
-      // cliff past the top steepens it however flat the side below is: the base moves only
-      // toward where the cycle's best window was.
-      const top = this.#bestRecent() as { load: number };
-      if (elasticity < PAYING_ELASTICITY && filled && top.load >= BELOW_TOP * this.#base)
+      if (elasticity < PAYING_ELASTICITY && filled)
         base *= 1 + THROUGHPUT_GROWTH * Math.min(1, 1 - elasticity / PAYING_ELASTICITY);
-      else if (elasticity > FALLING_ELASTICITY && top.load < BELOW_TOP * this.#base) base *= 0.95;
+      else if (elasticity > FALLING_ELASTICITY) base *= 0.95;
     }
     // Below the limit where loss happened, the base closes half the gap a window (a cut costs a
     // few round trips, not a crawl back at +1), then holds just below it, as in the latency rule.
@@ -520,16 +516,6 @@ export class GradientLimit {
     }
     if (lower === undefined || rate >= OVERSHOOT * lower.rate) return undefined;
     return { top: load, load: lower.load };
-  }
-
-  /** 'throughput': the window of the last probe cycle with the most calls a second, and its load. */
-  #bestRecent(): { load: number; rate: number } | undefined {
-    let best: { load: number; rate: number } | undefined;
-    for (const p of this.#history) {
-      const rate = Math.exp(p.x - p.y);
-      if (best === undefined || rate > best.rate) best = { load: Math.exp(p.x), rate };
-    }
-    return best;
   }
 
   /**
