@@ -118,11 +118,12 @@ const FALLING_ELASTICITY = 1;
 /**
  * 'throughput', after startup: of two windows of a probe cycle, one at a tenth more load than
  * the other, the higher answering under three quarters of the lower's calls a second has gone
- * past the top (a quarter is more than the noise of a window on a shared machine). A
- * client and server sharing their cores fall off a cliff there (more sockets, more timers, more
- * to collect, all on the same CPU): on the machine, 3,400 in flight against a 200 ms service
- * answered half the calls a second 2,700 did. The slope, read over a whole cycle, takes windows
- * to turn; the base goes straight back to the lower load instead.
+ * past the top. A client and server sharing their cores fall off a cliff there (more sockets,
+ * more timers, more to collect, all on the same CPU): on the machine, 3,400 in flight against a
+ * 200 ms service answered half the calls a second 2,700 did. The slope, read over a whole cycle,
+ * takes windows to turn; the base goes straight back to the lower load instead. (Windows at one
+ * load on a shared machine can still differ by more than a quarter, one reason a single trip
+ * does not cap the base: see TOP_HOLD_WINDOWS.)
  */
 const PAST_BEST = 1.1;
 const OVERSHOOT = 0.75;
