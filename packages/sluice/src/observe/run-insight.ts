@@ -12,6 +12,7 @@ import {
   type Classification,
   classify,
   findBottleneck,
+  IO_BOUND_BELOW,
   LIGHT_BELOW_MS,
   type RunSample,
   type StageSample,
@@ -239,10 +240,19 @@ export class RunInsight {
     const m = stage.metrics;
     if (this.#warned.has(stage.name) || m.succeeded < MIN_SAMPLES || m.heldMedianMs < WORTH_MOVING_MS) return;
     this.#warned.add(stage.name);
+    const held = heldPerCall(stage);
+    const wall = m.samples === 0 ? 0 : m.wallMs / m.samples;
+    // Calls that mostly wait (an HTTP client's, thousands at once) can fill the loop with what
+    // starting and finishing each one costs: moving them to workers would move the waiting too.
+    const advice =
+      wall > 0 && held / wall < IO_BOUND_BELOW
+        ? `Its calls mostly wait (${held.toFixed(2)} of ${wall.toFixed(1)} ms each on the loop), so cpu() would not help: ` +
+          'the loop is saturated by what each call costs to start and finish, and more concurrency only queues them. ' +
+          'Lower its concurrency, or make each call lighter.'
+        : 'Move it to a task module and run it with cpu() to compute on worker threads and keep the loop free.';
     const message =
       `Stage "${stage.name}" blocks the event loop with synchronous work: ${measured} ` +
-      `(${stage.metrics.heldMedianMs.toFixed(2)} ms per call, longest ${stage.metrics.longestSyncMs.toFixed(1)} ms). ` +
-      'Move it to a task module and run it with cpu() to compute on worker threads and keep the loop free.';
+      `(${m.heldMedianMs.toFixed(2)} ms per call, longest ${m.longestSyncMs.toFixed(1)} ms). ${advice}`;
     const warning: InsightWarning = { code: 'SLUICE_W_LOOP_BLOCKED', stage: stage.name, message };
     this.warnings.push(warning);
     if (warningChannel.hasSubscribers) warningChannel.publish({ runId: this.runId, warning });

@@ -187,6 +187,35 @@ describe('classification', () => {
     });
   });
 
+  test('calls that mostly wait but fill the loop between them are warned, without advice to move them to cpu()', async () => {
+    await withFakeMeter(async (meter) => {
+      const logger = recordingLogger();
+      // As an HTTP client thousands of requests wide: each call holds the loop 0.2 ms to start,
+      // then waits 20 ms; 400 at once want 4 s of loop a second.
+      const report = await meter.settle(
+        flow(range(4_000))
+          .map(
+            async function request(x) {
+              meter.work(0.2);
+              await sleepOn(meter.clock, 20);
+              return x;
+            },
+            { concurrency: 400 },
+          )
+          .run({ logger, clock: meter.clock }),
+      );
+      assert.equal(stage(report, 'request').classification?.label, 'io-bound');
+      assert.deepEqual(
+        report.warnings.map((w) => [w.code, w.stage]),
+        [['SLUICE_W_LOOP_BLOCKED', 'request']],
+      );
+      const message = report.warnings[0]?.message ?? '';
+      assert.match(message, /mostly wait .* cpu\(\) would not help/);
+      assert.doesNotMatch(message, /Move it to a task module/);
+      assert.equal(logger.warnings[0]?.message, message);
+    });
+  });
+
   test('a quick synchronous stage is not worth a warning, however many items it sees', async () => {
     const logger = recordingLogger();
     await flow(range(200_000))
