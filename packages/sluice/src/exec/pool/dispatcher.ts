@@ -1,16 +1,13 @@
 /**
  * The pool's engine: it cuts requests into pieces the size the batch sizer asks for, keeps every
  * worker fed (two pieces each, so a worker never waits for the main thread between two), and
- * puts the results back together. It also owns recovery:
+ * puts the results back together (pieces.ts). It also owns recovery:
  *
  * - A worker that dies (an uncaught error, process.exit, out of memory, a killed process) is
- *   replaced. The item it was running gets a strike and is retried alone on a fresh worker; the
- *   other items it held are requeued without one. An item with more than `maxCrashRetries`
- *   strikes fails with SLUICE_ERR_WORKER_CRASHED, so one poison item cannot take the pool down
- *   again and again. Thread workers say which item they were running through the control block;
- *   for a process worker running several items, each is retried alone to find the culprit.
+ *   replaced, and what it held is requeued but for the item to blame (crash-recovery.ts).
  * - A task that overruns its deadline by more than the grace period has its worker replaced; the
- *   item fails with SLUICE_ERR_TIMEOUT (the stage's retry policy decides what comes next).
+ *   item fails with SLUICE_ERR_TIMEOUT (deadline-watchdog.ts; the stage's retry policy decides
+ *   what comes next).
  * - A cancelled request settles at once; its pieces still queued are dropped and those running
  *   are flagged, so a task polling its signal stops and the worker lives on.
  *
@@ -19,31 +16,19 @@
  * pool starts its workers only as the job's measured size says they pay off (worker-plan.ts): a
  * job the calling thread finishes alone starts none.
  */
-import type { TransferListItem } from 'node:worker_threads';
 import { watchAbort } from '../../core/abort-watch.js';
 import { type Clock, systemClock } from '../../core/clock.js';
 import { fromWire } from '../../core/error-wire.js';
-import {
-  abortReason,
-  DataCloneError,
-  PoolClosedError,
-  TaskModuleError,
-  TimeoutError,
-  WorkerCrashedError,
-} from '../../core/errors.js';
+import { abortReason, DataCloneError, PoolClosedError, TaskModuleError } from '../../core/errors.js';
 import type { BatchOutcome, BatchRequest, Executor } from '../executor.js';
 import { anyMoved, unwrapMoved } from '../task.js';
 import { BatchSizer } from './batch-sizer.js';
+import { recover } from './crash-recovery.js';
+import { DeadlineWatchdog, deadlineError, overdueItem } from './deadline-watchdog.js';
 import { HeadStart, type HeadStartResult, MAX_ITEM_MS, SLICE_MS } from './head-start.js';
 import { InlineWorker } from './inline-worker.js';
-import {
-  CANCEL_RING_SIZE,
-  CONTROL_BATCH,
-  CONTROL_CANCEL_RING,
-  CONTROL_ITEM,
-  epochNow,
-  type FromWorker,
-} from './protocol.js';
+import { cut, type Job, type Piece, pieceOf, singles } from './pieces.js';
+import { CANCEL_RING_SIZE, CONTROL_CANCEL_RING, type FromWorker, runningItem } from './protocol.js';
 import { checkTypeScriptPeer, type TaskModule } from './task-module.js';
 import { spawnWorker, type WorkerEvents, type WorkerHandle, type WorkerKind } from './worker-handle.js';
 import { workersWanted } from './worker-plan.js';
@@ -78,36 +63,6 @@ export interface DispatcherOptions {
   readonly clock?: Clock;
 }
 
-/** One request: its items, and the outcomes gathered so far from its pieces. */
-interface Job {
-  readonly items: unknown[];
-  readonly first: number;
-  readonly attempt: number;
-  readonly timeout: number | undefined;
-  readonly signal: AbortSignal | undefined;
-  values: unknown[];
-  errors: unknown[] | undefined;
-  remaining: number;
-  settled: boolean;
-  transfer: readonly TransferListItem[];
-  resolve(outcome: BatchOutcome<unknown>): void;
-  reject(error: unknown): void;
-  /** Stops watching the request's signal. */
-  detach: () => void;
-}
-
-/** A contiguous run of a job's items, sent to a worker as one message. */
-interface Piece {
-  id: number;
-  readonly job: Job;
-  readonly offset: number;
-  readonly count: number;
-  /** Crashes this piece's (single) item has been blamed for. */
-  readonly strikes: number;
-  /** When it became the head of its worker's queue (processes: when its item started). */
-  headSince: number;
-}
-
 interface Slot {
   readonly handle: WorkerHandle;
   ready: boolean;
@@ -134,7 +89,7 @@ export class Dispatcher implements Executor<unknown, unknown> {
   /** Set when the pool cannot work at all (the module does not load, setup throws): every request fails with it. */
   #broken: Error | undefined;
   #closed = false;
-  #watchdog: unknown;
+  readonly #watchdog: DeadlineWatchdog;
   #keepingAlive = true;
   /** Runs queued work on the calling thread until a worker is ready; then undefined for good. */
   #headStart: HeadStart | undefined;
@@ -156,6 +111,11 @@ export class Dispatcher implements Executor<unknown, unknown> {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     this.sizer = new BatchSizer();
+    this.#watchdog = new DeadlineWatchdog(
+      this.#clock,
+      options.deadlineGraceMs,
+      () => !this.#closed && this.#checkDeadlines(),
+    );
     if (options.isolation !== 'inline')
       checkTypeScriptPeer(options.task, options.isolation === 'thread' ? 'tsx/esm/api' : 'tsx');
     // Moving work to the calling thread is only a stand-in for thread workers, and only for work
@@ -287,7 +247,7 @@ export class Dispatcher implements Executor<unknown, unknown> {
       }
       if (signal !== undefined) job.detach = watchAbort(signal, () => this.#cancel(job, abortReason(signal)));
       this.#backlog = request.backlog ?? 0;
-      this.#queue.push({ id: 0, job, offset: 0, count: items.length, strikes: 0, headSince: 0 });
+      this.#queue.push(pieceOf(job, 0, items.length));
       if (this.#headStart !== undefined) this.#planWorkers();
       this.#dispatch();
     });
@@ -298,7 +258,7 @@ export class Dispatcher implements Executor<unknown, unknown> {
     if (this.#closed) return;
     this.#closed = true;
     this.#stopHeadStart();
-    this.#stopWatchdog();
+    this.#watchdog.stop();
     const error = new PoolClosedError('The worker pool was closed');
     for (const piece of this.#queue.splice(0)) this.#settleJob(piece.job, error);
     for (const slot of this.#slots) for (const piece of slot.inflight) this.#settleJob(piece.job, error);
@@ -427,67 +387,24 @@ export class Dispatcher implements Executor<unknown, unknown> {
 
   /** Puts a dead worker's pieces back, blaming the item it was running. */
   #recover(slot: Slot, reason: Error): void {
-    const [head, ...waiting] = slot.inflight;
-    // The waiting pieces never started: back to the front of the queue, in order.
-    this.#queue.unshift(...waiting.map((piece) => ({ ...piece, id: 0 })));
-    if (head === undefined) return;
-    const killed = slot.killedFor;
-    if (killed !== undefined && killed.piece === head) {
-      this.#fail(head.job, head.offset + killed.position, this.#timeoutError(head.job));
-      this.#requeueAround(head, killed.position);
-      return;
-    }
-    const position = this.#runningPosition(slot, head);
-    if (position === undefined) {
-      // A process worker running several items: retry each alone, which finds the culprit.
-      const singles: Piece[] = [];
-      for (let i = 0; i < head.count; i++) {
-        singles.push({ id: 0, job: head.job, offset: head.offset + i, count: 1, strikes: 0, headSince: 0 });
-      }
-      this.#queue.unshift(...singles);
-      return;
-    }
-    if (position < 0) {
-      this.#queue.unshift({ ...head, id: 0 });
-      return;
-    }
-    const strikes = (head.count === 1 ? head.strikes : 0) + 1;
-    const index = head.offset + position;
-    if (strikes > this.#options.maxCrashRetries) {
-      const item = head.job.items[index];
-      this.#fail(
-        head.job,
-        index,
-        new WorkerCrashedError(
-          `Item ${head.job.first + index} crashed its worker ${strikes} times; last: ${reason.message}`,
-          { cause: reason, index: head.job.first + index, item, attempts: strikes },
-        ),
-      );
-      this.#requeueAround(head, position);
-      return;
-    }
-    this.#requeueAround(head, position, strikes);
+    const { requeue, failed } = recover(
+      { inflight: slot.inflight, killedFor: slot.killedFor, runningPosition: this.#runningPosition(slot) },
+      reason,
+      this.#options.maxCrashRetries,
+      (job) => deadlineError(job.timeout, this.#options.deadlineGraceMs),
+    );
+    if (failed !== undefined) this.#fail(failed.job, failed.index, failed.error);
+    this.#queue.unshift(...requeue);
   }
 
-  /** Which item of `head` the worker was running: -1 for none, undefined when it cannot tell. */
-  #runningPosition(slot: Slot, head: Piece): number | undefined {
+  /** Which item of its first piece a worker was running: -1 for none, undefined when it cannot tell. */
+  #runningPosition(slot: Slot): number | undefined {
+    const head = slot.inflight[0];
     const control = slot.handle.control;
+    if (head === undefined) return -1;
+    // A process worker says nothing; with one item, that is the one.
     if (control === undefined) return head.count === 1 ? 0 : undefined;
-    if (Atomics.load(control.ints, CONTROL_BATCH) !== head.id) return -1;
-    return Atomics.load(control.ints, CONTROL_ITEM);
-  }
-
-  /** Requeues a piece without its item at `position`, which goes alone with `strikes` if given. */
-  #requeueAround(piece: Piece, position: number, strikes?: number): void {
-    const parts: Piece[] = [];
-    const { job, offset } = piece;
-    if (position > 0) parts.push({ id: 0, job, offset, count: position, strikes: 0, headSince: 0 });
-    if (strikes !== undefined)
-      parts.push({ id: 0, job, offset: offset + position, count: 1, strikes, headSince: 0 });
-    const after = piece.count - position - 1;
-    if (after > 0)
-      parts.push({ id: 0, job, offset: offset + position + 1, count: after, strikes: 0, headSince: 0 });
-    this.#queue.unshift(...parts);
+    return runningItem(control, head.id);
   }
 
   #dispatch(): void {
@@ -509,10 +426,9 @@ export class Dispatcher implements Executor<unknown, unknown> {
   #nextPiece(): Piece | undefined {
     const piece = this.#queue.shift() as Piece;
     if (piece.job.settled) return undefined;
-    const size = this.batchSizeFor(piece.job.timeout);
-    if (piece.count <= size) return piece;
-    this.#queue.unshift({ ...piece, offset: piece.offset + size, count: piece.count - size });
-    return { ...piece, count: size };
+    const [next, rest] = cut(piece, this.batchSizeFor(piece.job.timeout));
+    if (rest !== undefined) this.#queue.unshift(rest);
+    return next;
   }
 
   /** Work is waiting and no worker has room: run a slice of it here after the loop's next turn. */
@@ -621,7 +537,7 @@ export class Dispatcher implements Executor<unknown, unknown> {
     }
     piece.headSince = this.#clock.now();
     slot.inflight.push(piece);
-    if (job.timeout !== undefined) this.#startWatchdog();
+    if (job.timeout !== undefined) this.#watchdog.start();
   }
 
   /** An item could not be cloned: split down to single items to fail exactly the culprits. */
@@ -639,11 +555,7 @@ export class Dispatcher implements Executor<unknown, unknown> {
       );
       return;
     }
-    const singles: Piece[] = [];
-    for (let i = 0; i < piece.count; i++) {
-      singles.push({ id: 0, job, offset: piece.offset + i, count: 1, strikes: 0, headSince: 0 });
-    }
-    this.#queue.unshift(...singles);
+    this.#queue.unshift(...singles(piece));
   }
 
   #fail(job: Job, index: number, error: unknown): void {
@@ -709,53 +621,18 @@ export class Dispatcher implements Executor<unknown, unknown> {
     void this.close();
   }
 
-  #timeoutError(job: Job): Error {
-    return new TimeoutError(
-      `The task overran its ${job.timeout} ms deadline by more than ${this.#options.deadlineGraceMs} ms and its worker was replaced`,
-    );
-  }
-
-  #startWatchdog(): void {
-    if (this.#watchdog !== undefined) return;
-    const period = Math.max(10, Math.min(100, this.#options.deadlineGraceMs / 2));
-    const tick = (): void => {
-      this.#watchdog = undefined;
-      if (this.#closed) return;
-      if (this.#checkDeadlines()) this.#watchdog = this.#clock.setTimeout(tick, period);
-    };
-    this.#watchdog = this.#clock.setTimeout(tick, period);
-    (this.#watchdog as { unref?: () => void }).unref?.();
-  }
-
-  #stopWatchdog(): void {
-    if (this.#watchdog !== undefined) this.#clock.clearTimeout(this.#watchdog);
-    this.#watchdog = undefined;
-  }
-
   /** Replaces workers whose running item is past its deadline and grace. True while any deadline is pending. */
   #checkDeadlines(): boolean {
     let pending = false;
+    const now = this.#clock.now();
     for (const slot of this.#slots) {
       const head = slot.inflight[0];
-      const timeout = head?.job.timeout;
-      if (head === undefined || timeout === undefined || slot.killedFor !== undefined) continue;
+      if (head?.job.timeout === undefined || slot.killedFor !== undefined) continue;
       pending = true;
-      const control = slot.handle.control;
-      let position: number;
-      let overdue: number;
-      if (control === undefined) {
-        position = 0;
-        overdue = this.#clock.now() - head.headSince;
-      } else {
-        if (Atomics.load(control.ints, CONTROL_BATCH) !== head.id) continue;
-        position = Atomics.load(control.ints, CONTROL_ITEM);
-        if (position < 0) continue;
-        overdue = epochNow() - (control.started[0] as number);
-      }
-      if (overdue > timeout + this.#options.deadlineGraceMs) {
-        slot.killedFor = { piece: head, position };
-        void slot.handle.terminate();
-      }
+      const position = overdueItem(head, slot.handle.control, now, this.#options.deadlineGraceMs);
+      if (position === undefined) continue;
+      slot.killedFor = { piece: head, position };
+      void slot.handle.terminate();
     }
     return pending;
   }

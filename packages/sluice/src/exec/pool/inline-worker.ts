@@ -6,13 +6,19 @@
  * the runtime never re-enter each other. A thread cannot be terminated: stopping the worker drops
  * its queued batches, aborts the running item's signal and ignores whatever it answers after.
  */
-import { CONTROL_BYTES, controlViews, type FromWorker, type ToWorker } from './protocol.js';
+import {
+  CONTROL_BYTES,
+  type ControlViews,
+  controlViews,
+  type FromWorker,
+  type ToWorker,
+} from './protocol.js';
 import type { SpawnOptions, WorkerEvents, WorkerHandle } from './worker-handle.js';
 import { WorkerRuntime } from './worker-runtime.js';
 
 export class InlineWorker implements WorkerHandle {
   readonly isolation = 'inline';
-  readonly control: { ints: Int32Array; started: Float64Array };
+  readonly control: ControlViews;
   readonly #runtime: WorkerRuntime;
   readonly #events: WorkerEvents;
   #deliver: ((message: ToWorker) => void) | undefined;

@@ -67,11 +67,26 @@ export const CANCEL_RING_SIZE = 8;
 export const CONTROL_INT32_SLOTS = 12;
 export const CONTROL_BYTES = CONTROL_INT32_SLOTS * 4 + 8;
 
-export function controlViews(buffer: SharedArrayBuffer): { ints: Int32Array; started: Float64Array } {
+export function controlViews(buffer: SharedArrayBuffer): ControlViews {
   return {
     ints: new Int32Array(buffer, 0, CONTROL_INT32_SLOTS),
     started: new Float64Array(buffer, CONTROL_INT32_SLOTS * 4, 1),
   };
+}
+
+/** A thread worker's control block, as the pool reads it. */
+export interface ControlViews {
+  readonly ints: Int32Array;
+  readonly started: Float64Array;
+}
+
+/**
+ * Which item of batch `batchId` the worker is running, from its control block: -1 when it is not
+ * running that batch (it has not started it, or has finished it).
+ */
+export function runningItem(control: ControlViews, batchId: number): number {
+  if (Atomics.load(control.ints, CONTROL_BATCH) !== batchId) return -1;
+  return Atomics.load(control.ints, CONTROL_ITEM);
 }
 
 /** Read once: the getter is not free, and a worker reads the time before every item. */

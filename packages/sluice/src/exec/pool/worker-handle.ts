@@ -8,7 +8,14 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { type ResourceLimits, type TransferListItem, Worker } from 'node:worker_threads';
-import { CONTROL_BYTES, controlViews, type FromWorker, type ToWorker, type WorkerInit } from './protocol.js';
+import {
+  CONTROL_BYTES,
+  type ControlViews,
+  controlViews,
+  type FromWorker,
+  type ToWorker,
+  type WorkerInit,
+} from './protocol.js';
 import {
   isTypeScript,
   runtimeIsTypeScript,
@@ -30,7 +37,7 @@ export interface WorkerEvents {
 export interface WorkerHandle {
   readonly isolation: WorkerKind;
   /** Thread workers only: the control block they publish into. */
-  readonly control: { ints: Int32Array; started: Float64Array } | undefined;
+  readonly control: ControlViews | undefined;
   /** Throws synchronously when a value cannot be cloned. */
   post(message: ToWorker, transfer: readonly TransferListItem[]): void;
   /** Lets the process exit while this worker is idle. */
@@ -100,7 +107,7 @@ function needsLoader(task: TaskModule, entry: 'tsx' | 'tsx/esm/api'): string | u
 
 class ThreadWorker implements WorkerHandle {
   readonly isolation = 'thread';
-  readonly control: { ints: Int32Array; started: Float64Array };
+  readonly control: ControlViews;
   readonly #worker: Worker;
   #exited = false;
 
