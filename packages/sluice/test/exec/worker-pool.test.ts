@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { threadId } from 'node:worker_threads';
+import { TARGET_BATCH_MS } from '../../src/exec/pool/batch-sizer.js';
 import { defineTask, isSluiceError, move, WorkerPool } from '../../src/index.js';
 import type { Behaviour, Identity } from '../fixtures/tasks/behave.task.js';
 
@@ -155,6 +156,27 @@ describe('WorkerPool - micro-batching', () => {
       await pool.runMany(Array.from({ length: 8 }, () => 10));
       await pool.runMany(Array.from({ length: 8 }, () => 10));
       assert.equal(pool.batchSize, 1, 'a 10 ms task was batched');
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('a long job sends larger messages, and the next short job goes back to TARGET_BATCH_MS of work a message', async () => {
+    const pool = new WorkerPool<number, number>(spin, { workers: 2 });
+    try {
+      // About a second of 1 us items: half a second on each worker, far past BATCHES_AHEAD base batches.
+      await pool.runMany(Array.from({ length: 1_000_000 }, () => 0.001));
+      const grownMs = pool.batchSize * (pool.busyMsPerItem as number);
+      assert.ok(
+        grownMs > 2 * TARGET_BATCH_MS,
+        `a long job's messages carried ${grownMs.toFixed(2)} ms of work`,
+      );
+      await pool.runMany(Array.from({ length: 2_000 }, () => 0.001));
+      const shortMs = pool.batchSize * (pool.busyMsPerItem as number);
+      assert.ok(
+        shortMs <= TARGET_BATCH_MS * 1.01,
+        `the short job after it sent ${shortMs.toFixed(2)} ms a message`,
+      );
     } finally {
       await pool.close();
     }

@@ -106,6 +106,14 @@ export class Dispatcher implements Executor<unknown, unknown> {
    * hold one item each, and one small item's first runs take ten times its cost.
    */
   #fastestPerItemMs: number | undefined;
+  /** Items per message for the workers, for the job as it looks now (BatchSizer.sizeFor). */
+  #pieceSize = 1;
+  /**
+   * Busy milliseconds since the pool last ran dry: how long the work in hand has gone on. Not the
+   * pool's lifetime total: a pool kept warm for many short runs must not size their pieces as for
+   * one long job.
+   */
+  #streakMs = 0;
 
   constructor(options: DispatcherOptions) {
     this.#options = options;
@@ -155,7 +163,7 @@ export class Dispatcher implements Executor<unknown, unknown> {
 
   /** Items per message the sizer wants now, for items without a deadline. */
   get batchSize(): number {
-    return this.sizer.size;
+    return this.#pieceSize;
   }
 
   /**
@@ -205,7 +213,7 @@ export class Dispatcher implements Executor<unknown, unknown> {
   get pipelineDepth(): number {
     const perItem = this.sizer.perItemMs;
     if (perItem === undefined) return MIN_PIPELINE;
-    const pieceMs = Math.max(perItem * this.sizer.size, 0.001);
+    const pieceMs = Math.max(perItem * this.#pieceSize, 0.001);
     return Math.max(MIN_PIPELINE, Math.min(MAX_PIPELINE, Math.ceil(QUEUED_MS / pieceMs)));
   }
 
@@ -215,7 +223,7 @@ export class Dispatcher implements Executor<unknown, unknown> {
    */
   batchSizeFor(timeout: number | undefined): number {
     if (timeout !== undefined && this.#options.isolation === 'process') return 1;
-    return this.sizer.size;
+    return this.#pieceSize;
   }
 
   execute(request: BatchRequest<unknown>): Promise<BatchOutcome<unknown>> {
@@ -247,7 +255,9 @@ export class Dispatcher implements Executor<unknown, unknown> {
       }
       if (signal !== undefined) job.detach = watchAbort(signal, () => this.#cancel(job, abortReason(signal)));
       this.#backlog = request.backlog ?? 0;
+      if (this.idle) this.#streakMs = 0;
       this.#queue.push(pieceOf(job, 0, items.length));
+      this.#resize();
       if (this.#headStart !== undefined) this.#planWorkers();
       this.#dispatch();
     });
@@ -354,6 +364,8 @@ export class Dispatcher implements Executor<unknown, unknown> {
     )
       this.#fastestPerItemMs = perItem;
     this.busyMs += done.busyMs;
+    this.#streakMs += done.busyMs;
+    this.#resize();
     const job = piece.job;
     if (job.settled) return;
     if (piece.count === job.items.length) job.values = done.values;
@@ -365,6 +377,17 @@ export class Dispatcher implements Executor<unknown, unknown> {
       }
     }
     this.#complete(job, piece.count);
+  }
+
+  /** Sizes the workers' next pieces for the job as it looks now. */
+  #resize(): void {
+    let aheadItems = this.#backlog;
+    for (const piece of this.#queue) aheadItems += piece.count;
+    this.#pieceSize = this.sizer.sizeFor({
+      workers: this.#options.workers,
+      aheadItems,
+      doneMs: this.#streakMs,
+    });
   }
 
   #onExit(slot: Slot, reason: Error): void {
@@ -422,11 +445,15 @@ export class Dispatcher implements Executor<unknown, unknown> {
     if (this.#queue.length > 0) this.#scheduleHeadStart();
   }
 
-  /** Takes the queue's head, cut to the size the sizer wants; undefined when it was already settled. */
-  #nextPiece(): Piece | undefined {
+  /**
+   * Takes the queue's head, cut to the size the sizer wants; undefined when it was already settled.
+   * The calling thread takes pieces of the sizer's base size: a long job's grown pieces would
+   * outlast its slice.
+   */
+  #nextPiece(forHeadStart = false): Piece | undefined {
     const piece = this.#queue.shift() as Piece;
     if (piece.job.settled) return undefined;
-    const [next, rest] = cut(piece, this.batchSizeFor(piece.job.timeout));
+    const [next, rest] = cut(piece, forHeadStart ? this.sizer.size : this.batchSizeFor(piece.job.timeout));
     if (rest !== undefined) this.#queue.unshift(rest);
     return next;
   }
@@ -457,7 +484,7 @@ export class Dispatcher implements Executor<unknown, unknown> {
           this.#spawnUpTo(this.#options.workers);
           break;
         }
-        const piece = this.#nextPiece();
+        const piece = this.#nextPiece(true);
         if (piece === undefined) continue;
         const { job } = piece;
         let done: HeadStartResult;
