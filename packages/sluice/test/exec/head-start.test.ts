@@ -73,6 +73,34 @@ describe('head start: the calling thread runs items while the workers start', ()
     }
   });
 
+  test('a task that calls process.exit() on the calling thread does not end the program: that item and the rest go to the workers', async () => {
+    const pool = new WorkerPool<GatedItem, Ran>(gated, { workers: 2 });
+    try {
+      const first = await pool.run(1);
+      assert.equal(first.thread, threadId, 'the head start was not running');
+      const job = pool.runMany([2, { op: 'exit-on-main' }, 3]);
+      let settled = false;
+      void job.finally(() => {
+        settled = true;
+      });
+      await turns(50);
+      assert.equal(settled, false, 'the rest of the job waits for the workers');
+      workers.open();
+      const ran = await job;
+      assert.deepEqual(
+        ran.map((r) => r.value),
+        [4, -1, 6],
+      );
+      assert.equal(ran[0]?.thread, threadId, 'the item before it ran on the calling thread');
+      assert.notEqual(ran[1]?.thread, threadId);
+      assert.notEqual(ran[2]?.thread, threadId);
+      assert.notEqual((await pool.run(4)).thread, threadId, 'the head start went on after the exit');
+      assert.equal(process.exitCode, undefined);
+    } finally {
+      await pool.close();
+    }
+  });
+
   test('.run() - with headStart: false nothing runs until a worker is ready', async () => {
     await waitsForWorkers(new WorkerPool<number, Ran>(gated, { workers: 2, headStart: false }), () =>
       workers.open(),

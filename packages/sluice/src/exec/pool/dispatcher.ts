@@ -503,6 +503,15 @@ export class Dispatcher implements Executor<unknown, unknown> {
           this.#cloneFailed(piece, error);
           continue;
         }
+        if (done.exitedAt !== undefined) {
+          // The task called process.exit(): what it had not finished goes to the workers, which
+          // may end, and the calling thread runs no more of it.
+          const ran = done.exitedAt;
+          if (ran > 0) this.#pieceDone({ ...piece, count: ran }, done);
+          this.#queue.unshift(pieceOf(job, piece.offset + ran, piece.count - ran, piece.strikes));
+          this.#stopHeadStart();
+          break;
+        }
         this.#pieceDone(piece, done);
         this.#planWorkers(performance.now() - startedAt);
         // Items this slow stall the event loop: the workers take them all from here on. One piece

@@ -16,6 +16,12 @@
  * thread-isolated work without resource limits, deadlines or moved buffers, and this module turns
  * itself off for a task with a `setup` (state that may be heavy or hold resources belongs in the
  * workers) and as soon as one item takes longer than MAX_ITEM_MS (the event loop's budget).
+ *
+ * A task may end its worker on purpose or by mistake (`process.exit()`); on a worker that is a
+ * crash the pool recovers from, on the calling thread it would end the program. While a task runs
+ * here, `process.exit()` throws instead: the item, and those after it, go to the workers, which run
+ * them as they would have, and the head start stops for good. (What the task did before calling it
+ * is done twice, as for any item retried after a crash.)
  */
 
 import { toWire, type WireError } from '../../core/error-wire.js';
@@ -30,7 +36,13 @@ export const SLICE_MS = 5;
 export const MAX_ITEM_MS = 20;
 
 /** What a worker's reply carries, so that the dispatcher treats both alike. */
-export type HeadStartResult = Pick<DoneMessage, 'values' | 'errors' | 'busyMs'>;
+export interface HeadStartResult extends Pick<DoneMessage, 'values' | 'errors' | 'busyMs'> {
+  /**
+   * The position of the item that called `process.exit()`: it and the items after it did not run
+   * here (`values` holds those before it), and only workers may run them.
+   */
+  readonly exitedAt?: number;
+}
 
 export interface HeadStartRequest {
   readonly items: readonly unknown[];
@@ -44,6 +56,12 @@ export interface HeadStartRequest {
 type State = 'loading' | 'ready' | 'off';
 
 const neverAborted = new AbortController().signal;
+
+/** What `process.exit()` does while a task runs on the calling thread. */
+class ExitRefused extends Error {}
+function refuseExit(): never {
+  throw new ExitRefused('process.exit() is not run on the calling thread: a worker runs this item');
+}
 
 export class HeadStart {
   #state: State = 'loading';
@@ -97,16 +115,23 @@ export class HeadStart {
     const items = copyOf(request.items);
     const values = new Array<unknown>(items.length);
     let errors: (WireError | undefined)[] | undefined;
-    for (let i = 0; i < items.length; i++) {
-      try {
-        const result = task.fn(items[i], contextFor(request, i));
-        if (isThenable(result))
-          return this.#continueAsync(task, request, items, values, errors, i, result, startedAt);
-        values[i] = result;
-      } catch (error) {
-        errors ??= [];
-        errors[i] = toWire(error);
+    const exit = process.exit;
+    process.exit = refuseExit;
+    try {
+      for (let i = 0; i < items.length; i++) {
+        try {
+          const result = task.fn(items[i], contextFor(request, i));
+          if (isThenable(result))
+            return this.#continueAsync(task, request, items, values, errors, i, result, startedAt);
+          values[i] = result;
+        } catch (error) {
+          if (error instanceof ExitRefused) return exited(request, values, errors, i, startedAt);
+          errors ??= [];
+          errors[i] = toWire(error);
+        }
       }
+    } finally {
+      process.exit = exit;
     }
     return finish(request, values, errors, startedAt);
   }
@@ -123,14 +148,43 @@ export class HeadStart {
   ): Promise<HeadStartResult> {
     for (let i = from; i < items.length; i++) {
       try {
-        values[i] = i === from ? await pending : await task.fn(items[i], contextFor(request, i));
+        values[i] =
+          i === from ? await pending : await callRefusingExit(task, items[i], contextFor(request, i));
       } catch (error) {
+        if (error instanceof ExitRefused) return exited(request, values, errors, i, startedAt);
         errors ??= [];
         errors[i] = toWire(error);
       }
     }
     return finish(request, values, errors, startedAt);
   }
+}
+
+/** One call of the task with `process.exit()` refused, for the items after an await. */
+function callRefusingExit(
+  task: TaskDefinition<unknown, unknown, unknown>,
+  item: unknown,
+  ctx: TaskContext<undefined>,
+): unknown {
+  const exit = process.exit;
+  process.exit = refuseExit;
+  try {
+    return task.fn(item, ctx);
+  } finally {
+    process.exit = exit;
+  }
+}
+
+/** The items before `position`, finished; the rest are the workers'. */
+function exited(
+  request: HeadStartRequest,
+  values: unknown[],
+  errors: (WireError | undefined)[] | undefined,
+  position: number,
+  startedAt: number,
+): HeadStartResult {
+  const done = finish(request, values.slice(0, position), errors?.slice(0, position), startedAt);
+  return { ...done, exitedAt: position };
 }
 
 /**
