@@ -83,6 +83,8 @@ describe('BatchSizer', () => {
     );
     // 100,000 of them: 100 ms each, too short to grow.
     assert.equal(sizer.sizeFor({ workers: 2, aheadItems: 100_000, doneMs: 0 }), sizer.size);
+    // 400 items of 4 ms: one a message already, and so they stay.
+    assert.equal(measured(4).sizeFor({ workers: 2, aheadItems: 400, doneMs: 0 }), 1);
   });
 
   test('.sizeFor() - with nothing known ahead, the work done so far stands for what is left', () => {

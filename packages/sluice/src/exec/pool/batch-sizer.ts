@@ -84,7 +84,9 @@ export class BatchSizer {
   sizeFor(job: JobOutlook): number {
     const base = this.size;
     const perItem = this.#perItemMs;
-    if (perItem === undefined || perItem <= 0) return base;
+    // An item that fills a message alone already keeps messages few: larger ones would only
+    // spread the job's last items less evenly.
+    if (perItem === undefined || perItem <= 0 || base <= 1) return base;
     const aheadMs = Math.max(job.aheadItems * perItem, job.doneMs) / Math.max(1, job.workers);
     const targetMs = Math.min(LONG_JOB_BATCH_MS, aheadMs / BATCHES_AHEAD);
     if (targetMs <= TARGET_BATCH_MS) return base;
