@@ -23,6 +23,8 @@
  *
  * It reads no clock and sets no timer: callers pass `now`, so it can be driven by any Clock.
  */
+import { type LogPoint, elasticity as slope } from './elasticity.js';
+import { WindowedMin } from './windowed-min.js';
 
 /**
  * What the limit is for: `'throughput'` finishes a batch job soonest, `'latency'` keeps a shared
@@ -58,8 +60,6 @@ const PAYING_ELASTICITY = 0.9;
 const MIN_GRADIENT = 0.8;
 /** Latency decreases move only part of the way, so one noisy window cannot halve the limit. */
 const SHRINK_SMOOTHING = 0.5;
-/** The baseline is the lowest window mean in this many buckets spanning `baselineMs`. */
-const BASELINE_BUCKETS = 10;
 /**
  * 'throughput': the base grows only after a window whose calls reached this share of its limit.
  * Something else (the caller's lanes, connections, the descriptor budget) may hold the calls in
@@ -196,7 +196,7 @@ export class GradientLimit {
   #base = 0;
   #phase = 0;
   /** Slow start's last window within the tolerance: where the slope is first read from. */
-  #lastCalm: { x: number; y: number } | undefined;
+  #lastCalm: LogPoint | undefined;
   /** The limit when the last drop happened: growth is careful near it. */
   #lossMark: number | undefined;
   /** Windows the limit has been held just below `#lossMark`. */
@@ -215,10 +215,9 @@ export class GradientLimit {
   #maxInflight = 0;
   /** Successes since the window began, whenever their calls started: the window's delivery. */
   #delivered = 0;
-  /** Lowest window mean per time bucket, newest last; the baseline is their minimum. */
-  readonly #buckets: { start: number; min: number }[] = [];
-  readonly #bucketMs: number;
-  readonly #history: { x: number; y: number }[] = [];
+  /** The lowest window mean over the last `baselineMs`: the baseline. */
+  readonly #lowest: WindowedMin;
+  readonly #history: LogPoint[] = [];
   /** The highest and lowest limits reached, for the report. */
   peak: number;
   lowest: number;
@@ -229,7 +228,7 @@ export class GradientLimit {
     this.#settings = settings;
     this.#limit = settings.initial;
     this.#windowLimit = settings.initial;
-    this.#bucketMs = baselineMs / BASELINE_BUCKETS;
+    this.#lowest = new WindowedMin(baselineMs);
     this.peak = settings.initial;
     this.lowest = settings.initial;
   }
@@ -241,10 +240,7 @@ export class GradientLimit {
 
   /** The lowest window mean RTT remembered, or undefined before the first window closed. */
   get baseline(): number | undefined {
-    if (this.#buckets.length === 0) return undefined;
-    let min = Number.POSITIVE_INFINITY;
-    for (const b of this.#buckets) if (b.min < min) min = b.min;
-    return min;
+    return this.#lowest.min;
   }
 
   /**
@@ -365,7 +361,7 @@ export class GradientLimit {
     const filled = this.#maxInflight >= FILLED * this.#limit;
     this.#resetWindow(now);
     this.lastRtt = mean;
-    this.#remember(now, mean);
+    this.#lowest.add(now, mean);
     if (this.#settings.objective === 'throughput') {
       if (!appLimited && mean > 0) this.#forThroughput(meanInflight, mean, filled);
       return;
@@ -405,7 +401,7 @@ export class GradientLimit {
     this.#slowStart = false;
     // Latency rose, but if throughput rose with the limit the queue is paying for itself: a
     // service that handles calls more cheaply in bulk is slower per call and faster overall.
-    const elasticity = this.#elasticity();
+    const elasticity = slope(this.#history, MIN_SPREAD);
     if (!appLimited && elasticity !== undefined && elasticity < PAYING_ELASTICITY) {
       this.#set(this.#limit + Math.sqrt(this.#limit));
       return;
@@ -466,7 +462,7 @@ export class GradientLimit {
       this.#set(this.#base);
       return;
     }
-    const elasticity = this.#elasticity(PROBED_SPREAD);
+    const elasticity = slope(this.#history, PROBED_SPREAD);
     let base = this.#base;
     if (elasticity !== undefined) {
       if (elasticity < PAYING_ELASTICITY && filled)
@@ -527,45 +523,6 @@ export class GradientLimit {
    */
   #ceiling(mark: number): number {
     return Math.floor(mark) - 2 ** this.#hits;
-  }
-
-  /**
-   * How latency grows with the limit over the last windows: the slope of log(RTT) against
-   * log(limit). By Little's law throughput is limit / RTT, so a slope of 1 means more calls only
-   * wait longer, and 0.5 means doubling the limit still gives 41% more throughput. Undefined
-   * while the limit has not moved enough to tell.
-   */
-  #elasticity(minSpread = MIN_SPREAD): number | undefined {
-    const points = this.#history;
-    const n = points.length;
-    if (n < 3) return undefined;
-    let sx = 0;
-    let sy = 0;
-    for (const p of points) {
-      sx += p.x;
-      sy += p.y;
-    }
-    const mx = sx / n;
-    const my = sy / n;
-    let sxx = 0;
-    let sxy = 0;
-    for (const p of points) {
-      sxx += (p.x - mx) ** 2;
-      sxy += (p.x - mx) * (p.y - my);
-    }
-    if (sxx / n < minSpread) return undefined;
-    return sxy / sxx;
-  }
-
-  #remember(now: number, mean: number): void {
-    const buckets = this.#buckets;
-    const last = buckets.at(-1);
-    if (last !== undefined && now - last.start < this.#bucketMs) {
-      if (mean < last.min) last.min = mean;
-    } else {
-      buckets.push({ start: now, min: mean });
-      if (buckets.length > BASELINE_BUCKETS) buckets.shift();
-    }
   }
 
   #resetWindow(now: number): void {
