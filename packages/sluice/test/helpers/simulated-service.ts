@@ -108,16 +108,16 @@ export const serviceShapes = {
   },
   /**
    * The same service with its client on the same two cores, as bench/scenarios/adaptive.ts runs
-   * it: up to 3,000 in flight as above, past it every call in flight costs both processes CPU
+   * it: up to `cliff` in flight as above, past it every call in flight costs both processes CPU
    * (sockets, timers, garbage): latency doubles by 3,500 and throughput falls off a cliff (on the
    * machine, 3,400 in flight answered half the calls a second 2,700 did).
    */
-  crowdedCores: (): Behaviour => {
+  crowdedCores: (cliff = 3_000): Behaviour => {
     const random = seeded(23);
     return (inflight) => ({
       ms:
         (195 + 10 * random() + 40 * (inflight / 1_600) ** 2) *
-        (1 + Math.min(1, Math.max(0, (inflight - 3_000) / 500))),
+        (1 + Math.min(1, Math.max(0, (inflight - cliff) / 500))),
     });
   },
   /** Calls cost the service CPU: past about 60 in flight it serves 2,500 a second and no more. */
