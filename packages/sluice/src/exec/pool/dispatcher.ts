@@ -294,16 +294,21 @@ export class Dispatcher implements Executor<unknown, unknown> {
       this.#spawnUpTo(this.#options.workers);
       return;
     }
-    let waitingItems = this.#backlog;
-    for (const piece of this.#queue) waitingItems += piece.count;
     this.#spawnUpTo(
       workersWanted({
         workers: this.#options.workers,
         headStartMs: this.#headStartMs + sliceMs,
         perItemMs: this.#fastestPerItemMs,
-        waitingItems,
+        waitingItems: this.#itemsWaiting(),
       }),
     );
+  }
+
+  /** Items known to wait: queued here, and what the latest request said is behind it (`backlog`). */
+  #itemsWaiting(): number {
+    let items = this.#backlog;
+    for (const piece of this.#queue) items += piece.count;
+    return items;
   }
 
   #spawn(): void {
@@ -381,11 +386,9 @@ export class Dispatcher implements Executor<unknown, unknown> {
 
   /** Sizes the workers' next pieces for the job as it looks now. */
   #resize(): void {
-    let aheadItems = this.#backlog;
-    for (const piece of this.#queue) aheadItems += piece.count;
     this.#pieceSize = this.sizer.sizeFor({
       workers: this.#options.workers,
-      aheadItems,
+      aheadItems: this.#itemsWaiting(),
       doneMs: this.#streakMs,
     });
   }
