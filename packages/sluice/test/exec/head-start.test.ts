@@ -5,6 +5,7 @@ import { FakeClock } from '../../src/core/fake-clock.js';
 import { HEAD_START_LOAD_MS } from '../../src/exec/pool/dispatcher.js';
 import { cpu, flow, isSluiceError, WorkerPool } from '../../src/index.js';
 import type { GatedItem, Ran } from '../fixtures/tasks/gated.task.js';
+import { taskTime } from '../fixtures/tasks/task-time.js';
 import { seeded } from '../helpers/simulated-service.js';
 import { WorkerGate } from '../helpers/worker-gate.js';
 
@@ -13,6 +14,8 @@ const mainWaits = new URL('../fixtures/tasks/main-waits.task.js', import.meta.ur
 /** Spins for the item's milliseconds: a task whose cost per item the test sets. */
 const spin = new URL('../fixtures/tasks/spin.task.js', import.meta.url);
 const gatedSetup = new URL('../fixtures/tasks/gated-setup.task.js', import.meta.url);
+/** Spends the item's milliseconds of `taskTime`: a cost per item the pool measures exactly. */
+const spend = new URL('../fixtures/tasks/spend.task.js', import.meta.url);
 
 /** Lets the event loop run `turns` times: enough for anything that was going to happen now. */
 async function turns(count: number): Promise<void> {
@@ -122,12 +125,15 @@ describe('head start: the calling thread runs items while the workers start', ()
   });
 
   test('cpu() - a job of about 100 ms starts all workers but one, beside the calling thread', async () => {
-    const pool = new WorkerPool<number, number>(spin, { workers: 2 });
+    // Timed on task time: on a loaded machine one preempted item read as 9 ms would make the same
+    // job look like 900 ms. Loaded first, so the head start's import is not raced by its timeout.
+    await import(spend.href);
+    const pool = new WorkerPool<number, number>(spend, { workers: 2, clock: taskTime });
     try {
       let sizeAtFirst: number | undefined;
       // 100 items of 1 ms: past SOLO_MS, well short of FULL_POOL_MS.
       const threads = await flow(Array.from({ length: 100 }, () => 1))
-        .map(cpu<number, number>(spin, { pool }))
+        .map(cpu<number, number>(spend, { pool }))
         .tap(() => {
           sizeAtFirst ??= pool.size;
         })
@@ -140,12 +146,13 @@ describe('head start: the calling thread runs items while the workers start', ()
   });
 
   test('cpu() - a long job over an array starts every worker after the first slice: the stage says how much is left', async () => {
-    const pool = new WorkerPool<number, number>(spin, { workers: 2 });
+    await import(spend.href);
+    const pool = new WorkerPool<number, number>(spend, { workers: 2, clock: taskTime });
     try {
       let sizeAtFirst: number | undefined;
       // 200 items of 3 ms, most of them still in the source when the first item comes back.
       await flow(Array.from({ length: 200 }, () => 3))
-        .map(cpu<number, number>(spin, { pool }))
+        .map(cpu<number, number>(spend, { pool }))
         .forEach(() => {
           sizeAtFirst ??= pool.size;
         });

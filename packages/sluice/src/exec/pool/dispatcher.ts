@@ -135,7 +135,7 @@ export class Dispatcher implements Executor<unknown, unknown> {
         if (this.#headStart?.ready === false) this.#spawnUpTo(options.workers);
       }, HEAD_START_LOAD_MS);
       (loading as { unref?: () => void }).unref?.();
-      this.#headStart = new HeadStart(options.task.url, (ready) => {
+      this.#headStart = new HeadStart(options.task.url, this.#clock, (ready) => {
         this.#clock.clearTimeout(loading);
         if (!ready) {
           this.#stopHeadStart();
@@ -474,10 +474,10 @@ export class Dispatcher implements Executor<unknown, unknown> {
    * the calling thread must not run (a deadline, moved buffers) ends the slice: workers take it.
    */
   async #runHeadStart(): Promise<void> {
-    const startedAt = performance.now();
+    const startedAt = this.#clock.now();
     const until = startedAt + SLICE_MS;
     try {
-      while (performance.now() < until) {
+      while (this.#clock.now() < until) {
         this.#fill();
         const headStart = this.#headStart;
         const head = this.#queue[0];
@@ -516,7 +516,7 @@ export class Dispatcher implements Executor<unknown, unknown> {
           break;
         }
         this.#pieceDone(piece, done);
-        this.#planWorkers(performance.now() - startedAt);
+        this.#planWorkers(this.#clock.now() - startedAt);
         // Items this slow stall the event loop: the workers take them all from here on. One piece
         // decides, the first included: the head start is on by default, and a task whose items take
         // seconds must stall the loop once, not twice. A piece the scheduler preempted may stop it
@@ -524,7 +524,7 @@ export class Dispatcher implements Executor<unknown, unknown> {
         if (done.busyMs / piece.count > MAX_ITEM_MS) this.#stopHeadStart();
       }
     } finally {
-      this.#headStartMs += performance.now() - startedAt;
+      this.#headStartMs += this.#clock.now() - startedAt;
       this.#headStartBusy = false;
       this.#planWorkers();
       this.#dispatch();

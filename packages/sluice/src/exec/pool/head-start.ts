@@ -24,6 +24,7 @@
  * is done twice, as for any item retried after a crash.)
  */
 
+import type { Clock } from '../../core/clock.js';
 import { toWire, type WireError } from '../../core/error-wire.js';
 import { DataCloneError, errorMessage } from '../../core/errors.js';
 import { isThenable } from '../../core/thenable.js';
@@ -67,8 +68,14 @@ export class HeadStart {
   #state: State = 'loading';
   #task: TaskDefinition<unknown, unknown, unknown> | undefined;
 
-  /** Imports the task module on this thread; `onSettled` says whether it can run items. */
-  constructor(taskUrl: string, onSettled: (ready: boolean) => void) {
+  readonly #clock: Clock;
+
+  /**
+   * Imports the task module on this thread; `onSettled` says whether it can run items. Items are
+   * timed on `clock`: the pool's plan rests on these times, and tests set them exactly.
+   */
+  constructor(taskUrl: string, clock: Clock, onSettled: (ready: boolean) => void) {
+    this.#clock = clock;
     import(taskUrl).then(
       (exports: { default?: unknown }) => {
         if (this.#state === 'off') return;
@@ -111,7 +118,7 @@ export class HeadStart {
   run(request: HeadStartRequest): HeadStartResult | Promise<HeadStartResult> {
     const task = this.#task;
     if (task === undefined) throw new Error('The head start is not ready');
-    const startedAt = performance.now();
+    const startedAt = this.#clock.now();
     const items = copyOf(request.items);
     const values = new Array<unknown>(items.length);
     let errors: (WireError | undefined)[] | undefined;
@@ -125,7 +132,7 @@ export class HeadStart {
             return this.#continueAsync(task, request, items, values, errors, i, result, startedAt);
           values[i] = result;
         } catch (error) {
-          if (error instanceof ExitRefused) return exited(request, values, errors, i, startedAt);
+          if (error instanceof ExitRefused) return this.#timed(exited(request, values, errors, i), startedAt);
           errors ??= [];
           errors[i] = toWire(error);
         }
@@ -133,7 +140,7 @@ export class HeadStart {
     } finally {
       process.exit = exit;
     }
-    return finish(request, values, errors, startedAt);
+    return this.#timed(finish(request, values, errors), startedAt);
   }
 
   async #continueAsync(
@@ -151,14 +158,21 @@ export class HeadStart {
         values[i] =
           i === from ? await pending : await callRefusingExit(task, items[i], contextFor(request, i));
       } catch (error) {
-        if (error instanceof ExitRefused) return exited(request, values, errors, i, startedAt);
+        if (error instanceof ExitRefused) return this.#timed(exited(request, values, errors, i), startedAt);
         errors ??= [];
         errors[i] = toWire(error);
       }
     }
-    return finish(request, values, errors, startedAt);
+    return this.#timed(finish(request, values, errors), startedAt);
+  }
+
+  /** The result with the time the calling thread spent on it, copies included. */
+  #timed(result: Untimed, startedAt: number): HeadStartResult {
+    return { ...result, busyMs: this.#clock.now() - startedAt };
   }
 }
+
+type Untimed = Omit<HeadStartResult, 'busyMs'>;
 
 /** One call of the task with `process.exit()` refused, for the items after an await. */
 function callRefusingExit(
@@ -181,9 +195,8 @@ function exited(
   values: unknown[],
   errors: (WireError | undefined)[] | undefined,
   position: number,
-  startedAt: number,
-): HeadStartResult {
-  const done = finish(request, values.slice(0, position), errors?.slice(0, position), startedAt);
+): Untimed {
+  const done = finish(request, values.slice(0, position), errors?.slice(0, position));
   return { ...done, exitedAt: position };
 }
 
@@ -214,8 +227,7 @@ function finish(
   request: HeadStartRequest,
   values: unknown[],
   errors: (WireError | undefined)[] | undefined,
-  startedAt: number,
-): HeadStartResult {
+): Untimed {
   const transfer = unwrapMoved(values);
   let copied: unknown[];
   try {
@@ -237,5 +249,5 @@ function finish(
       }
     });
   }
-  return { values: copied, errors, busyMs: performance.now() - startedAt };
+  return { values: copied, errors };
 }
