@@ -49,7 +49,7 @@ describe('head start: the calling thread runs items while the workers start', ()
   afterEach(() => workers.close());
 
   test('.run() - items run on the calling thread until the workers are ready, then on the workers', async () => {
-    const pool = new WorkerPool<GatedItem, Ran>(gated, { workers: 2, headStart: true });
+    const pool = new WorkerPool<GatedItem, Ran>(gated, { workers: 2, headStart: true, clock: taskTime });
     try {
       const early = await Promise.all(Array.from({ length: 20 }, (_, i) => pool.run(i)));
       assert.deepEqual(
@@ -68,7 +68,7 @@ describe('head start: the calling thread runs items while the workers start', ()
   });
 
   test('.run() - on by default: an item runs on the calling thread while the workers start', async () => {
-    const pool = new WorkerPool<GatedItem, Ran>(gated, { workers: 2 });
+    const pool = new WorkerPool<GatedItem, Ran>(gated, { workers: 2, clock: taskTime });
     try {
       assert.equal((await pool.run(1)).thread, threadId);
     } finally {
@@ -77,7 +77,7 @@ describe('head start: the calling thread runs items while the workers start', ()
   });
 
   test('a task that calls process.exit() on the calling thread does not end the program: that item and the rest go to the workers', async () => {
-    const pool = new WorkerPool<GatedItem, Ran>(gated, { workers: 2 });
+    const pool = new WorkerPool<GatedItem, Ran>(gated, { workers: 2, clock: taskTime });
     try {
       const first = await pool.run(1);
       assert.equal(first.thread, threadId, 'the head start was not running');
@@ -111,7 +111,7 @@ describe('head start: the calling thread runs items while the workers start', ()
   });
 
   test('a job the calling thread finishes in a few milliseconds starts no worker; ready() starts them all', async () => {
-    const pool = new WorkerPool<GatedItem, Ran>(gated, { workers: 2 });
+    const pool = new WorkerPool<GatedItem, Ran>(gated, { workers: 2, clock: taskTime });
     try {
       const ran = await pool.runMany(Array.from({ length: 20 }, (_, i) => i));
       assert.ok(ran.every((r) => r.thread === threadId));
@@ -207,7 +207,7 @@ describe('head start: the calling thread runs items while the workers start', ()
       headStart: true,
       resourceLimits: { maxOldGenerationSizeMb: 256 },
     });
-    const pool = new WorkerPool<GatedItem, Ran>(gated, { workers: 1, headStart: true });
+    const pool = new WorkerPool<GatedItem, Ran>(gated, { workers: 1, headStart: true, clock: taskTime });
     try {
       // The calling thread is ready once it has loaded the module: an item without options runs there.
       assert.equal((await pool.run(1)).thread, threadId);
@@ -225,7 +225,7 @@ describe('head start: the calling thread runs items while the workers start', ()
   });
 
   test('on the calling thread, items and results are copies and errors keep their code, as on a worker', async () => {
-    const pool = new WorkerPool<GatedItem, Ran>(gated, { workers: 1, headStart: true });
+    const pool = new WorkerPool<GatedItem, Ran>(gated, { workers: 1, headStart: true, clock: taskTime });
     try {
       const list = [1, 2];
       const ran = await pool.run({ op: 'mutate', list });
@@ -256,7 +256,7 @@ describe('head start: the calling thread runs items while the workers start', ()
     // Enough items that the job takes many slices of a few milliseconds each.
     const items = Array.from({ length: 200_000 }, (_, i) => i);
     const out = await flow(items)
-      .map(cpu<number, Ran>(gated, { workers: 2, headStart: true }))
+      .map(cpu<number, Ran>(gated, { workers: 2, headStart: true, clock: taskTime }))
       .collect();
     ticking = false;
     assert.equal(out.length, items.length);
@@ -278,7 +278,7 @@ describe('head start: the calling thread runs items while the workers start', ()
         const items = Array.from({ length }, (_, i) => i);
         let seen = 0;
         const out = await flow(items)
-          .map(cpu<number, Ran>(gated, { workers: 2, headStart: true }))
+          .map(cpu<number, Ran>(gated, { workers: 2, headStart: true, clock: taskTime }))
           .map((ran) => {
             if (++seen === openAfter) gate.open();
             return ran;

@@ -57,7 +57,10 @@ export interface WorkerPoolOptions {
    * @example cpu(taskUrl, { headStart: false }) // a task that may call process.exit()
    */
   headStart?: boolean;
-  /** For tests: the clock the deadline watchdog runs on. */
+  /**
+   * For tests: the clock the pool times with: its deadline watchdog, and the head start's slices and
+   * the item times its plan of workers rests on.
+   */
   clock?: Clock;
 }
 
