@@ -4,7 +4,7 @@
  * objective. Deterministic: the figures depend on the code, not on the machine or its load.
  *
  *   node --conditions=sluice-source --import tsx bench/scenarios/adaptive-sim.ts [shape...]
- *     shapes: capacity-20k, capacity-80k, capacity-240k, crowded-20k, crowded-80k, crowded-cliffs (80k, cliffs at 2,500 and 3,500),
+ *     shapes: capacity-20k, capacity-80k, capacity-240k, connecting-20k, connecting-80k, crowded-20k, crowded-80k, crowded-cliffs (80k, cliffs at 2,500 and 3,500),
  *     cpu, peaked, fast-429, slow-429 (default: all)
  */
 import {
@@ -17,7 +17,7 @@ import {
 
 type Objective = 'throughput' | 'latency';
 
-const { highCapacity, crowdedCores, cpuBound, peaked, rejecting, slowRefusal } = serviceShapes;
+const { highCapacity, connecting, crowdedCores, cpuBound, peaked, rejecting, slowRefusal } = serviceShapes;
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 
@@ -60,6 +60,8 @@ const shapes: Record<string, () => Promise<void>> = {
   'capacity-20k': () => sideBySide('200 ms, holds thousands', highCapacity, 3_200, 20_000, 8_000),
   'capacity-80k': () => sideBySide('200 ms, holds thousands', highCapacity, 3_200, 80_000, 8_000),
   'capacity-240k': () => sideBySide('200 ms, holds thousands', highCapacity, 3_200, 240_000, 8_000),
+  'connecting-20k': () => sideBySide('200 ms, new connections cost', connecting, 3_200, 20_000, 8_000),
+  'connecting-80k': () => sideBySide('200 ms, new connections cost', connecting, 3_200, 80_000, 8_000),
   'crowded-20k': () => sideBySide('200 ms, cliff past 3,000', crowdedCores, 3_000, 20_000, 8_000),
   'crowded-80k': () => sideBySide('200 ms, cliff past 3,000', crowdedCores, 3_000, 80_000, 8_000),
   // Startup's windows land on a grid of loads about 2.89 apart: where the cliff falls on it moves
