@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { threadId } from 'node:worker_threads';
 import { FakeClock } from '../../src/core/fake-clock.js';
 import { HEAD_START_LOAD_MS } from '../../src/exec/pool/dispatcher.js';
+import { WARM_MS } from '../../src/exec/pool/worker-plan.js';
 import { cpu, flow, isSluiceError, WorkerPool } from '../../src/index.js';
 import type { GatedItem, Ran } from '../fixtures/tasks/gated.task.js';
 import { taskTime } from '../fixtures/tasks/task-time.js';
@@ -16,6 +17,22 @@ const spin = new URL('../fixtures/tasks/spin.task.js', import.meta.url);
 const gatedSetup = new URL('../fixtures/tasks/gated-setup.task.js', import.meta.url);
 /** Spends the item's milliseconds of `taskTime`: a cost per item the pool measures exactly. */
 const spend = new URL('../fixtures/tasks/spend.task.js', import.meta.url);
+
+/**
+ * Runs `body` with a 2-worker pool of the `spend` task timed on task time, then closes it. On a
+ * loaded machine one preempted 1 ms item reads as 9 ms and makes a 100 ms job look like 900 ms;
+ * on task time an item costs exactly what the test says. The module is loaded here first, so the
+ * head start's own import is not raced by HEAD_START_LOAD_MS.
+ */
+async function onTaskTime(body: (pool: WorkerPool<number, number>) => Promise<void>): Promise<void> {
+  await import(spend.href);
+  const pool = new WorkerPool<number, number>(spend, { workers: 2, clock: taskTime });
+  try {
+    await body(pool);
+  } finally {
+    await pool.close();
+  }
+}
 
 /** Lets the event loop run `turns` times: enough for anything that was going to happen now. */
 async function turns(count: number): Promise<void> {
@@ -125,11 +142,7 @@ describe('head start: the calling thread runs items while the workers start', ()
   });
 
   test('cpu() - a job of about 100 ms starts all workers but one, beside the calling thread', async () => {
-    // Timed on task time: on a loaded machine one preempted item read as 9 ms would make the same
-    // job look like 900 ms. Loaded first, so the head start's import is not raced by its timeout.
-    await import(spend.href);
-    const pool = new WorkerPool<number, number>(spend, { workers: 2, clock: taskTime });
-    try {
+    await onTaskTime(async (pool) => {
       let sizeAtFirst: number | undefined;
       // 100 items of 1 ms: past SOLO_MS, well short of FULL_POOL_MS.
       const threads = await flow(Array.from({ length: 100 }, () => 1))
@@ -140,26 +153,31 @@ describe('head start: the calling thread runs items while the workers start', ()
         .collect();
       assert.equal(sizeAtFirst, 1);
       assert.ok(threads.includes(threadId), 'no item ran on the calling thread');
-    } finally {
-      await pool.close();
-    }
+    });
   });
 
-  test('cpu() - a long job over an array starts every worker after the first slice: the stage says how much is left', async () => {
-    await import(spend.href);
-    const pool = new WorkerPool<number, number>(spend, { workers: 2, clock: taskTime });
-    try {
-      let sizeAtFirst: number | undefined;
-      // 200 items of 3 ms, most of them still in the source when the first item comes back.
+  test('cpu() - a long job over an array starts every worker once WARM_MS of items were timed: the stage says how much is left', async () => {
+    await onTaskTime(async (pool) => {
+      const sizes: number[] = [];
+      // 200 items of 3 ms, most of them still in the source when the first items come back; the
+      // calling thread's 30 ms of them are far short of FULL_POOL_MS without that backlog.
       await flow(Array.from({ length: 200 }, () => 3))
         .map(cpu<number, number>(spend, { pool }))
         .forEach(() => {
-          sizeAtFirst ??= pool.size;
+          sizes.push(pool.size);
         });
-      assert.equal(sizeAtFirst, 2);
-    } finally {
-      await pool.close();
-    }
+      const warmAt = Math.ceil(WARM_MS / 3) + 1; // the first piece's item, then WARM_MS of items
+      assert.equal(sizes[warmAt - 1], 2, `workers at each result: ${sizes.slice(0, 10).join(', ')}`);
+    });
+  });
+
+  test('cpu() - a first item that reads slow (a cold task, a preemption) does not start the last worker for a 100 ms job', async () => {
+    await onTaskTime(async (pool) => {
+      // Projected from the first item alone: 15 + 99 x 15 ms, past FULL_POOL_MS. The job is 114 ms.
+      const items = [15, ...Array.from({ length: 99 }, () => 1)];
+      await flow(items).map(cpu<number, number>(spend, { pool })).collect();
+      assert.equal(pool.size, 1);
+    });
   });
 
   test('a task the calling thread cannot finish loading starts the workers after HEAD_START_LOAD_MS on the pool clock', async () => {

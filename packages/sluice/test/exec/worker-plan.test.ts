@@ -1,13 +1,21 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { FULL_POOL_MS, SOLO_MS, UNMEASURED_ITEM_MS, workersWanted } from '../../src/exec/pool/worker-plan.js';
+import {
+  FULL_POOL_MS,
+  SOLO_MS,
+  UNMEASURED_ITEM_MS,
+  WARM_MS,
+  workersWanted,
+} from '../../src/exec/pool/worker-plan.js';
 
 const SEED = 20_261_129;
+/** Past the cold start: the time per item may start every worker. */
+const warm = { timedMs: WARM_MS };
 
 describe('workersWanted', () => {
   test('before anything is measured, an item counts as UNMEASURED_ITEM_MS: only a job announced as huge starts workers', () => {
-    const unmeasured = { workers: 2, headStartMs: 0, perItemMs: undefined };
+    const unmeasured = { workers: 2, headStartMs: 0, perItemMs: undefined, timedMs: 0 };
     assert.equal(workersWanted({ ...unmeasured, waitingItems: 10_000 }), 0);
     assert.equal(workersWanted({ ...unmeasured, waitingItems: 100_000 }), 1);
     assert.equal(workersWanted({ ...unmeasured, waitingItems: 1_000_000 }), 2);
@@ -16,27 +24,65 @@ describe('workersWanted', () => {
 
   test('a job the calling thread finishes in SOLO_MS starts no worker', () => {
     // 10,000 items of 2 us, 5 ms of them done: 25 ms all told.
-    assert.equal(workersWanted({ workers: 2, headStartMs: 5, perItemMs: 0.002, waitingItems: 10_000 }), 0);
+    assert.equal(
+      workersWanted({ ...warm, workers: 2, headStartMs: 5, perItemMs: 0.002, waitingItems: 10_000 }),
+      0,
+    );
   });
 
   test('a mid-size job starts all workers but one: the calling thread is the last', () => {
     // 100,000 items of 2 us: 200 ms.
-    assert.equal(workersWanted({ workers: 2, headStartMs: 0, perItemMs: 0.002, waitingItems: 100_000 }), 1);
-    assert.equal(workersWanted({ workers: 8, headStartMs: 0, perItemMs: 0.002, waitingItems: 100_000 }), 7);
+    assert.equal(
+      workersWanted({ ...warm, workers: 2, headStartMs: 0, perItemMs: 0.002, waitingItems: 100_000 }),
+      1,
+    );
+    assert.equal(
+      workersWanted({ ...warm, workers: 8, headStartMs: 0, perItemMs: 0.002, waitingItems: 100_000 }),
+      7,
+    );
     // A pool of one worker still gets it.
-    assert.equal(workersWanted({ workers: 1, headStartMs: 0, perItemMs: 0.002, waitingItems: 100_000 }), 1);
+    assert.equal(
+      workersWanted({ ...warm, workers: 1, headStartMs: 0, perItemMs: 0.002, waitingItems: 100_000 }),
+      1,
+    );
   });
 
   test('a long job starts every worker', () => {
-    assert.equal(workersWanted({ workers: 2, headStartMs: 0, perItemMs: 0.002, waitingItems: 1_000_000 }), 2);
+    assert.equal(
+      workersWanted({ ...warm, workers: 2, headStartMs: 0, perItemMs: 0.002, waitingItems: 1_000_000 }),
+      2,
+    );
     // 400 items of 4 ms.
-    assert.equal(workersWanted({ workers: 2, headStartMs: 4, perItemMs: 4, waitingItems: 399 }), 2);
+    assert.equal(workersWanted({ ...warm, workers: 2, headStartMs: 4, perItemMs: 4, waitingItems: 399 }), 2);
   });
 
   test('time the calling thread has spent counts: a job of unknown size starts workers as it goes on', () => {
-    assert.equal(workersWanted({ workers: 2, headStartMs: SOLO_MS + 1, perItemMs: 0, waitingItems: 0 }), 1);
     assert.equal(
-      workersWanted({ workers: 2, headStartMs: FULL_POOL_MS + 1, perItemMs: 0, waitingItems: 0 }),
+      workersWanted({ ...warm, workers: 2, headStartMs: SOLO_MS + 1, perItemMs: 0, waitingItems: 0 }),
+      1,
+    );
+    assert.equal(
+      workersWanted({ ...warm, workers: 2, headStartMs: FULL_POOL_MS + 1, perItemMs: 0, waitingItems: 0 }),
+      2,
+    );
+  });
+
+  test('until WARM_MS were timed past the first piece, a measured job never starts the last worker', () => {
+    // 100,000 items of 2 us whose first calls, still cold, read 1.4 ms each: minutes, projected.
+    const cold = { workers: 2, headStartMs: 3, perItemMs: 1.4, waitingItems: 99_997 };
+    assert.equal(workersWanted({ ...cold, timedMs: 0 }), 1);
+    assert.equal(workersWanted({ ...cold, timedMs: WARM_MS - 0.1 }), 1);
+    assert.equal(workersWanted({ ...cold, timedMs: WARM_MS }), 2);
+    assert.equal(workersWanted({ ...cold, workers: 8, timedMs: 0 }), 7);
+    // Announced as huge before anything was timed, a job still starts every worker at once.
+    assert.equal(
+      workersWanted({
+        workers: 2,
+        headStartMs: 0,
+        perItemMs: undefined,
+        timedMs: 0,
+        waitingItems: 1_000_000,
+      }),
       2,
     );
   });
@@ -46,6 +92,7 @@ describe('workersWanted', () => {
       workers: fc.integer({ min: 1, max: 64 }),
       headStartMs: fc.double({ min: 0, max: 10_000, noNaN: true }),
       perItemMs: fc.double({ min: 0, max: 100, noNaN: true }),
+      timedMs: fc.double({ min: 0, max: 100, noNaN: true }),
       waitingItems: fc.integer({ min: 0, max: 10_000_000 }),
     });
     fc.assert(

@@ -106,6 +106,8 @@ export class Dispatcher implements Executor<unknown, unknown> {
    * hold one item each, and one small item's first runs take ten times its cost.
    */
   #fastestPerItemMs: number | undefined;
+  /** What the pool's first piece took: the task's cold start, which the plan does not count as warm time. */
+  #firstPieceMs: number | undefined;
   /** Items per message for the workers, for the job as it looks now (BatchSizer.sizeFor). */
   #pieceSize = 1;
   /**
@@ -299,6 +301,7 @@ export class Dispatcher implements Executor<unknown, unknown> {
         workers: this.#options.workers,
         headStartMs: this.#headStartMs + sliceMs,
         perItemMs: this.#fastestPerItemMs,
+        timedMs: this.busyMs - (this.#firstPieceMs ?? 0),
         waitingItems: this.#itemsWaiting(),
       }),
     );
@@ -368,6 +371,7 @@ export class Dispatcher implements Executor<unknown, unknown> {
       (this.#fastestPerItemMs === undefined || perItem < this.#fastestPerItemMs)
     )
       this.#fastestPerItemMs = perItem;
+    this.#firstPieceMs ??= done.busyMs;
     this.busyMs += done.busyMs;
     this.#streakMs += done.busyMs;
     this.#resize();

@@ -17,6 +17,14 @@
  * costs, so a job announced as hundreds of thousands of items starts its workers before its first
  * item ran, while a few thousand wait for a measurement.
  *
+ * Until WARM_MS of items were timed after the pool's first piece, a measured job stops at all
+ * workers but one. The first pieces
+ * carry the task's cold start: their calls run before the JIT has compiled it, at hundreds of
+ * times their later cost (2-microsecond items first read 1.4 ms each), and on a busy machine a
+ * preemption reads as work too. Projected from that, a 200 ms job looked like minutes and started
+ * the last worker, which on 2 cores then took a core from the calling thread for the rest of the
+ * job. The last worker cannot be taken back; starting it a few milliseconds later costs little.
+ *
  * The plan only grows: a worker once started stays for the pool's life.
  */
 
@@ -29,6 +37,8 @@ export const FULL_POOL_MS = 400;
  * its result back costs, so less than any task worth sending to one.
  */
 export const UNMEASURED_ITEM_MS = 0.001;
+/** Milliseconds of items timed after the first piece before the time per item may start the last worker. */
+export const WARM_MS = 5;
 
 export interface WorkerPlanInput {
   /** The pool's `workers` option. */
@@ -37,14 +47,23 @@ export interface WorkerPlanInput {
   readonly headStartMs: number;
   /** Measured milliseconds per item; undefined before the first item was timed (UNMEASURED_ITEM_MS). */
   readonly perItemMs: number | undefined;
+  /** Milliseconds of items timed after the pool's first piece, wherever they ran. */
+  readonly timedMs: number;
   /** Items known to be waiting: queued in the pool, and announced behind the latest request. */
   readonly waitingItems: number;
 }
 
 /** Workers the pool should have started by now, between 0 and `workers`. */
-export function workersWanted({ workers, headStartMs, perItemMs, waitingItems }: WorkerPlanInput): number {
+export function workersWanted({
+  workers,
+  headStartMs,
+  perItemMs,
+  timedMs,
+  waitingItems,
+}: WorkerPlanInput): number {
   const projectedMs = headStartMs + waitingItems * (perItemMs ?? UNMEASURED_ITEM_MS);
   if (projectedMs <= SOLO_MS) return 0;
-  if (projectedMs <= FULL_POOL_MS) return Math.max(1, workers - 1);
+  if (projectedMs <= FULL_POOL_MS || (perItemMs !== undefined && timedMs < WARM_MS))
+    return Math.max(1, workers - 1);
   return workers;
 }
