@@ -59,6 +59,12 @@ export interface Executor<In, Out> {
    */
   readonly busyMs?: number;
   /**
+   * Optional. Of `busyMs`, the milliseconds items ran on the calling thread's event loop (a thread
+   * pool's head start): the report charges that loop time to this stage, not to the stages whose
+   * calls await. Without it, none is.
+   */
+  readonly loopMs?: number;
+  /**
    * Optional. The batch size for items that each have `timeout` milliseconds: an executor that
    * times items one by one (a child process) may want smaller batches then. Without it,
    * `batchSize` is used whatever the timeout.
@@ -144,8 +150,10 @@ function contractBreach(value: unknown): string | undefined {
     if (executor[method] !== undefined && typeof executor[method] !== 'function')
       return `${method} a method, when given`;
   }
-  if (executor.busyMs !== undefined && typeof executor.busyMs !== 'number')
-    return 'busyMs a number, when given';
+  for (const figure of ['busyMs', 'loopMs'] as const) {
+    if (executor[figure] !== undefined && typeof executor[figure] !== 'number')
+      return `${figure} a number, when given`;
+  }
   return undefined;
 }
 

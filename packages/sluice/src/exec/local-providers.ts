@@ -124,6 +124,9 @@ export function sharedPool(pool: WorkerPool): ExecutorProvider {
     get busyMs() {
       return pool.busyMs;
     },
+    get loopMs() {
+      return pool.loopMs;
+    },
     batchSizeFor: (timeout) => pool.batchSizeFor(timeout),
   };
   // Every worker it may run, started or not: a pool with a head start starts them as jobs ask.

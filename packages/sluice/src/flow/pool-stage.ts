@@ -66,6 +66,7 @@ export class PoolStage {
   #roomWaiters: (() => void)[] = [];
   /** The executor's busy time when the stage opened it: a shared pool also works for other stages. */
   #busyAtStart = 0;
+  #loopAtStart = 0;
   /** The batch size to take now, resolved once per run from the executor's optional parts. */
   #batchSize: () => number = () => 1;
   /** Whether the executor says how long its workers were busy; resolved once per run. */
@@ -130,6 +131,7 @@ export class PoolStage {
       this.#stats.executor = executor as { report(): Readonly<Record<string, unknown>> };
     this.#reportsBusy = executor.busyMs !== undefined;
     this.#busyAtStart = executor.busyMs ?? 0;
+    this.#loopAtStart = executor.loopMs ?? 0;
     const ready = executor.ready?.();
     if (ready === undefined) {
       this.#stats.readyAtMs = performance.now();
@@ -170,6 +172,7 @@ export class PoolStage {
         // The batch's latency is each item's: from leaving the stage to coming back, off the loop.
         this.#stats.metrics.record(0, performance.now() - sentAt);
         if (this.#reportsBusy) this.#stats.workerBusyMs = (executor.busyMs as number) - this.#busyAtStart;
+        this.#stats.loopMs = (executor.loopMs ?? 0) - this.#loopAtStart;
       } catch (error) {
         if (this.#run.stopped) return;
         // The request as a whole failed: the task cannot load, or the executor was closed under us.

@@ -25,6 +25,8 @@ export class StageStats implements ObservedStage {
   readonly metrics = new StageMetrics();
   /** cpu() stages: worker milliseconds spent on this stage's items. */
   workerBusyMs = 0;
+  /** cpu() stages: of `workerBusyMs`, the milliseconds its items ran on the calling thread's loop. */
+  loopMs = 0;
   readyAtMs: number | undefined = undefined;
   /** Set by an adaptive stage's invoker, for the run it belongs to. */
   limit: { report(): LimitReport } | undefined = undefined;

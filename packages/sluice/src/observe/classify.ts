@@ -46,7 +46,10 @@ export interface StageSample {
    * the stage succeeded.
    */
   readonly cpuMsPerItem: number | undefined;
-  /** Event loop ms its calls held in all, estimated from its sample (0 for workers and batches). */
+  /**
+   * Event loop ms its calls held in all, estimated from its sample; for workers, the ms their items
+   * ran on the calling thread (a pool's head start); 0 for batches.
+   */
   readonly heldMs: number;
   /** Its busy share: time with work in flight over the time it could have had, 0 to 1. */
   readonly busy: number;
@@ -70,7 +73,8 @@ export interface Bottleneck {
 /** Labels every stage that ran on the event loop or on workers; undefined for the others (batch). */
 export function classify(stages: readonly StageSample[], run: RunSample): (Classification | undefined)[] {
   const onLoop = stages.filter((s) => s.where === 'event-loop' && s.wallMsPerItem !== undefined);
-  const heldMs = onLoop.reduce((sum, s) => sum + s.heldMs, 0);
+  // (A cpu() stage holds the loop too while its pool's calling thread runs items.)
+  const heldMs = stages.reduce((sum, s) => sum + s.heldMs, 0);
   // Stages whose calls return long before they settle await something: after that await they may
   // compute, on the loop, untimed. They share what the loop did that no timed call accounts for.
   const awaiting = onLoop.filter((s) => (s.wallMsPerItem ?? 0) > 2 * (s.cpuMsPerItem ?? 0));

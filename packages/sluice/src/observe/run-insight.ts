@@ -44,6 +44,8 @@ export interface ObservedStage {
   readonly metrics: StageMetrics;
   /** cpu() stages: worker milliseconds spent on the stage's items. */
   readonly workerBusyMs: number;
+  /** Of it, the milliseconds that ran on the event loop (a pool's head start). */
+  readonly loopMs: number;
   /** cpu() stages: when (performance.now()) its workers were ready; busy time is judged from then. */
   readonly readyAtMs: number | undefined;
   /** cpu() stages whose executor reports on itself (remote workers, say). */
@@ -338,7 +340,7 @@ function sample(s: ObservedStage, durationMs: number): StageSample {
       calls: s.taken,
       wallMsPerItem: wall,
       cpuMsPerItem: cpu,
-      heldMs: 0,
+      heldMs: s.loopMs,
       busy: Math.min(1, s.workerBusyMs / (durationMs * s.concurrency)),
       concurrency: s.concurrency,
     };

@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sleep as sleepOn } from '../../src/core/clock.js';
 import { cpu, flow, formatReport, type Logger, type RunReport } from '../../src/index.js';
+import { classify, type StageSample } from '../../src/observe/classify.js';
 import { withFakeMeter } from '../helpers/fake-meter.js';
 
 const spinTask = new URL('../fixtures/tasks/spin.task.js', import.meta.url);
@@ -141,6 +142,39 @@ describe('classification', () => {
     assert.match(c?.evidence ?? '', /on 2 workers/);
     // Only the workers computed: the main thread moved items and waited.
     assert.deepEqual(report.warnings, []);
+  });
+
+  test("the loop time a cpu() stage's head start takes is that stage's, not the waiting stages'", () => {
+    // A small run: 7 fetches that wait 70 ms each, and a cpu() stage whose items ran on the calling
+    // thread for 200 ms while its workers started. The loop was busy 210 ms in all.
+    const fetch: StageSample = {
+      name: 'fetch',
+      where: 'event-loop',
+      calls: 7,
+      wallMsPerItem: 70,
+      cpuMsPerItem: 0.5,
+      heldMs: 3.5,
+      busy: 0.1,
+      concurrency: 16,
+    };
+    const normalize: StageSample = {
+      name: 'normalize',
+      where: 'workers',
+      calls: 668,
+      wallMsPerItem: 7,
+      cpuMsPerItem: 0.3,
+      heldMs: 200,
+      busy: 0.2,
+      concurrency: 2,
+    };
+    const [fetched] = classify([fetch, normalize], {
+      durationMs: 600,
+      loopBusyMs: 210,
+      loopUtilization: 0.35,
+    });
+    // Only the 6.5 ms no stage accounts for is spread over the fetches: about 1.4 ms each.
+    assert.equal(fetched?.label, 'io-bound', JSON.stringify(fetched));
+    assert.ok((fetched?.cpuMsPerItem ?? 0) < 2, JSON.stringify(fetched));
   });
 
   test('a stage whose every call fails at once is neither labelled nor told to move to cpu()', async () => {

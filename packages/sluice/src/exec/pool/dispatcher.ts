@@ -163,6 +163,11 @@ export class Dispatcher implements Executor<unknown, unknown> {
     return this.#options.workers * MAX_PIPELINE;
   }
 
+  /** Milliseconds the calling thread has spent running items (the head start), all told. */
+  get loopMs(): number {
+    return this.#headStartMs;
+  }
+
   /** Items per message the sizer wants now, for items without a deadline. */
   get batchSize(): number {
     return this.#pieceSize;

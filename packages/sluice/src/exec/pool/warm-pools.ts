@@ -117,6 +117,10 @@ class WarmLease implements Executor<unknown, unknown> {
     return this.#dispatcher.busyMs;
   }
 
+  get loopMs(): number {
+    return this.#dispatcher.loopMs;
+  }
+
   batchSizeFor(timeout: number | undefined): number {
     return this.#dispatcher.batchSizeFor(timeout);
   }

@@ -130,6 +130,11 @@ export class WorkerPool<In = unknown, Out = unknown> implements Executor<In, Out
     return this.#dispatcher.busyMs;
   }
 
+  /** Of `busyMs`, the milliseconds items ran on the calling thread while the workers started. */
+  get loopMs(): number {
+    return this.#dispatcher.loopMs;
+  }
+
   /**
    * Starts every worker (a pool with a head start otherwise starts them as its jobs ask) and
    * resolves once all of them have loaded the task and run its setup.
