@@ -123,7 +123,9 @@ export class Flow<T> implements AsyncIterable<T> {
    * coded SluiceError (carrying `.report`) when the run fails or is aborted.
    */
   async run(options?: RunOptions): Promise<RunReport> {
-    return this.#start(options, 'discard').drain();
+    const run = this.#start(options, 'discard');
+    await run.drain();
+    return run.report();
   }
 
   /** Runs the flow and resolves with every output, in order. */

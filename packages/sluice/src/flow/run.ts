@@ -123,6 +123,8 @@ export class Run<T> implements RunControl {
   readonly #consume: ((value: unknown) => void) | undefined;
   readonly #startedAt = new Date();
   readonly #startedMs: number;
+  /** When the run ended, on its clock: a report built later still says how long it ran. */
+  #endedMs: number | undefined;
   /** Where the last stage's output comes out: the terminal reads here. */
   readonly output: Inlet<T>;
 
@@ -249,20 +251,24 @@ export class Run<T> implements RunControl {
     this.#stop('cancelled', undefined);
   }
 
-  /** Resolves once every stage has finished; rejects as soon as the run fails. */
-  async finished(): Promise<RunReport> {
+  /**
+   * Resolves once every stage has finished; rejects as soon as the run fails. The report is not
+   * built here: `report()` builds it from the figures frozen at the end, for the terminals that
+   * return it and for whoever listens on `sluice:run:end`.
+   */
+  async finished(): Promise<void> {
     await Promise.race([this.#work, this.#failure]);
     // A run stopped before it started has no work to wait for, and must still reject.
     if (this.#status === 'failed' || this.#status === 'aborted') throw this.#error;
-    return this.#finish('completed');
+    this.#finish('completed');
   }
 
   /**
-   * Waits for the run to complete and resolves with its report. A consuming terminal whose flow
+   * Waits for the run to complete. A consuming terminal whose flow
    * has no stage reads the source here; other outputs reach their terminal through the last
    * stage's outlet, or are read by the caller from `output`.
    */
-  async drain(): Promise<RunReport> {
+  async drain(): Promise<void> {
     const each = this.#consume;
     if (each === undefined) return this.finished();
     const output = this.output;
@@ -350,25 +356,24 @@ export class Run<T> implements RunControl {
     this.#undelivered += this.#pulledAhead;
     this.#external?.removeEventListener('abort', this.#onExternalAbort);
     this.#insight.stop();
+    this.#endedMs = this.clock.now();
+    // Built at once: the error carries it.
     const report = this.report();
-    this.#insight.ended(report);
+    this.#insight.ended(() => report);
     if (error !== null && typeof error === 'object' && Object.isExtensible(error) && isSluiceError(error)) {
       Object.defineProperty(error, 'report', { value: report, configurable: true });
     }
     this.#rejectFailure(error);
   }
 
-  #finish(status: RunStatus): RunReport {
-    if (this.#status === undefined) {
-      this.#status = status;
-      this.stopped = true;
-      this.#external?.removeEventListener('abort', this.#onExternalAbort);
-      this.#insight.stop();
-      const report = this.report();
-      this.#insight.ended(report);
-      return report;
-    }
-    return this.report();
+  #finish(status: RunStatus): void {
+    if (this.#status !== undefined) return;
+    this.#status = status;
+    this.stopped = true;
+    this.#external?.removeEventListener('abort', this.#onExternalAbort);
+    this.#insight.stop();
+    this.#endedMs = this.clock.now();
+    this.#insight.ended(() => this.report());
   }
 
   /** A snapshot of the counts; frozen once the run has ended. */
@@ -379,7 +384,7 @@ export class Run<T> implements RunControl {
     const report: RunReport = {
       status: this.#status ?? 'completed',
       startedAt: this.#startedAt.toISOString(),
-      durationMs: this.clock.now() - this.#startedMs,
+      durationMs: (this.#endedMs ?? this.clock.now()) - this.#startedMs,
       source: { items: this.#source.items },
       stages: this.#stats.map((s, i) => s.toReport(insight.stages[i] as StageInsight)),
       undelivered: this.#undelivered,

@@ -283,9 +283,13 @@ export class RunInsight {
     this.#printer?.finish();
   }
 
-  /** Publishes the final report on `sluice:run:end`. */
-  ended(report: unknown): void {
-    if (runEndChannel.hasSubscribers) runEndChannel.publish({ runId: this.runId, report });
+  /**
+   * Publishes the final report on `sluice:run:end`, built only when someone listens: collect(),
+   * reduce() and async iteration return no report, and building one is a cold run's last
+   * millisecond or two.
+   */
+  ended(report: () => unknown): void {
+    if (runEndChannel.hasSubscribers) runEndChannel.publish({ runId: this.runId, report: report() });
   }
 
   /** The measured half of the report. */

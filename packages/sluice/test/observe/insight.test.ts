@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sleep as sleepOn } from '../../src/core/clock.js';
 import { cpu, flow, formatReport, type Logger, type RunReport } from '../../src/index.js';
 import { classify, type StageSample } from '../../src/observe/classify.js';
+import { FakeClock } from '../../src/testing.js';
 import { withFakeMeter } from '../helpers/fake-meter.js';
 
 const spinTask = new URL('../fixtures/tasks/spin.task.js', import.meta.url);
@@ -338,6 +339,28 @@ describe('diagnostics channels', () => {
       assert.equal(end.report, report);
     } finally {
       diagnosticsChannel.unsubscribe('sluice:run:start', onStart);
+      diagnosticsChannel.unsubscribe('sluice:run:end', onEnd);
+    }
+  });
+
+  test('sluice:run:end gets the report of a collect(), which returns none, timed to the run end', async () => {
+    const clock = new FakeClock();
+    const reports: RunReport[] = [];
+    const onEnd = (message: unknown): void => void reports.push((message as { report: RunReport }).report);
+    diagnosticsChannel.subscribe('sluice:run:end', onEnd);
+    try {
+      const running = flow([1, 2, 3])
+        .map((x) => sleepOn(clock, 100).then(() => x * 2), { name: 'double', concurrency: 3 })
+        .collect({ clock });
+      await clock.advance(100);
+      assert.deepEqual(await running, [2, 4, 6]);
+      await clock.advance(1_000);
+      assert.equal(reports.length, 1);
+      const [report] = reports;
+      assert.equal(report?.status, 'completed');
+      assert.equal(report?.durationMs, 100);
+      assert.equal(report?.stages[0]?.emitted, 3);
+    } finally {
       diagnosticsChannel.unsubscribe('sluice:run:end', onEnd);
     }
   });
