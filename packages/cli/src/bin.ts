@@ -6,12 +6,21 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { registerDemo } from './commands/demo.js';
-import { registerLab } from './commands/lab.js';
-import { registerRun } from './commands/run.js';
-import { registerTune } from './commands/tune.js';
-import { registerWorker } from './commands/worker.js';
 import { EXIT_FAILED, EXIT_USAGE, printFailure } from './exit.js';
+
+/**
+ * Each command's module, loaded only when it is the command run: between them they import the
+ * demo's stores, the lab, the charts, NATS and pino, and loading them all made every start cost
+ * about 240 ms where `sluice worker` (a process restarted whenever its host likes) needs its own
+ * part alone. `--help`, a misspelt command and the like still load them all.
+ */
+const commands = new Map<string, () => Promise<(program: Command) => void>>([
+  ['demo', async () => (await import('./commands/demo.js')).registerDemo],
+  ['run', async () => (await import('./commands/run.js')).registerRun],
+  ['lab', async () => (await import('./commands/lab.js')).registerLab],
+  ['tune', async () => (await import('./commands/tune.js')).registerTune],
+  ['worker', async () => (await import('./commands/worker.js')).registerWorker],
+]);
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -40,11 +49,11 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-registerDemo(program);
-registerRun(program);
-registerLab(program);
-registerTune(program);
-registerWorker(program);
+// The first word that is not an option names the command (the program's own options take no value).
+const named = process.argv.slice(2).find((arg) => !arg.startsWith('-'));
+const load = named === undefined ? undefined : commands.get(named);
+const loaders = load === undefined ? [...commands.values()] : [load];
+for (const register of await Promise.all(loaders.map((loader) => loader()))) register(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -36,3 +36,14 @@ test('sluice with an unknown command exits 2 with one coded line of error', asyn
     /unknown command .frobnicate. \(SLUICE_ERR_USAGE\)/,
   );
 });
+
+test('--help and suggestions know every command, and a command named alone still has its own help', async () => {
+  const help = await run(process.execPath, ['--import', 'tsx', bin, '--help']);
+  for (const command of ['demo', 'run', 'lab', 'tune', 'worker'])
+    assert.match(help.stdout, new RegExp(`^  ${command} `, 'm'), `--help lists ${command}`);
+  const runHelp = await run(process.execPath, ['--import', 'tsx', bin, 'run', '--help']);
+  assert.match(runHelp.stdout, /^Usage: sluice run \[options\] <module>/m);
+  const misspelt = await run(process.execPath, ['--import', 'tsx', bin, 'wroker']).catch((e: unknown) => e);
+  assert.equal((misspelt as { code: number }).code, 2);
+  assert.match((misspelt as { stderr: string }).stderr, /Did you mean worker\?/);
+});
