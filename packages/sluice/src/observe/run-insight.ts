@@ -4,7 +4,6 @@
  * keeps the event loop busy with synchronous work. At the end it turns the stages' measurements
  * into the report's insight: latency, busy share, classification, the bottleneck, the loop's health.
  */
-import { randomUUID } from 'node:crypto';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { runEndChannel, runProgressChannel, runStartChannel, warningChannel } from './channels.js';
 import {
@@ -110,7 +109,16 @@ const MIN_SAMPLES = 8;
 const MIN_JUDGED_MS = 100;
 
 export class RunInsight {
-  readonly runId = randomUUID();
+  #runId: string | undefined;
+
+  /**
+   * Made on first read, by a diagnostics channel's subscriber: node:crypto costs every program
+   * that imports sluice about 3 ms, and a run nobody watches needs no id.
+   */
+  get runId(): string {
+    this.#runId ??= process.getBuiltinModule('node:crypto').randomUUID();
+    return this.#runId;
+  }
   readonly #stages: readonly ObservedStage[];
   readonly #buffered: () => number[];
   readonly #totals: (number | undefined)[];
