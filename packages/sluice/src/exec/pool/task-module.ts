@@ -51,13 +51,16 @@ export const runtimeIsTypeScript = isTypeScript(fileURLToPath(runtimeUrl));
 
 const loaders = new Map<string, string | null>();
 
+type TypeScriptEntry = 'tsx' | 'tsx/esm/api' | 'tsx/cjs/api';
+
 /**
- * The URL of a tsx entry point: `tsx/esm/api`, whose `register()` a worker thread calls before
- * importing TypeScript (on Node 20 a thread inherits neither the parent's `--import tsx` hooks
- * nor runs tsx's own entry, which skips worker threads), or `tsx`, given to a child process as
- * `--import`. Null when tsx cannot be found: the worker relies on what the process started with.
+ * The URL of a tsx entry point: `tsx/esm/api` and `tsx/cjs/api`, whose `register()` a worker
+ * thread calls before importing TypeScript (on Node 20 a thread inherits neither the parent's
+ * `--import tsx` hooks nor runs tsx's own entry, which skips worker threads), or `tsx`, given to
+ * a child process as `--import`. Null when tsx cannot be found: the worker relies on what the
+ * process started with.
  */
-export function typescriptLoader(entry: 'tsx' | 'tsx/esm/api'): string | null {
+export function typescriptLoader(entry: TypeScriptEntry): string | null {
   const known = loaders.get(entry);
   if (known !== undefined) return known;
   let found: string | null = null;

@@ -61,11 +61,17 @@ export function spawnWorker(
     : new ThreadWorker(options, events);
 }
 
-/** Registers the TypeScript loader (when needed) before importing the runtime. */
+/**
+ * Registers the TypeScript loader (when needed) before importing the runtime: tsx's import hooks,
+ * and its require hooks too, without which a TypeScript task in a package that is not
+ * `"type": "module"` (most TypeScript projects) failed to load on a thread with
+ * ERR_REQUIRE_CYCLE_MODULE, as tsx hands such a file to require().
+ */
 const bootstrap = `
 const { workerData } = require('node:worker_threads');
 (async () => {
   if (workerData.loader) (await import(workerData.loader)).register();
+  if (workerData.requireLoader) (await import(workerData.requireLoader)).register();
   await import(workerData.runtime);
 })().catch((error) => setImmediate(() => { throw error; }));
 `;
@@ -129,7 +135,12 @@ class ThreadWorker implements WorkerHandle {
         : new Worker(bootstrap, {
             ...common,
             eval: true,
-            workerData: { ...init, loader, runtime: runtimeUrl.href },
+            workerData: {
+              ...init,
+              loader,
+              requireLoader: typescriptLoader('tsx/cjs/api') ?? undefined,
+              runtime: runtimeUrl.href,
+            },
           });
     let failure: Error | undefined;
     this.#worker.on('message', (message: FromWorker) => events.message(message));
