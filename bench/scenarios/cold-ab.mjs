@@ -4,6 +4,7 @@
  * sides alternating, each run a fresh process of this tree's cold.mjs on that worktree's `dist/`
  * and task module (SLUICE_ROOT), so both sides run the same contenders.
  *   node bench/scenarios/cold-ab.mjs <other worktree> <rounds> <tasks> <n> <contender...>
+ *   SOURCE=objects node bench/scenarios/cold-ab.mjs ...   # cold.mjs's task source (default mjs)
  * Contenders: serial (run once a round), flow (`flow(items).map(cpu(url)).collect()`, each
  * tree's default), flow-hs (with `headStart: true`), flow-no-hs (with `headStart: false`),
  * flows-x10 (the same job as ten flows in a row, each built anew). Prints the range and median of each, its ratio to the serial loop (best to best,
@@ -15,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(new URL('../..', import.meta.url));
 const coldRun = fileURLToPath(new URL('./cold.mjs', import.meta.url));
+const source = process.env.SOURCE ?? 'mjs';
 
 /** This script's contender names, and cold.mjs's for them. */
 const contenderOf = {
@@ -30,7 +32,7 @@ function child(root, contender, tasks, n) {
   const name = contenderOf[contender];
   if (name === undefined)
     throw new Error(`unknown contender ${contender}; one of ${Object.keys(contenderOf)}`);
-  const out = execFileSync(process.execPath, [coldRun, name, String(tasks), String(n)], {
+  const out = execFileSync(process.execPath, [coldRun, name, String(tasks), String(n), source], {
     encoding: 'utf8',
     env: { ...process.env, SLUICE_ROOT: root },
   });

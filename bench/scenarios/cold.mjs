@@ -1,7 +1,7 @@
 /**
  * One contender of the cold-start CPU benchmark: a fresh process that runs `tasks` sum-of-squares
  * calls of size `n` once, with nothing warmed: no pool, no worker, no JIT feedback for the task.
- *   node bench/scenarios/cold.mjs <serial|sluice-flow|sluice-flow-head-start|sluice-flow-no-head-start|sluice-flows-10> [tasks] [n] [mjs|mjs-full]  # compiled (dist/)
+ *   node bench/scenarios/cold.mjs <serial|sluice-flow|sluice-flow-head-start|sluice-flow-no-head-start|sluice-flows-10> [tasks] [n] [mjs|mjs-full|objects]  # compiled (dist/)
  *   node --conditions=sluice-source --import tsx bench/scenarios/cold.mjs ... ts   # from sources
  *   SLUICE_ROOT=<worktree> node bench/scenarios/cold.mjs ...   # that tree's dist/ and task module
  * Plain ESM so that, run without tsx, it measures what users of the compiled library run: `sluice`
@@ -26,8 +26,16 @@ const [contender = 'serial', tasksArg = '100000', nArg = '2000', source = 'mjs']
 const tasks = Number(tasksArg);
 const n = Number(nArg);
 // mjs: a plain task module importing sluice/task; mjs-full: the same importing all of sluice, as
-// task modules written before sluice/task do; ts: the TypeScript task, for runs from sources.
-const taskFiles = { mjs: 'sum.task.mjs', 'mjs-full': 'sum-full.task.mjs', ts: 'sum.task.ts' };
+// task modules written before sluice/task do; ts: the TypeScript task, for runs from sources;
+// objects: items and results are small objects ({ id, n, tag } in, { id, sum, tag } out), which
+// cross between threads by structured clone where numbers cost next to nothing.
+const taskFiles = {
+  mjs: 'sum.task.mjs',
+  'mjs-full': 'sum-full.task.mjs',
+  ts: 'sum.task.ts',
+  objects: 'sum-object.task.mjs',
+};
+const objects = source === 'objects';
 const taskUrl =
   root === undefined
     ? new URL(`./tasks/${taskFiles[source]}`, import.meta.url)
@@ -39,11 +47,13 @@ function sum(m) {
   for (let i = 0; i < m; i++) s += i * i;
   return s;
 }
+/** What the serial contender does per item: the task's own work. */
+const work = objects ? (item) => ({ id: item.id, sum: sum(item.n), tag: item.tag }) : sum;
 
 const contenders = {
   serial: async (items) => {
     const out = new Array(items.length);
-    for (let i = 0; i < items.length; i++) out[i] = sum(items[i]);
+    for (let i = 0; i < items.length; i++) out[i] = work(items[i]);
     return out;
   },
   // The default, whatever it is in the tree measured (cold-ab.mjs runs this file on other trees).
@@ -74,7 +84,7 @@ const contenders = {
 const run = contenders[contender];
 if (run === undefined) throw new Error(`unknown contender ${contender}; one of ${Object.keys(contenders)}`);
 
-const items = Array.from({ length: tasks }, () => n);
+const items = Array.from({ length: tasks }, (_, i) => (objects ? { id: i, n, tag: `item-${i}` } : n));
 // How late the event loop ran during the job (the serial contender blocks it throughout, by design).
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
@@ -87,7 +97,7 @@ let expected = 0;
 let checksum = 0;
 const one = sum(n);
 for (let i = 0; i < tasks; i++) expected += one;
-for (const value of out) checksum += value;
+for (const value of out) checksum += objects ? value.sum : value;
 if (out.length !== tasks || checksum !== expected)
   throw new Error(`${contender}: ${out.length} outputs, checksum ${checksum}, expected ${expected}`);
 console.log(
