@@ -264,9 +264,9 @@ export class Run<T> implements RunControl {
   }
 
   /**
-   * Waits for the run to complete. A consuming terminal whose flow
-   * has no stage reads the source here; other outputs reach their terminal through the last
-   * stage's outlet, or are read by the caller from `output`.
+   * Waits for the run to complete. A consuming terminal whose flow has no stage reads the source
+   * here; other outputs reach their terminal through the last stage's outlet, or are read by the
+   * caller from `output`.
    */
   async drain(): Promise<void> {
     const each = this.#consume;
