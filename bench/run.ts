@@ -284,6 +284,8 @@ function cpuColdGroup(): void {
   const modes = [
     { name: 'compiled, task imports sluice/task', argv: [] as string[], source: 'mjs' },
     { name: 'compiled, task imports sluice', argv: [] as string[], source: 'mjs-full' },
+    // Most users' items are objects: each one is cloned to its worker and its result back.
+    { name: 'compiled, object items and results', argv: [] as string[], source: 'objects' },
     { name: 'sources', argv: ['--conditions=sluice-source', '--import', 'tsx'], source: 'ts' },
   ];
   const sizes = [
