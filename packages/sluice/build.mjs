@@ -10,13 +10,14 @@
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const here = new URL('.', import.meta.url);
 rmSync(new URL('dist', here), { recursive: true, force: true });
 
 await build({
-  absWorkingDir: here.pathname,
+  absWorkingDir: fileURLToPath(here),
   entryPoints: {
     index: 'src/index.ts',
     task: 'src/task.ts',
