@@ -110,15 +110,6 @@ const MIN_JUDGED_MS = 100;
 
 export class RunInsight {
   #runId: string | undefined;
-
-  /**
-   * Made on first read, by a diagnostics channel's subscriber: node:crypto costs every program
-   * that imports sluice about 3 ms, and a run nobody watches needs no id.
-   */
-  get runId(): string {
-    this.#runId ??= process.getBuiltinModule('node:crypto').randomUUID();
-    return this.#runId;
-  }
   readonly #stages: readonly ObservedStage[];
   readonly #buffered: () => number[];
   readonly #totals: (number | undefined)[];
@@ -167,6 +158,15 @@ export class RunInsight {
       stage.metrics.onLongBlock = (ms) =>
         this.#warnBlocking(stage, `calls held it for as long as ${ms.toFixed(0)} ms`);
     }
+  }
+
+  /**
+   * Made on first read, by a diagnostics channel's subscriber: node:crypto costs every program
+   * that imports sluice about 3 ms, and a run nobody watches needs no id.
+   */
+  get runId(): string {
+    this.#runId ??= process.getBuiltinModule('node:crypto').randomUUID();
+    return this.#runId;
   }
 
   start(): void {

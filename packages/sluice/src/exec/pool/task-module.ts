@@ -51,7 +51,7 @@ export const runtimeIsTypeScript = isTypeScript(fileURLToPath(runtimeUrl));
 
 const loaders = new Map<string, string | null>();
 
-type TypeScriptEntry = 'tsx' | 'tsx/esm/api' | 'tsx/cjs/api';
+export type TypeScriptEntry = 'tsx' | 'tsx/esm/api' | 'tsx/cjs/api';
 
 /**
  * The URL of a tsx entry point: `tsx/esm/api` and `tsx/cjs/api`, whose `register()` a worker

@@ -21,6 +21,7 @@ import {
   runtimeIsTypeScript,
   runtimeUrl,
   type TaskModule,
+  type TypeScriptEntry,
   typescriptLoader,
 } from './task-module.js';
 
@@ -107,7 +108,7 @@ export function workerExecArgv(execArgv: readonly string[] = process.execArgv): 
   return kept.length === execArgv.length ? undefined : kept;
 }
 
-function needsLoader(task: TaskModule, entry: 'tsx' | 'tsx/esm/api'): string | undefined {
+function needsLoader(task: TaskModule, entry: TypeScriptEntry): string | undefined {
   return runtimeIsTypeScript || isTypeScript(task.path) ? (typescriptLoader(entry) ?? undefined) : undefined;
 }
 

@@ -20,9 +20,10 @@
  * Until WARM_MS of items were timed after the pool's first piece, a measured job stops at all
  * workers but one. The first pieces carry the task's cold start: their calls run before the JIT
  * has compiled it, at hundreds of times their later cost (2-microsecond items first read 1.4 ms
- * each), and on a busy machine a preemption reads as work too. Projected from that, a 200 ms job looked like minutes and started
- * the last worker, which on 2 cores then took a core from the calling thread for the rest of the
- * job. The last worker cannot be taken back; starting it a few milliseconds later costs little.
+ * each), and on a busy machine a preemption reads as work too. Projected from that, a 200 ms job
+ * looked like minutes and started the last worker, which on 2 cores then took a core from the
+ * calling thread for the rest of the job. The last worker cannot be taken back; starting it a few
+ * milliseconds later costs little.
  *
  * The plan only grows: a worker once started stays for the pool's life.
  */
