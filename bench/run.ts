@@ -152,6 +152,9 @@ if (wanted('noop') || wanted('terminals')) {
     'sluice-collect',
     'sluice-forEach',
     'sluice-for-await',
+    // Piped into a Node Writable, as ETL output is written: sluice's toReadable() and Node's own Readable.map.
+    'sluice-toReadable',
+    'Readable.map-pipe',
     'p-map-sum',
     // What the protocol and the array cost alone: the part of for-await and collect no engine removes.
     'for-await-alone',

@@ -6,7 +6,8 @@
  *   node --import tsx bench/scenarios/noop.ts <contender> [items] [concurrency]
  * Prints one JSON line: { contender, items, seconds, itemsPerSecond, peakRssMb }.
  */
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pLimit from 'p-limit';
 import pMap from 'p-map';
 import { flow, map } from 'sluice';
@@ -25,6 +26,23 @@ function* range(n: number): Generator<number> {
 const expectedSum = (items * (items - 1)) / 2;
 const counted = (sum: number): number => (sum === expectedSum ? items : -1);
 const mapped = () => flow(range(items)).map(noop, { concurrency });
+
+/** An object-mode Writable that adds up what it is given, a chunk at a time when it can. */
+function summing(): Writable & { sum: number } {
+  const sink = new Writable({
+    objectMode: true,
+    write(value: number, _encoding, done) {
+      sink.sum += value;
+      done();
+    },
+    writev(chunks, done) {
+      for (const { chunk } of chunks) sink.sum += chunk as number;
+      done();
+    },
+  }) as Writable & { sum: number };
+  sink.sum = 0;
+  return sink;
+}
 
 const contenders: Record<string, () => Promise<number>> = {
   /** The floor: C async lanes pulling from one shared iterator, no bookkeeping at all. */
@@ -112,6 +130,18 @@ const contenders: Record<string, () => Promise<number>> = {
     let sum = 0;
     for await (const x of mapped()) sum += x;
     return counted(sum);
+  },
+  /** A flow piped into a Node stream, as ETL jobs write their output: an object-mode Writable that adds up. */
+  'sluice-toReadable': async () => {
+    const sink = summing();
+    await pipeline(mapped().toReadable(), sink);
+    return counted(sink.sum);
+  },
+  /** Node's own: Readable.map at the same concurrency, piped into the same Writable. */
+  'Readable.map-pipe': async () => {
+    const sink = summing();
+    await pipeline(Readable.from(range(items)).map(noop, { concurrency }), sink);
+    return counted(sink.sum);
   },
   'sluice-map': async () => (await map(range(items), noop, { concurrency })).length,
   'p-map': async () => (await pMap(range(items), noop, { concurrency })).length,

@@ -3,7 +3,7 @@
  * item has waited that long, so a slow trickle of input still reaches the database promptly.
  */
 import type { Inlet } from './inlet.js';
-import type { Outlet } from './outlet.js';
+import { handOn, type Outlet } from './outlet.js';
 import type { StageStats } from './report.js';
 import type { RunControl } from './run-control.js';
 import type { BatchSpec } from './stage-spec.js';
@@ -67,9 +67,11 @@ export class BatchStage {
 
   async #flush(batch: unknown[]): Promise<unknown[]> {
     if (batch.length === 0) return batch;
-    if (!this.#output.tryPush(batch)) await this.#output.push(batch);
-    this.#stats.emitted += batch.length;
-    this.#stats.outputs++;
+    // A stopped run cancels the batch: its items stay unsettled, and the stage stops.
+    await handOn(this.#output, batch, this.#run, () => {
+      this.#stats.emitted += batch.length;
+      this.#stats.outputs++;
+    });
     return [];
   }
 

@@ -9,6 +9,7 @@ import { SinkStartedError } from '../core/errors.js';
 import { checkFunction, checkInteger, checkOptions, invalidType } from '../core/validate.js';
 import { type CpuTask, isCpuTask } from '../exec/cpu.js';
 import type { RunReport } from '../observe/run-report.js';
+import { flowReadable } from './flow-readable.js';
 import { checkRunOptions, Run, type RunOptions, type Terminal } from './run.js';
 import { checkSource, type Source } from './source.js';
 import { batchSpec, cpuSpec, type LaneKind, laneSpec, type StageSpec } from './stage-spec.js';
@@ -173,8 +174,7 @@ export class Flow<T> implements AsyncIterable<T> {
     checkOptions('toReadable options', options, ['highWaterMark']);
     if (options?.highWaterMark !== undefined)
       checkInteger('highWaterMark', options.highWaterMark, { min: 1 });
-    // Loaded here, not imported: node:stream costs every program that imports sluice about 1.4 ms.
-    return process.getBuiltinModule('node:stream').Readable.from(this, { objectMode: true, ...options });
+    return flowReadable(() => this.#start(undefined), options?.highWaterMark);
   }
 
   #start(options: RunOptions | undefined, terminal: Terminal<T> = 'read'): Run<T> {

@@ -104,10 +104,6 @@ export class InlineForEach implements Outlet<unknown> {
     return i;
   }
 
-  async push(value: unknown): Promise<void> {
-    while (!this.tryPush(value)) await this.writable();
-  }
-
   writable(): Promise<void> {
     if (this.#closed) return Promise.reject(this.#closedError());
     if (this.size <= this.#lowWater) return Promise.resolve();

@@ -20,7 +20,7 @@ import type { Inlet } from './inlet.js';
 import type { Invoker } from './invoke.js';
 import { LoopTurn } from './loop-turn.js';
 import { OrderedEmitter } from './ordered-emitter.js';
-import type { Outlet } from './outlet.js';
+import { handOn, type Outlet } from './outlet.js';
 import type { StageStats } from './report.js';
 import type { RunControl } from './run-control.js';
 import { settleFailure } from './settle-failure.js';
@@ -268,12 +268,13 @@ export class LaneStage {
     }
     if (result === NOTHING) return undefined;
     const output = this.#output;
-    if (output === undefined || output.tryPush(result)) {
+    if (output === undefined) {
       stats.emitted++;
       stats.outputs++;
       return undefined;
     }
-    return this.#emit(result).then(CARRY_ON);
+    const handed = handOn(output, result, this.#run, this.#countEmitted);
+    return handed === true ? undefined : handed.then(CARRY_ON);
   }
 
   /**
@@ -282,25 +283,22 @@ export class LaneStage {
    * lanes carry on (parking) until the window fills, so a busy consumer costs a promise per burst,
    * not per item.
    */
-  readonly #release = (result: unknown): Promise<void> | undefined => {
+  readonly #release = (result: unknown): Promise<boolean> | undefined => {
     if (result === NOTHING) return undefined;
-    if (!(this.#output as Outlet<unknown>).tryPush(result)) return this.#emitWhenWritable(result);
-    this.#stats.emitted++;
-    this.#stats.outputs++;
-    return undefined;
+    const handed = handOn(this.#output as Outlet<unknown>, result, this.#run, this.#countEmitted);
+    return handed === true ? undefined : handed;
   };
 
-  async #emitWhenWritable(value: unknown): Promise<void> {
-    const output = this.#output as Outlet<unknown>;
-    do {
-      await output.writable();
-      // The run can fail between the wake-up and this turn (the item the consumer just took may
-      // be the one that failed it): a failed output throws on push. The result is cancelled.
-      if (this.#run.stopped) return;
-    } while (!output.tryPush(value));
+  /** An item's one value went out. */
+  readonly #countEmitted = (): void => {
     this.#stats.emitted++;
     this.#stats.outputs++;
-  }
+  };
+
+  /** One of an item's several values went out (flatMap counts the item once all have). */
+  readonly #countOutput = (): void => {
+    this.#stats.outputs++;
+  };
 
   /** Ordered flatMap: an item whose outputs were counted as they went, or one that queued them. */
   readonly #releaseFlat = (result: unknown): Promise<void> | undefined =>
@@ -350,17 +348,15 @@ export class LaneStage {
     return settleFailure(this.#spec, this.#stats, this.#run, item, index, thrown);
   }
 
-  /** Passes an item's one value downstream, waiting for room. */
-  async #emit(value: unknown): Promise<void> {
-    await this.#push(value);
-    this.#stats.emitted++;
-  }
-
-  /** Passes one of several outputs of an item downstream. */
+  /** Passes one of several outputs of an item downstream, waiting for room. */
   async #push(value: unknown): Promise<void> {
     const output = this.#output;
-    if (output !== undefined && !output.tryPush(value)) await output.push(value);
-    this.#stats.outputs++;
+    if (output === undefined) {
+      this.#stats.outputs++;
+      return;
+    }
+    const handed = handOn(output, value, this.#run, this.#countOutput);
+    if (handed !== true) await handed;
   }
 
   /** flatMap: passes on every value of the iterable `fn` returned, in order within the item. */

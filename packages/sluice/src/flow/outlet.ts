@@ -10,14 +10,49 @@ export interface Outlet<T> {
   tryPush(value: T): boolean;
   /** Takes `values[from]` up to `values[to - 1]` while there is room; returns the first index not taken. */
   tryPushMany(values: readonly T[], from?: number, to?: number): number;
-  /** Takes `value`, waiting for room; rejects if the outlet fails first. */
-  push(value: T): Promise<void>;
   /** Resolves when there is room again. */
   writable(): Promise<void>;
   /** No more outputs. */
   close(): void;
   /** Outputs held, not yet taken by the reader. */
   readonly size: number;
+}
+
+/**
+ * Hands `value` to `output`, waiting for room when there is none, and calls `taken` in the very
+ * turn the output takes it: true at once when it had room, else a promise of true once it took the
+ * value, or false when the run stopped first (the value is cancelled). Counting in that turn is the
+ * point: a value parked in a channel's queue of waiting pushes, counted when its push resolved, was
+ * taken by the reader a turn before, and a run stopped in between reported an output its reader
+ * had as never emitted.
+ */
+export function handOn<T>(
+  output: Outlet<T>,
+  value: T,
+  run: { readonly stopped: boolean },
+  taken: () => void,
+): true | Promise<boolean> {
+  if (output.tryPush(value)) {
+    taken();
+    return true;
+  }
+  return handOnWhenWritable(output, value, run, taken);
+}
+
+async function handOnWhenWritable<T>(
+  output: Outlet<T>,
+  value: T,
+  run: { readonly stopped: boolean },
+  taken: () => void,
+): Promise<boolean> {
+  do {
+    await output.writable();
+    // The run can fail between the wake-up and this turn (the item the consumer just took may be
+    // the one that failed it): a failed output throws on push.
+    if (run.stopped) return false;
+  } while (!output.tryPush(value));
+  taken();
+  return true;
 }
 
 /**
@@ -50,11 +85,6 @@ export class ConsumingOutlet<T> implements Outlet<T> {
   tryPushMany(values: readonly T[], from = 0, to = values.length): number {
     for (let i = from; i < to; i++) this.tryPush(values[i] as T);
     return to;
-  }
-
-  push(value: T): Promise<void> {
-    this.tryPush(value);
-    return Promise.resolve();
   }
 
   writable(): Promise<void> {

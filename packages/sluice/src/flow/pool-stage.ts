@@ -20,7 +20,7 @@ import { RetriesExhausted, type RetrySchedule, retrying } from '../core/retry.js
 import { type BatchOutcome, type Executor, openExecutor } from '../exec/executor.js';
 import type { Inlet } from './inlet.js';
 import { OrderedEmitter } from './ordered-emitter.js';
-import type { Outlet } from './outlet.js';
+import { handOn, type Outlet } from './outlet.js';
 import type { StageStats } from './report.js';
 import type { RunControl } from './run-control.js';
 import { settleFailure } from './settle-failure.js';
@@ -285,6 +285,12 @@ export class PoolStage {
     this.#wakeLanes();
   };
 
+  /** One item's value went out. */
+  readonly #countEmitted = (): void => {
+    this.#stats.emitted++;
+    this.#stats.outputs++;
+  };
+
   async #emit({ items, first, outcome }: Finished): Promise<void> {
     const { values, errors } = outcome;
     const output = this.#output;
@@ -297,9 +303,7 @@ export class PoolStage {
         stats.outputs += next - i;
         i = next;
         if (i === items.length) break;
-        await output.push(values[i]);
-        stats.emitted++;
-        stats.outputs++;
+        if (!(await handOn(output, values[i], this.#run, this.#countEmitted))) return;
         i++;
       }
       return;
@@ -311,10 +315,13 @@ export class PoolStage {
         await settleFailure(this.#spec, stats, this.#run, items[i], first + i, error);
         continue;
       }
-      const value = values[i];
-      if (output !== undefined && !output.tryPush(value)) await output.push(value);
-      stats.emitted++;
-      stats.outputs++;
+      if (output === undefined) {
+        stats.emitted++;
+        stats.outputs++;
+      } else {
+        const handed = handOn(output, values[i], this.#run, this.#countEmitted);
+        if (handed !== true && !(await handed)) return;
+      }
     }
   }
 }

@@ -303,28 +303,42 @@ export class Run<T> implements RunControl {
    * nothing more from the chunk: what is left in it is undelivered.
    */
   next(): Promise<IteratorResult<T>> {
+    const value = this.nextReady();
+    return value === EMPTY ? this.#nextChunk() : Promise.resolve({ value, done: false });
+  }
+
+  /**
+   * The next output if one is ready now, else EMPTY (then `next()` waits for it, or says the run is
+   * done): for a reader that takes many in one turn, as a Node stream fills its buffer.
+   */
+  nextReady(): T | typeof EMPTY {
     const at = this.#chunkAt;
     if (at < this.#chunk.length && !this.stopped) {
       const value = this.#chunk[at] as T;
       this.#chunk[at] = undefined as T;
       this.#chunkAt = at + 1;
       this.#pulledAhead--;
-      return Promise.resolve({ value, done: false });
+      return value;
     }
-    return this.#nextChunk();
+    return this.stopped ? EMPTY : this.#takeChunk();
   }
 
+  /** Takes what the last channel holds as the new chunk, and hands out its first; EMPTY if none. */
+  #takeChunk(): T | typeof EMPTY {
+    const values = this.output.tryPullMany(DRAIN_CHUNK);
+    if (values.length === 0) return EMPTY;
+    this.#chunk = values;
+    this.#chunkAt = 1;
+    this.#pulledAhead = values.length - 1;
+    return values[0] as T;
+  }
+
+  /** Waits for the next output, when none was ready; done once the run has finished. */
   async #nextChunk(): Promise<IteratorResult<T>> {
     const output = this.output;
-    while (!this.stopped) {
-      const values = output.tryPullMany(DRAIN_CHUNK);
-      if (values.length > 0) {
-        this.#chunk = values;
-        this.#chunkAt = 1;
-        this.#pulledAhead = values.length - 1;
-        return { value: values[0] as T, done: false };
-      }
-      if (output.done || !(await output.readable())) break;
+    while (!this.stopped && !output.done && (await output.readable()) && !this.stopped) {
+      const value = this.#takeChunk();
+      if (value !== EMPTY) return { value, done: false };
     }
     await this.finished();
     return { value: undefined, done: true };
