@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
-import { flow, type StageReport } from '../../src/index.js';
+import { flow, type RunReport, type StageReport } from '../../src/index.js';
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 const settledCount = (s: StageReport): number =>
@@ -372,4 +373,31 @@ test('every terminal accounts for every item when a stage fails midway: consumed
       .run()
       .catch((e: unknown) => e),
   );
+});
+
+test('a reader that leaves early: every output the stage emitted was read or is undelivered', async () => {
+  // A value a lane handed to a full channel used to be counted when its push resolved, a turn
+  // after the reader took it: a reader that broke off in that turn left it counted as never emitted.
+  const reports: RunReport[] = [];
+  const onEnd = (message: unknown): void => void reports.push((message as { report: RunReport }).report);
+  diagnosticsChannel.subscribe('sluice:run:end', onEnd);
+  try {
+    for (const concurrency of [1, 2, 4])
+      for (const buffer of [1, 2])
+        for (const ordered of [true, false])
+          for (const readFor of [1, 2, 3, 5]) {
+            reports.length = 0;
+            let seen = 0;
+            for await (const _ of flow(range(8)).map((x) => x, { concurrency, buffer, ordered })) {
+              if (++seen === readFor) break;
+            }
+            for (let i = 0; i < 3 && reports.length === 0; i++) await tick();
+            const report = reports[0] as RunReport;
+            const at = JSON.stringify({ concurrency, buffer, ordered, readFor });
+            assert.equal(report.status, 'cancelled', at);
+            assert.equal(report.stages[0]?.emitted, seen + report.undelivered, at);
+          }
+  } finally {
+    diagnosticsChannel.unsubscribe('sluice:run:end', onEnd);
+  }
 });
