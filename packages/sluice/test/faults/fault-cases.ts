@@ -11,7 +11,7 @@ export type StageKind = 'map' | 'filter' | 'flatMap' | 'tap' | 'batch' | 'cpu' |
 export type FaultKind = 'none' | 'throw' | 'reject' | 'flaky' | 'hang' | 'wait-signal';
 export type Pace = 'sync' | 'microtask' | 'immediate';
 export type Policy = 'fail' | 'skip' | 'dead-letter' | 'dead-letter-throws';
-export type Terminal = 'run' | 'collect' | 'reduce' | 'iterate';
+export type Terminal = 'run' | 'collect' | 'reduce' | 'iterate' | 'stream';
 
 export interface StageCase {
   readonly kind: StageKind;
@@ -48,7 +48,7 @@ export interface FaultCase {
   readonly terminal: Terminal;
   /** The consumer waits a turn of the event loop per item. */
   readonly slowConsumer: boolean;
-  /** `iterate` only: leave the loop after this many items. */
+  /** `iterate` and `stream` only: leave the loop after this many items. */
   readonly breakAfter: number | undefined;
   readonly abortAfterMs: number | undefined;
 }
@@ -200,7 +200,7 @@ export const faultCaseArb: fc.Arbitrary<FaultCase> = fc
     stages: fc
       .integer({ min: 1, max: 4 })
       .chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => stageArb(i === n - 1)))),
-    terminal: fc.constantFrom<Terminal>('run', 'collect', 'reduce', 'iterate'),
+    terminal: fc.constantFrom<Terminal>('run', 'collect', 'reduce', 'iterate', 'stream'),
     slowConsumer: fc.boolean(),
     breakAfter: fc.option(fc.integer({ min: 0, max: 20 }), { nil: undefined, freq: 3 }),
     abortAfterMs: fc.option(fc.integer({ min: 0, max: 40 }), { nil: undefined, freq: 3 }),
@@ -215,7 +215,7 @@ export const faultCaseArb: fc.Arbitrary<FaultCase> = fc
           ? c.sourceFailsAt
           : undefined,
       idle: asyncSource && c.idle,
-      breakAfter: c.terminal === 'iterate' ? c.breakAfter : undefined,
+      breakAfter: c.terminal === 'iterate' || c.terminal === 'stream' ? c.breakAfter : undefined,
     };
     // A run that cannot end on its own is stopped by an abort: every case must settle.
     return expect(base).endless && base.abortAfterMs === undefined ? { ...base, abortAfterMs: 10 } : base;

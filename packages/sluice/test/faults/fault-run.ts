@@ -275,6 +275,16 @@ export async function runCase(c: FaultCase, bench: FaultBench): Promise<Outcome>
           }
         });
         return undefined;
+      case 'stream':
+        // toReadable(), read by Node's own async iterator; leaving the loop destroys the stream.
+        await withRunSignal(controller.signal, async () => {
+          for await (const x of f.toReadable()) {
+            if (c.slowConsumer) await turn();
+            if (outputs.length === c.breakAfter) break;
+            outputs.push(x as number);
+          }
+        });
+        return undefined;
     }
   };
   let bound: NodeJS.Timeout | undefined;
@@ -305,7 +315,10 @@ export async function runCase(c: FaultCase, bench: FaultBench): Promise<Outcome>
     assert.notEqual(report.status, 'completed');
     assert.equal(report.error?.code, error.code);
   }
-  const broke = c.terminal === 'iterate' && c.breakAfter !== undefined && outputs.length === c.breakAfter;
+  const broke =
+    (c.terminal === 'iterate' || c.terminal === 'stream') &&
+    c.breakAfter !== undefined &&
+    outputs.length === c.breakAfter;
   if (report !== undefined) {
     checkCounts(report);
     if (report.status === 'completed') {
