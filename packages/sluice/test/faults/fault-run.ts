@@ -9,6 +9,7 @@
  * - a run that had to fail did, and a run that failed carries a coded error and its report.
  */
 import assert from 'node:assert/strict';
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { setImmediate as turn } from 'node:timers/promises';
 import {
   adaptive,
@@ -215,6 +216,19 @@ function checkCounts(report: RunReport): void {
   }
 }
 
+/**
+ * What the last stage put out reached the reader, or is counted undelivered; a stream may also
+ * hold up to its buffer (16) of outputs handed to it and never read.
+ */
+function checkDelivered(report: RunReport, received: number, stream: boolean): void {
+  const last = report.stages.at(-1);
+  const put = last === undefined ? report.source.items : last.outputs;
+  const handed = put - report.undelivered;
+  const at = `${put} put out, ${report.undelivered} undelivered, ${received} read (${report.status})`;
+  if (stream) assert.ok(handed >= received && handed <= received + 16, at);
+  else assert.equal(handed, received, at);
+}
+
 function sorted(values: readonly number[]): number[] {
   return [...values].sort((a, b) => a - b);
 }
@@ -241,6 +255,12 @@ export async function runCase(c: FaultCase, bench: FaultBench): Promise<Outcome>
       ? undefined
       : setTimeout(() => controller.abort(new Error('fault: aborted')), c.abortAfterMs);
   const outputs: number[] = [];
+  /** What a reader (iterate, stream) was handed, the output it broke off at included. */
+  let received = 0;
+  // A reader gets no report: the run publishes it on its end.
+  const published: RunReport[] = [];
+  const onEnd = (message: unknown): void => void published.push((message as { report: RunReport }).report);
+  diagnosticsChannel.subscribe('sluice:run:end', onEnd);
   let report: RunReport | undefined;
   let error: unknown;
   const consume = async (): Promise<RunReport | undefined> => {
@@ -269,6 +289,7 @@ export async function runCase(c: FaultCase, bench: FaultBench): Promise<Outcome>
         // for await takes no options: the signal reaches its run through withRunSignal.
         await withRunSignal(controller.signal, async () => {
           for await (const x of f) {
+            received++;
             if (c.slowConsumer) await turn();
             if (outputs.length === c.breakAfter) break;
             outputs.push(x);
@@ -279,6 +300,7 @@ export async function runCase(c: FaultCase, bench: FaultBench): Promise<Outcome>
         // toReadable(), read by Node's own async iterator; leaving the loop destroys the stream.
         await withRunSignal(controller.signal, async () => {
           for await (const x of f.toReadable()) {
+            received++;
             if (c.slowConsumer) await turn();
             if (outputs.length === c.breakAfter) break;
             outputs.push(x as number);
@@ -302,6 +324,7 @@ export async function runCase(c: FaultCase, bench: FaultBench): Promise<Outcome>
   const ended = await Promise.race([settled.then(() => 'settled' as const), hung]);
   clearTimeout(bound);
   clearTimeout(timer);
+  diagnosticsChannel.unsubscribe('sluice:run:end', onEnd);
   assert.equal(ended, 'settled', `the run did not settle within ${SETTLE_BOUND_MS} ms`);
 
   if (error !== undefined) {
@@ -319,6 +342,12 @@ export async function runCase(c: FaultCase, bench: FaultBench): Promise<Outcome>
     (c.terminal === 'iterate' || c.terminal === 'stream') &&
     c.breakAfter !== undefined &&
     outputs.length === c.breakAfter;
+  const reader = c.terminal === 'iterate' || c.terminal === 'stream';
+  if (reader && report === undefined) {
+    report = published.at(-1);
+    assert.ok(report !== undefined, 'a read run published its report as it ended');
+  }
+  if (reader && report !== undefined) checkDelivered(report, received, c.terminal === 'stream');
   if (report !== undefined) {
     checkCounts(report);
     if (report.status === 'completed') {
