@@ -273,7 +273,10 @@ class WorkerProcess implements Worker {
       const entry = await this.#link.runs.get(key).catch(() => null);
       if (entry !== null) this.#onRunEntry(entry as unknown as KvWatchEntry);
     }
-    const suspects = new Set(this.#servers.keys());
+    // Stages this worker serves, and those already found missing: a stage seen only in the stream
+    // sweep is checked on every tick once found, not every fifth, or a dead run that nobody
+    // served kept its streams for MISSING_CHECKS sweeps (30 s) past its announcement's expiry.
+    const suspects = new Set([...this.#servers.keys(), ...this.#missing.keys()]);
     if (++this.#ticks % STREAM_SWEEP_TICKS === 0) {
       for await (const info of this.#link.jsm.streams.list()) {
         const key = stageKeyOf(info.config.description);
