@@ -4,7 +4,7 @@
  * medians and ratios (absolute figures mean little on a shared machine; ratios travel).
  *
  *   npm run bench                    # everything
- *   npm run bench -- noop            # one group: noop | terminals | short | memory | http | cpu-small | cpu-large | cpu-cold | combined | adaptive | adaptive-hidden | adaptive-capacity | adaptive-retry-after | metrics-cost | remote | remote-cpu
+ *   npm run bench -- noop            # one group: noop | terminals | sources | short | memory | http | cpu-small | cpu-large | cpu-cold | combined | adaptive | adaptive-hidden | adaptive-capacity | adaptive-retry-after | metrics-cost | remote | remote-cpu
  *   npm run bench -- noop --rounds 5
  */
 import { execFileSync } from 'node:child_process';
@@ -168,6 +168,26 @@ if (wanted('noop') || wanted('terminals')) {
     '',
   );
   lines.push(...ratioTable(results, 'p-map-sum', 'bare-loop-sum', 'vs bare loop (summing)'), '');
+}
+
+if (wanted('sources')) {
+  // Sources users read from, each beside reading it alone and beside its peer over the same source.
+  const contenders = [
+    'async-source-alone',
+    'sluice-async-source',
+    'p-map-async-source',
+    'readable-source-alone',
+    'sluice-readable-source',
+    'Readable.map-readable-source',
+  ];
+  const results = compare('noop.ts', contenders, ['1000000', '64']);
+  lines.push(
+    '### Sources: 1,000,000 items from an async generator and from a Node Readable, one async no-op map step, concurrency 64, summed',
+    '',
+    '`npm run bench -- sources`',
+    '',
+  );
+  lines.push(...ratioTable(results, 'p-map-async-source', 'async-source-alone', 'vs reading the generator alone'), '');
 }
 
 if (wanted('short')) {

@@ -22,6 +22,10 @@ function* range(n: number): Generator<number> {
   for (let i = 0; i < n; i++) yield i;
 }
 
+async function* asyncRange(n: number): AsyncGenerator<number> {
+  for (let i = 0; i < n; i++) yield i;
+}
+
 /** The sum of 0..items-1: a consuming contender proves it saw every result by reaching it. */
 const expectedSum = (items * (items - 1)) / 2;
 const counted = (sum: number): number => (sum === expectedSum ? items : -1);
@@ -142,6 +146,35 @@ const contenders: Record<string, () => Promise<number>> = {
     const sink = summing();
     await pipeline(Readable.from(range(items)).map(noop, { concurrency }), sink);
     return counted(sink.sum);
+  },
+  /** Sources users read from: an async generator (a paged API, a cursor) and a Node Readable (a file, a socket). */
+  'async-source-alone': async () => {
+    let sum = 0;
+    for await (const x of asyncRange(items)) sum += x;
+    return counted(sum);
+  },
+  'sluice-async-source': async () =>
+    counted(await flow(asyncRange(items)).map(noop, { concurrency }).reduce((sum, x) => sum + x, 0)),
+  'p-map-async-source': async () => {
+    let sum = 0;
+    for (const x of await pMap(asyncRange(items), noop, { concurrency })) sum += x;
+    return counted(sum);
+  },
+  'readable-source-alone': async () => {
+    let sum = 0;
+    for await (const x of Readable.from(range(items))) sum += x as number;
+    return counted(sum);
+  },
+  'sluice-readable-source': async () =>
+    counted(
+      await flow<number>(Readable.from(range(items)))
+        .map(noop, { concurrency })
+        .reduce((sum, x) => sum + x, 0),
+    ),
+  'Readable.map-readable-source': async () => {
+    let sum = 0;
+    for await (const x of Readable.from(range(items)).map(noop, { concurrency })) sum += x as number;
+    return counted(sum);
   },
   'sluice-map': async () => (await map(range(items), noop, { concurrency })).length,
   'p-map': async () => (await pMap(range(items), noop, { concurrency })).length,

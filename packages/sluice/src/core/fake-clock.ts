@@ -77,7 +77,16 @@ export class FakeClock implements Clock {
   }
 }
 
-/** Lets every queued promise continuation run: a macrotask runs only after the microtask queue drains. */
-export function flushMicrotasks(): Promise<void> {
+/**
+ * Lets every queued promise continuation run (a macrotask runs only after the microtask queue
+ * drains), and then what they put off to the next macrotask: a stage learns of an async source's
+ * items one macrotask after the first arrives (see `source.ts`).
+ */
+export async function flushMicrotasks(): Promise<void> {
+  await nextMacrotask();
+  await nextMacrotask();
+}
+
+function nextMacrotask(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }

@@ -3,6 +3,8 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
+import { sleep } from '../../src/core/clock.js';
+import { FakeClock } from '../../src/core/fake-clock.js';
 import { flow, type RunReport, type StageReport } from '../../src/index.js';
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
@@ -400,4 +402,35 @@ test('a reader that leaves early: every output the stage emitted was read or is 
   } finally {
     diagnosticsChannel.unsubscribe('sluice:run:end', onEnd);
   }
+});
+
+test('an item an async source gives alone is taken when it comes, not with a later one', async () => {
+  const clock = new FakeClock();
+  // Three items at once (a page), then one every 100 ms.
+  async function* pages(): AsyncGenerator<string> {
+    yield 'a';
+    yield 'b';
+    yield 'c';
+    for (const item of ['d', 'e']) {
+      await sleep(clock, 100);
+      yield item;
+    }
+  }
+  const takenAt: string[] = [];
+  const running = flow(pages())
+    .map(
+      (item) => {
+        takenAt.push(`${item}@${clock.now()}`);
+        return item;
+      },
+      { concurrency: 4 },
+    )
+    .collect({ clock });
+  await clock.advance(0);
+  assert.deepEqual(takenAt, ['a@0', 'b@0', 'c@0']);
+  await clock.advance(100);
+  assert.deepEqual(takenAt.slice(3), ['d@100'], 'd is taken when it comes, not with a later item');
+  await clock.advance(100);
+  assert.deepEqual(await running, ['a', 'b', 'c', 'd', 'e']);
+  assert.deepEqual(takenAt.slice(4), ['e@200']);
 });
