@@ -187,7 +187,10 @@ if (wanted('sources')) {
     '`npm run bench -- sources`',
     '',
   );
-  lines.push(...ratioTable(results, 'p-map-async-source', 'async-source-alone', 'vs reading the generator alone'), '');
+  lines.push(
+    ...ratioTable(results, 'p-map-async-source', 'async-source-alone', 'vs reading the generator alone'),
+    '',
+  );
 }
 
 if (wanted('short')) {

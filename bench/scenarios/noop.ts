@@ -154,7 +154,11 @@ const contenders: Record<string, () => Promise<number>> = {
     return counted(sum);
   },
   'sluice-async-source': async () =>
-    counted(await flow(asyncRange(items)).map(noop, { concurrency }).reduce((sum, x) => sum + x, 0)),
+    counted(
+      await flow(asyncRange(items))
+        .map(noop, { concurrency })
+        .reduce((sum, x) => sum + x, 0),
+    ),
   'p-map-async-source': async () => {
     let sum = 0;
     for (const x of await pMap(asyncRange(items), noop, { concurrency })) sum += x;
