@@ -179,10 +179,14 @@ if (wanted('sources')) {
     'readable-source-alone',
     'sluice-readable-source',
     'Readable.map-readable-source',
+    // A paged API: 10,000 async pages of 100 rows, flattened.
+    'sluice-flatMap',
+    'Readable.flatMap',
+    'p-map-pages',
   ];
   const results = compare('noop.ts', contenders, ['1000000', '64']);
   lines.push(
-    '### Sources: 1,000,000 items from an async generator and from a Node Readable, one async no-op map step, concurrency 64, summed',
+    '### Sources: 1,000,000 items from an async generator, from a Node Readable, and as 10,000 pages of 100 rows flattened (flatMap), concurrency 64, summed',
     '',
     '`npm run bench -- sources`',
     '',

@@ -26,6 +26,11 @@ async function* asyncRange(n: number): AsyncGenerator<number> {
   for (let i = 0; i < n; i++) yield i;
 }
 
+const PAGE = 100;
+/** Page p: the rows p*PAGE .. p*PAGE + PAGE - 1, as a paged API answers. */
+const fetchPage = async (p: number): Promise<number[]> =>
+  Array.from({ length: PAGE }, (_, i) => p * PAGE + i);
+
 /** The sum of 0..items-1: a consuming contender proves it saw every result by reaching it. */
 const expectedSum = (items * (items - 1)) / 2;
 const counted = (sum: number): number => (sum === expectedSum ? items : -1);
@@ -178,6 +183,26 @@ const contenders: Record<string, () => Promise<number>> = {
   'Readable.map-readable-source': async () => {
     let sum = 0;
     for await (const x of Readable.from(range(items)).map(noop, { concurrency })) sum += x as number;
+    return counted(sum);
+  },
+  /** Pages of 100 rows, each an async call, flattened into rows: `items` rows in all. */
+  'sluice-flatMap': async () =>
+    counted(
+      await flow(range(items / PAGE))
+        .flatMap(fetchPage, { concurrency })
+        .reduce((sum, x) => sum + x, 0),
+    ),
+  'Readable.flatMap': async () => {
+    let sum = 0;
+    for await (const x of Readable.from(range(items / PAGE)).flatMap(fetchPage, { concurrency }))
+      sum += x as number;
+    return counted(sum);
+  },
+  /** p-map has no flatMap: the pages, then a loop over their rows. */
+  'p-map-pages': async () => {
+    let sum = 0;
+    for (const rows of await pMap(range(items / PAGE), fetchPage, { concurrency }))
+      for (const x of rows) sum += x;
     return counted(sum);
   },
   'sluice-map': async () => (await map(range(items), noop, { concurrency })).length,

@@ -359,6 +359,29 @@ export class LaneStage {
     if (handed !== true) await handed;
   }
 
+  /**
+   * One value of a flatMap item: passed on now, or queued while the item is not at the head.
+   * Returns a promise when the item must wait: for room downstream, or for its queue to drain.
+   */
+  #flatOutput(value: unknown, pending: PendingOutputs | undefined): Promise<unknown> | undefined {
+    if (pending === undefined || pending.atHead) {
+      const output = this.#output;
+      if (output === undefined) {
+        this.#stats.outputs++;
+        return undefined;
+      }
+      const handed = handOn(output, value, this.#run, this.#countOutput);
+      return handed === true ? undefined : handed;
+    }
+    pending.queue.push(value);
+    if (pending.queue.length < this.#spec.buffer) return undefined;
+    return new Promise<void>((resolve) => {
+      pending.wake = resolve;
+    }).then(() => {
+      pending.wake = undefined;
+    });
+  }
+
   /** flatMap: passes on every value of the iterable `fn` returned, in order within the item. */
   async #flatten(item: unknown, index: number, iterable: unknown): Promise<void> {
     const emitter = this.#emitter;
@@ -366,18 +389,22 @@ export class LaneStage {
     const pending = emitter !== undefined && index !== emitter.head ? new PendingOutputs() : undefined;
     if (pending !== undefined) emitter?.put(index, pending);
     try {
-      for await (const value of toIterable(iterable)) {
-        if (this.#run.stopped) return;
-        if (pending === undefined || pending.atHead) {
-          await this.#push(value);
-          continue;
+      const values = toIterable(iterable);
+      if (Symbol.asyncIterator in values) {
+        for await (const value of values) {
+          if (this.#run.stopped) return;
+          const wait = this.#flatOutput(value, pending);
+          if (wait !== undefined) await wait;
         }
-        pending.queue.push(value);
-        if (pending.queue.length >= this.#spec.buffer) {
-          await new Promise<void>((resolve) => {
-            pending.wake = resolve;
-          });
-          pending.wake = undefined;
+      } else {
+        // An array (a page of rows, say) is walked in this turn: `for await` over it took a turn
+        // per value, and flatMap ran at a sixth of a map that returns the page. As `for await`
+        // does, a value that is a promise is awaited.
+        for (let value of values) {
+          if (isThenable(value)) value = await value;
+          if (this.#run.stopped) return;
+          const wait = this.#flatOutput(value, pending);
+          if (wait !== undefined) await wait;
         }
       }
       if (pending !== undefined) {

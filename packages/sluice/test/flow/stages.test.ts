@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
-import { flow, type RunReport } from '../../src/index.js';
+import fc from 'fast-check';
+import { flow, type RunReport, type StageReport } from '../../src/index.js';
 import { FakeClock } from '../../src/testing.js';
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
@@ -224,5 +225,67 @@ test('a reduce function that throws fails the run; what it never saw is counted 
   assert.ok(
     report.undelivered >= stage.emitted - folded - 1,
     `emitted ${stage.emitted}, folded ${folded}, undelivered ${report.undelivered}`,
+  );
+});
+
+test('.flatMap() - an array of promises gives their values, as for await over it would', async () => {
+  const out = await flow([1, 2])
+    .flatMap((x) => [
+      Promise.resolve(x * 10),
+      x * 10 + 1,
+      new Promise((resolve) => setImmediate(resolve, x * 10 + 2)),
+    ])
+    .collect();
+  assert.deepEqual(out, [10, 11, 12, 20, 21, 22]);
+});
+
+test('property: flatMap over arrays and async generators emits every value once, in order when ordered', async () => {
+  const seed = 20261129;
+  await fc.assert(
+    fc.asyncProperty(
+      fc.record({
+        pages: fc.array(fc.nat({ max: 12 }), { maxLength: 40 }),
+        concurrency: fc.integer({ min: 1, max: 8 }),
+        buffer: fc.integer({ min: 1, max: 16 }),
+        ordered: fc.boolean(),
+        asyncPages: fc.boolean(),
+        slowConsumer: fc.boolean(),
+      }),
+      async ({ pages, concurrency, buffer, ordered, asyncPages, slowConsumer }) => {
+        // Page p holds the values p*100 .. p*100 + size - 1.
+        const rows = (p: number, size: number): number[] =>
+          Array.from({ length: size }, (_, i) => p * 100 + i);
+        async function* slowly(values: number[]): AsyncGenerator<number> {
+          for (const value of values) {
+            await Promise.resolve();
+            yield value;
+          }
+        }
+        const seen: number[] = [];
+        const report = await flow(pages.map((size, p) => ({ p, size })))
+          .flatMap(
+            async ({ p, size }) => {
+              if (p % 3 === 0) await tick();
+              return asyncPages ? slowly(rows(p, size)) : rows(p, size);
+            },
+            { concurrency, buffer, ordered },
+          )
+          .forEach(async (value) => {
+            seen.push(value);
+            if (slowConsumer) await tick();
+          });
+        const expected = pages.flatMap((size, p) => rows(p, size));
+        if (ordered) assert.deepEqual(seen, expected);
+        else
+          assert.deepEqual(
+            [...seen].sort((a, b) => a - b),
+            expected,
+          );
+        const stage = report.stages[0] as StageReport;
+        assert.equal(stage.emitted, pages.length);
+        assert.equal(stage.outputs, expected.length);
+      },
+    ),
+    { seed, numRuns: 120, verbose: true },
   );
 });
