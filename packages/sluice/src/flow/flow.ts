@@ -10,7 +10,14 @@ import { checkFunction, checkInteger, checkOptions, invalidType } from '../core/
 import { type CpuTask, isCpuTask } from '../exec/cpu.js';
 import type { RunReport } from '../observe/run-report.js';
 import { flowReadable } from './flow-readable.js';
-import { checkRunOptions, Run, type RunOptions, type Terminal } from './run.js';
+import {
+  type CheckedRunOptions,
+  checkRunOptions,
+  Run,
+  type RunOptions,
+  runOptionKeys,
+  type Terminal,
+} from './run.js';
 import { checkSource, type Source } from './source.js';
 import { batchSpec, cpuSpec, type LaneKind, laneSpec, type StageSpec } from './stage-spec.js';
 import type { BatchOptions, CpuStageOptions, StageContext, StageOptions } from './types.js';
@@ -167,18 +174,27 @@ export class Flow<T> implements AsyncIterable<T> {
   }
 
   /**
-   * A Node Readable in object mode over the flow's output; destroying it stops the run.
+   * A Node Readable in object mode over the flow's output. The run starts at the first read and
+   * takes the run options (`signal`, `progress`, `logger`, `clock`); destroying the stream stops
+   * it, and a run that fails destroys the stream with its error. The stream holds up to
+   * `highWaterMark` outputs ahead of its reader (16 by default); a `null` output fails the run
+   * with SLUICE_ERR_TERMINAL, since a Node stream ends at null.
    * @example flow(rows).map(toCsvLine).toReadable().pipe(createWriteStream('out.csv'))
    */
-  toReadable(options?: { highWaterMark?: number }): Readable {
-    checkOptions('toReadable options', options, ['highWaterMark']);
-    if (options?.highWaterMark !== undefined)
-      checkInteger('highWaterMark', options.highWaterMark, { min: 1 });
-    return flowReadable(() => this.#start(undefined), options?.highWaterMark);
+  toReadable(options?: { highWaterMark?: number } & RunOptions): Readable {
+    checkOptions('toReadable options', options, ['highWaterMark', ...runOptionKeys]);
+    const { highWaterMark, ...runOptions } = options ?? {};
+    if (highWaterMark !== undefined) checkInteger('highWaterMark', highWaterMark, { min: 1 });
+    const checked = checkRunOptions(runOptions);
+    return flowReadable(() => this.#startChecked(checked), highWaterMark);
   }
 
   #start(options: RunOptions | undefined, terminal: Terminal<T> = 'read'): Run<T> {
-    return new Run<T>(this.#source, this.#stages, checkRunOptions(options), terminal);
+    return this.#startChecked(checkRunOptions(options), terminal);
+  }
+
+  #startChecked(options: CheckedRunOptions, terminal: Terminal<T> = 'read'): Run<T> {
+    return new Run<T>(this.#source, this.#stages, options, terminal);
   }
 }
 

@@ -54,7 +54,8 @@ export interface RunOptions {
   logger?: Logger;
 }
 
-const runKeys = ['signal', 'clock', 'progress', 'logger'] as const;
+/** The keys of RunOptions, for terminals that take them beside their own. */
+export const runOptionKeys = ['signal', 'clock', 'progress', 'logger'] as const;
 
 /**
  * What the terminal does with the outputs: throws them away (`'discard'`, for `run()`), reads
@@ -63,12 +64,12 @@ const runKeys = ['signal', 'clock', 'progress', 'logger'] as const;
  */
 export type Terminal<T> = 'discard' | 'read' | ((value: T) => void);
 
-interface CheckedRunOptions extends RunOptions {
+export interface CheckedRunOptions extends RunOptions {
   progress?: ProgressOptions;
 }
 
 export function checkRunOptions(options: unknown): CheckedRunOptions {
-  checkOptions('run options', options, runKeys);
+  checkOptions('run options', options, runOptionKeys);
   const o = (options ?? {}) as RunOptions;
   checkSignal('signal', o.signal);
   if (o.clock !== undefined && (typeof o.clock !== 'object' || typeof o.clock.setTimeout !== 'function')) {

@@ -209,3 +209,36 @@ test('property: a stream read for a while, then destroyed or ended, accounts for
     { seed, numRuns: 150, verbose: true },
   );
 });
+
+test('toReadable() takes the run options: aborting its signal errors the stream, coded, and stops the source', async () => {
+  const controller = new AbortController();
+  let produced = 0;
+  function* endless(): Generator<number> {
+    for (let i = 0; ; i++) {
+      produced++;
+      yield i;
+    }
+  }
+  const readable = flow(endless())
+    .map(async (x) => x, { concurrency: 4 })
+    .toReadable({ signal: controller.signal, highWaterMark: 4 });
+  const seen: number[] = [];
+  const error = await (async () => {
+    for await (const x of readable) {
+      seen.push(x as number);
+      if (seen.length === 50) controller.abort(new Error('enough'));
+    }
+  })().then(
+    () => assert.fail('the stream should error'),
+    (e: unknown) => e as { code: string; report: RunReport },
+  );
+  assert.equal(error.code, 'SLUICE_ERR_ABORTED');
+  assert.equal(error.report.status, 'aborted');
+  assert.deepEqual(seen, range(seen.length));
+  const stopped = produced;
+  for (let i = 0; i < 10; i++) await tick();
+  assert.equal(produced, stopped, 'the source is not read after the abort');
+  assert.throws(() => flow([1]).toReadable({ signal: 'no' as never }), {
+    code: 'SLUICE_ERR_INVALID_ARG_TYPE',
+  });
+});
