@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import diagnosticsChannel from 'node:diagnostics_channel';
-import { Writable } from 'node:stream';
+import { type Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { test } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
@@ -43,6 +43,30 @@ async function reportsOf(body: () => Promise<void>): Promise<RunReport[]> {
 const settledCount = (stage: StageReport): number =>
   stage.emitted + stage.filtered + stage.skipped + stage.deadLettered + stage.failed;
 
+type Failure = { code: string; message: string; report: RunReport };
+
+/** Reads `readable` until it errors, handing `each` every value; fails the test if it ends instead. */
+async function errorOf(readable: Readable, each: (value: unknown) => void): Promise<Failure> {
+  try {
+    for await (const value of readable) each(value);
+  } catch (error) {
+    return error as Failure;
+  }
+  return assert.fail('the stream should error');
+}
+
+/** An endless source that counts what was read from it. */
+function counting(): { items: Generator<number>; produced: number } {
+  const counter = { produced: 0 };
+  function* endless(): Generator<number> {
+    for (let i = 0; ; i++) {
+      counter.produced++;
+      yield i;
+    }
+  }
+  return Object.assign(counter, { items: endless() });
+}
+
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 test('toReadable() piped into a Writable delivers every output in order, and ends', async () => {
@@ -60,23 +84,17 @@ test('toReadable() piped into a Writable delivers every output in order, and end
 });
 
 test('toReadable() runs no further ahead of a reader that stopped reading than its buffers', async () => {
-  let produced = 0;
-  function* endless(): Generator<number> {
-    for (let i = 0; ; i++) {
-      produced++;
-      yield i;
-    }
-  }
-  const readable = flow(endless())
+  const source = counting();
+  const readable = flow(source.items)
     .map(async (x) => x, { concurrency: 4, buffer: 8 })
     .toReadable({ highWaterMark: 4 });
   const first = await new Promise((resolve) => readable.once('data', resolve));
   readable.pause();
   assert.equal(first, 0);
   for (let i = 0; i < 20; i++) await tick();
-  const paused = produced;
+  const paused = source.produced;
   for (let i = 0; i < 20; i++) await tick();
-  assert.equal(produced, paused, 'nothing more is read from the source while the stream is paused');
+  assert.equal(source.produced, paused, 'nothing more is read from the source while the stream is paused');
   // The stream's 4, the stage's channel of 8, its 16-place reorder window, 4 lanes, the source's buffer.
   assert.ok(paused < 100, `the source was read ${paused} times ahead of a reader that took 1`);
   readable.destroy();
@@ -124,12 +142,7 @@ test('a failing run errors the stream with its coded error and report; every out
     )
     .toReadable();
   const seen: number[] = [];
-  const error = await (async () => {
-    for await (const x of readable) seen.push(x as number);
-  })().then(
-    () => assert.fail('the stream should error'),
-    (e: unknown) => e as { code: string; report: RunReport },
-  );
+  const error = await errorOf(readable, (x) => seen.push(x as number));
   assert.equal(error.code, 'SLUICE_ERR_STAGE');
   assert.equal(error.report.status, 'failed');
   assert.deepEqual(seen, range(seen.length));
@@ -138,12 +151,7 @@ test('a failing run errors the stream with its coded error and report; every out
 
 test('a null output fails the run with a coded error instead of ending the stream early', async () => {
   const seen: unknown[] = [];
-  const error = await (async () => {
-    for await (const x of flow([1, 2, null, 3]).toReadable()) seen.push(x);
-  })().then(
-    () => assert.fail('the stream should error'),
-    (e: unknown) => e as { code: string; message: string; report: RunReport },
-  );
+  const error = await errorOf(flow([1, 2, null, 3]).toReadable(), (x) => seen.push(x));
   assert.equal(error.code, 'SLUICE_ERR_TERMINAL');
   assert.match(error.message, /null/);
   assert.equal(error.report.status, 'failed');
@@ -212,32 +220,20 @@ test('property: a stream read for a while, then destroyed or ended, accounts for
 
 test('toReadable() takes the run options: aborting its signal errors the stream, coded, and stops the source', async () => {
   const controller = new AbortController();
-  let produced = 0;
-  function* endless(): Generator<number> {
-    for (let i = 0; ; i++) {
-      produced++;
-      yield i;
-    }
-  }
-  const readable = flow(endless())
+  const source = counting();
+  const readable = flow(source.items)
     .map(async (x) => x, { concurrency: 4 })
     .toReadable({ signal: controller.signal, highWaterMark: 4 });
   const seen: number[] = [];
-  const error = await (async () => {
-    for await (const x of readable) {
-      seen.push(x as number);
-      if (seen.length === 50) controller.abort(new Error('enough'));
-    }
-  })().then(
-    () => assert.fail('the stream should error'),
-    (e: unknown) => e as { code: string; report: RunReport },
-  );
+  const error = await errorOf(readable, (x) => {
+    if (seen.push(x as number) === 50) controller.abort(new Error('enough'));
+  });
   assert.equal(error.code, 'SLUICE_ERR_ABORTED');
   assert.equal(error.report.status, 'aborted');
   assert.deepEqual(seen, range(seen.length));
-  const stopped = produced;
+  const stopped = source.produced;
   for (let i = 0; i < 10; i++) await tick();
-  assert.equal(produced, stopped, 'the source is not read after the abort');
+  assert.equal(source.produced, stopped, 'the source is not read after the abort');
   assert.throws(() => flow([1]).toReadable({ signal: 'no' as never }), {
     code: 'SLUICE_ERR_INVALID_ARG_TYPE',
   });
