@@ -40,8 +40,9 @@ export function flowReadable<T>(start: () => Run<T>, highWaterMark = DEFAULT_HIG
   /** Pushes ready outputs until the stream's buffer is full; waits (once) when none is ready. */
   async function pump(): Promise<void> {
     pumping = true;
-    run ??= start();
     try {
+      // A run that cannot start (a source already read) errors the stream, as a failed run does.
+      run ??= start();
       for (;;) {
         let value = run.nextReady();
         if (value === EMPTY) {
@@ -63,7 +64,7 @@ export function flowReadable<T>(start: () => Run<T>, highWaterMark = DEFAULT_HIG
       }
     } catch (error) {
       // A failed run rejected `next()` with its own error; any other is the stream's, and fails the run.
-      run.fail(error);
+      run?.fail(error);
       readable.destroy(error as Error);
     } finally {
       pumping = false;

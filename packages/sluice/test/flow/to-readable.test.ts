@@ -238,3 +238,10 @@ test('toReadable() takes the run options: aborting its signal errors the stream,
     code: 'SLUICE_ERR_INVALID_ARG_TYPE',
   });
 });
+
+test('a flow whose run cannot start errors its stream with the coded error', async () => {
+  const source = counting();
+  for await (const _ of flow(source.items)) break;
+  const error = await errorOf(flow(source.items).toReadable(), () => assert.fail('nothing to read'));
+  assert.equal(error.code, 'SLUICE_ERR_SOURCE_CONSUMED');
+});
