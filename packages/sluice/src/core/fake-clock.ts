@@ -1,4 +1,5 @@
 import type { Clock, TimerHandle } from './clock.js';
+import { nextMacrotask } from './thenable.js';
 
 interface FakeTimer {
   readonly id: number;
@@ -83,10 +84,6 @@ export class FakeClock implements Clock {
  * items one macrotask after the first arrives (see `source.ts`).
  */
 export async function flushMicrotasks(): Promise<void> {
-  await nextMacrotask();
-  await nextMacrotask();
-}
-
-function nextMacrotask(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+  await nextMacrotask(undefined);
+  await nextMacrotask(undefined);
 }

@@ -9,3 +9,11 @@ export function isThenable(value: unknown): value is PromiseLike<unknown> {
     typeof (value as PromiseLike<unknown>).then === 'function'
   );
 }
+
+/**
+ * Resolves with `value` a macrotask from now: after every queued promise continuation, and after
+ * whatever those put in motion on microtasks alone.
+ */
+export function nextMacrotask<V>(value: V): Promise<V> {
+  return new Promise((resolve) => setImmediate(resolve, value));
+}

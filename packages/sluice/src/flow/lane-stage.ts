@@ -273,8 +273,7 @@ export class LaneStage {
       stats.outputs++;
       return undefined;
     }
-    const handed = handOn(output, result, this.#run, this.#countEmitted);
-    return handed === true ? undefined : handed.then(CARRY_ON);
+    return handOn(output, result, this.#run, this.#countEmitted)?.then(CARRY_ON);
   }
 
   /**
@@ -285,8 +284,7 @@ export class LaneStage {
    */
   readonly #release = (result: unknown): Promise<boolean> | undefined => {
     if (result === NOTHING) return undefined;
-    const handed = handOn(this.#output as Outlet<unknown>, result, this.#run, this.#countEmitted);
-    return handed === true ? undefined : handed;
+    return handOn(this.#output as Outlet<unknown>, result, this.#run, this.#countEmitted);
   };
 
   /** An item's one value went out. */
@@ -306,7 +304,7 @@ export class LaneStage {
 
   /** An ordered flatMap item's turn: its queued outputs go, then it emits directly until done. */
   async #releaseOutputs(pending: PendingOutputs): Promise<void> {
-    while (pending.queue.length > 0) await this.#push(pending.queue.shift());
+    while (pending.queue.length > 0) await this.#passOutput(pending.queue.shift());
     if (!pending.finished) {
       pending.atHead = true;
       pending.wake?.();
@@ -348,15 +346,12 @@ export class LaneStage {
     return settleFailure(this.#spec, this.#stats, this.#run, item, index, thrown);
   }
 
-  /** Passes one of several outputs of an item downstream, waiting for room. */
-  async #push(value: unknown): Promise<void> {
+  /** Passes one of an item's several values downstream: undefined when done at once, else a promise of when. */
+  #passOutput(value: unknown): Promise<boolean> | undefined {
     const output = this.#output;
-    if (output === undefined) {
-      this.#stats.outputs++;
-      return;
-    }
-    const handed = handOn(output, value, this.#run, this.#countOutput);
-    if (handed !== true) await handed;
+    if (output !== undefined) return handOn(output, value, this.#run, this.#countOutput);
+    this.#stats.outputs++;
+    return undefined;
   }
 
   /**
@@ -364,15 +359,7 @@ export class LaneStage {
    * Returns a promise when the item must wait: for room downstream, or for its queue to drain.
    */
   #flatOutput(value: unknown, pending: PendingOutputs | undefined): Promise<unknown> | undefined {
-    if (pending === undefined || pending.atHead) {
-      const output = this.#output;
-      if (output === undefined) {
-        this.#stats.outputs++;
-        return undefined;
-      }
-      const handed = handOn(output, value, this.#run, this.#countOutput);
-      return handed === true ? undefined : handed;
-    }
+    if (pending === undefined || pending.atHead) return this.#passOutput(value);
     pending.queue.push(value);
     if (pending.queue.length < this.#spec.buffer) return undefined;
     return new Promise<void>((resolve) => {

@@ -20,8 +20,8 @@ export interface Outlet<T> {
 
 /**
  * Hands `value` to `output`, waiting for room when there is none, and calls `taken` in the very
- * turn the output takes it: true at once when it had room, else a promise of true once it took the
- * value, or false when the run stopped first (the value is cancelled). Counting in that turn is the
+ * turn the output takes it: undefined when it had room at once, else a promise of true once it
+ * took the value, or of false when the run stopped first (the value is cancelled). Counting in that turn is the
  * point: a value parked in a channel's queue of waiting pushes, counted when its push resolved, was
  * taken by the reader a turn before, and a run stopped in between reported an output its reader
  * had as never emitted.
@@ -31,10 +31,10 @@ export function handOn<T>(
   value: T,
   run: { readonly stopped: boolean },
   taken: () => void,
-): true | Promise<boolean> {
+): Promise<boolean> | undefined {
   if (output.tryPush(value)) {
     taken();
-    return true;
+    return undefined;
   }
   return handOnWhenWritable(output, value, run, taken);
 }

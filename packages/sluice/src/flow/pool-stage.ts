@@ -303,7 +303,8 @@ export class PoolStage {
         stats.outputs += next - i;
         i = next;
         if (i === items.length) break;
-        if (!(await handOn(output, values[i], this.#run, this.#countEmitted))) return;
+        const wait = handOn(output, values[i], this.#run, this.#countEmitted);
+        if (wait !== undefined && !(await wait)) return;
         i++;
       }
       return;
@@ -319,8 +320,8 @@ export class PoolStage {
         stats.emitted++;
         stats.outputs++;
       } else {
-        const handed = handOn(output, values[i], this.#run, this.#countEmitted);
-        if (handed !== true && !(await handed)) return;
+        const wait = handOn(output, values[i], this.#run, this.#countEmitted);
+        if (wait !== undefined && !(await wait)) return;
       }
     }
   }

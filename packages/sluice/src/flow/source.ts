@@ -5,6 +5,7 @@
  */
 import { Channel, EMPTY } from '../core/channel.js';
 import { errorMessage, InvalidSourceError, SourceConsumedError, SourceError } from '../core/errors.js';
+import { nextMacrotask } from '../core/thenable.js';
 import { describe } from '../core/validate.js';
 import type { Inlet } from './inlet.js';
 
@@ -96,10 +97,6 @@ function readerIterator<T>(reader: ReturnType<WebStream<T>['getReader']>): Async
       return { done: true, value: undefined };
     },
   };
-}
-
-function nextMacrotask<V>(value: V): Promise<V> {
-  return new Promise((resolve) => setImmediate(resolve, value));
 }
 
 function sourceError(error: unknown): Error {
