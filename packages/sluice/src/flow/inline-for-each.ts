@@ -14,6 +14,7 @@
  */
 import { ChannelClosedError } from '../core/errors.js';
 import { isThenable } from '../core/thenable.js';
+import type { AdaptiveLimiter } from '../limit/adaptive-limiter.js';
 import { StageMetrics } from '../observe/stage-metrics.js';
 import { hasPolicies, type Invoker } from './invoke.js';
 import { LoopTurn } from './loop-turn.js';
@@ -37,6 +38,8 @@ export class InlineForEach implements Outlet<unknown> {
   readonly #direct: LaneSpec['fn'] | undefined;
   readonly #turn: LoopTurn;
   readonly #concurrency: number;
+  /** An adaptive stage's limiter: calls start only while it can keep them busy (see `callers`). */
+  readonly #gate: AdaptiveLimiter | undefined;
   readonly #capacity: number;
   readonly #lowWater: number;
   /** Values waiting for a call: `#queue[#queueHead]` onwards. */
@@ -68,6 +71,9 @@ export class InlineForEach implements Outlet<unknown> {
     this.#direct = hasPolicies(spec) ? undefined : spec.fn;
     this.#turn = new LoopTurn(run.clock);
     this.#concurrency = spec.concurrency;
+    this.#gate = stats.limit;
+    // A call backing off before its retry frees its turn: a waiting value may take it.
+    if (this.#gate !== undefined) this.#gate.onCallersGrew = () => this.#callQueued();
     this.#capacity = capacity;
     this.#lowWater = Math.floor(capacity / 2);
     this.#done = new Promise<void>((resolve) => {
@@ -88,7 +94,7 @@ export class InlineForEach implements Outlet<unknown> {
   tryPush(value: unknown): boolean {
     if (this.#closed) throw this.#closedError();
     if (this.#queueHead === this.#queue.length) {
-      if (this.#inFlight < this.#concurrency && !this.#turn.due()) {
+      if (this.#hasRoom() && !this.#turn.due()) {
         this.#call(value);
         return true;
       }
@@ -133,6 +139,16 @@ export class InlineForEach implements Outlet<unknown> {
     this.#rejectWriters(error);
     this.#finishIfIdle();
     return dropped;
+  }
+
+  /**
+   * Room for another call: below the stage's concurrency and, for an adaptive stage, below the
+   * callers its limiter can keep busy now (past that a call would only queue at the limiter).
+   */
+  #hasRoom(): boolean {
+    return (
+      this.#inFlight < this.#concurrency && (this.#gate === undefined || this.#inFlight < this.#gate.callers)
+    );
   }
 
   /** One call: in this turn it returns, or it is counted in flight until it settles. */
@@ -194,12 +210,7 @@ export class InlineForEach implements Outlet<unknown> {
   /** Calls waiting values while there is room in flight and the loop's turn is not due. */
   #callQueued(): void {
     const queue = this.#queue;
-    while (
-      this.#queueHead < queue.length &&
-      this.#inFlight < this.#concurrency &&
-      !this.#run.stopped &&
-      !this.#turn.due()
-    ) {
+    while (this.#queueHead < queue.length && this.#hasRoom() && !this.#run.stopped && !this.#turn.due()) {
       const value = queue[this.#queueHead];
       queue[this.#queueHead++] = undefined;
       this.#call(value);

@@ -3,7 +3,7 @@
  * with backoff. With no policy set the function is called directly: the common case pays nothing.
  */
 import type { Clock } from '../core/clock.js';
-import { withDeadline } from '../core/deadline.js';
+import { type LazySignal, underDeadline } from '../core/deadline.js';
 import { isSluiceError, readableThrown } from '../core/errors.js';
 import { RateLimiter } from '../core/rate-limiter.js';
 import { type RetrySchedule, retryAfterMs, retrying } from '../core/retry.js';
@@ -33,15 +33,23 @@ export function makeInvoker(spec: LaneSpec, stats: StageStats, signal: AbortSign
 
   if (!hasPolicies(spec)) return (item, index) => fn(item, { index, signal, attempt: 1 });
 
-  const call = (item: unknown, index: number, attempt: number): unknown => {
-    if (timeout === undefined) return fn(item, { index, signal, attempt });
-    return withDeadline(
-      (deadline) => fn(item, { index, signal: deadline, attempt } satisfies StageContext),
-      timeout,
-      clock,
-      signal,
-    );
-  };
+  // Each policy below wraps the call only when the stage has it: every layer is a promise and a
+  // turn per call, and a fast call under one policy should not pay for the others.
+
+  /** The call, under its deadline when the stage has a timeout; a timeout is counted. */
+  const call =
+    timeout === undefined
+      ? (item: unknown, index: number, attempt: number): unknown => fn(item, { index, signal, attempt })
+      : (item: unknown, index: number, attempt: number): Promise<unknown> =>
+          underDeadline(
+            (deadline) => fn(item, new DeadlineContext(index, attempt, deadline)),
+            timeout,
+            clock,
+            signal,
+          ).catch((error: unknown) => {
+            if (isSluiceError(readableThrown(error), 'SLUICE_ERR_TIMEOUT')) stats.timeouts++;
+            throw error;
+          });
 
   /** Each attempt takes a turn under the adaptive limit and reports back; backoff waits hold none. */
   const attemptOnce =
@@ -61,33 +69,61 @@ export function makeInvoker(spec: LaneSpec, stats: StageStats, signal: AbortSign
           }
         };
 
-  /** One attempt under the rate limit; a failed one is counted, and a server's pause is kept. */
-  const attemptLimited = async (item: unknown, index: number, attempt: number, key: unknown) => {
-    try {
-      if (limiter !== undefined && !limiter.tryAcquire(key)) await limiter.acquire(key, signal);
-      return await attemptOnce(item, index, attempt);
-    } catch (thrown) {
-      const error = readableThrown(thrown);
-      if (isSluiceError(error, 'SLUICE_ERR_TIMEOUT')) stats.timeouts++;
-      // A server that asked for a pause asked it of every call to it, not just this one.
-      const pause = limiter === undefined ? undefined : retryAfterMs(error);
-      if (pause !== undefined) limiter?.penalize(key, pause);
-      throw error;
-    }
-  };
+  /** One attempt under the rate limit; a server's pause is kept for every call to it. */
+  const attemptLimited =
+    limiter === undefined
+      ? attemptOnce
+      : async (item: unknown, index: number, attempt: number): Promise<unknown> => {
+          const key = keyOf?.(item);
+          try {
+            if (!limiter.tryAcquire(key)) await limiter.acquire(key, signal);
+            return await attemptOnce(item, index, attempt);
+          } catch (thrown) {
+            // A server that asked for a pause asked it of every call to it, not just this one.
+            const pause = retryAfterMs(readableThrown(thrown));
+            if (pause !== undefined) limiter.penalize(key, pause);
+            throw thrown;
+          }
+        };
 
+  if (retry === undefined) return (item, index) => attemptLimited(item, index, 1);
   const schedule: RetrySchedule = {
     policy: retry,
     clock,
     signal,
     onRetry: () => {
       stats.retries++;
+      // Between attempts the item holds no turn: the adaptive stage may run a lane in its place.
+      gate?.backoffStarted();
     },
   };
-  return (item, index) => {
-    const key = keyOf?.(item);
-    return retrying((attempt) => attemptLimited(item, index, attempt, key), schedule);
-  };
+  return (item, index) =>
+    retrying((attempt) => {
+      if (attempt > 1) gate?.backoffEnded();
+      return attemptLimited(item, index, attempt);
+    }, schedule);
+}
+
+/**
+ * A call's context under a deadline: its `signal` is the deadline's, made when first read. A
+ * class, so the getter sits on the prototype: an object literal with a getter costs an accessor
+ * pair per call. (`{ ...ctx }` would drop `signal`; reading `ctx.signal`, destructuring it or
+ * passing `ctx` as a fetch's options all see it.)
+ */
+class DeadlineContext implements StageContext {
+  readonly #deadline: LazySignal;
+
+  constructor(
+    readonly index: number,
+    readonly attempt: number,
+    deadline: LazySignal,
+  ) {
+    this.#deadline = deadline;
+  }
+
+  get signal(): AbortSignal {
+    return this.#deadline.signal;
+  }
 }
 
 /** True when the stage's function is wrapped in anything: without a policy the invoker just calls it. */

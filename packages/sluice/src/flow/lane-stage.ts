@@ -15,6 +15,7 @@ import { EMPTY } from '../core/channel.js';
 import { InvalidArgTypeError } from '../core/errors.js';
 import { isThenable } from '../core/thenable.js';
 import { describe } from '../core/validate.js';
+import type { AdaptiveLimiter } from '../limit/adaptive-limiter.js';
 import { StageMetrics } from '../observe/stage-metrics.js';
 import type { Inlet } from './inlet.js';
 import type { Invoker } from './invoke.js';
@@ -72,6 +73,8 @@ export class LaneStage {
   #idle: ((more: boolean) => void)[] = [];
   #watching = false;
   readonly #maxLanes: number;
+  /** An adaptive stage's limiter: it bounds the lanes worth running (see `callers`). */
+  readonly #gate: AdaptiveLimiter | undefined;
   /** Lanes started so far, and still running: lanes start only as items keep the others busy. */
   #lanesStarted = 0;
   #lanesRunning = 0;
@@ -99,6 +102,9 @@ export class LaneStage {
     this.#stats = stats;
     this.#run = run;
     this.#invoke = run.invoker(spec, stats);
+    this.#gate = stats.limit;
+    // A call backing off before its retry frees its turn: another lane may take it.
+    if (this.#gate !== undefined) this.#gate.onCallersGrew = () => this.#busy();
     this.#metrics = stats.metrics;
     this.#maxLanes = spec.concurrency;
     this.#ordered = spec.ordered && output !== undefined;
@@ -132,7 +138,7 @@ export class LaneStage {
     this.#laneWanted = true;
     if (this.#startingLanes) return;
     this.#startingLanes = true;
-    while (this.#laneWanted && this.#lanesStarted < this.#maxLanes) {
+    while (this.#laneWanted && this.#mayStartLane()) {
       this.#laneWanted = false;
       this.#lanesStarted++;
       this.#lanesRunning++;
@@ -147,7 +153,19 @@ export class LaneStage {
 
   /** A lane is about to wait on its item: unless one is idle, start another to take the next. */
   #busy(): void {
-    if (this.#lanesStarted < this.#maxLanes && this.#idle.length === 0) this.#startLanes();
+    if (this.#idle.length === 0 && this.#mayStartLane()) this.#startLanes();
+  }
+
+  /**
+   * Below the stage's concurrency and, for an adaptive stage, below the callers its limiter can
+   * keep busy now. Lanes once started stay: a stage whose limit fell keeps the lanes its highest
+   * limit asked for, the extra ones queued at the limiter with an item each.
+   */
+  #mayStartLane(): boolean {
+    return (
+      this.#lanesStarted < this.#maxLanes &&
+      (this.#gate === undefined || this.#lanesStarted < this.#gate.callers)
+    );
   }
 
   /**

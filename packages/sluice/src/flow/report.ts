@@ -3,7 +3,7 @@
  * observe/run-report.ts). They sit on the hot path: plain fields, no getters on the way in.
  */
 
-import type { LimitReport } from '../limit/adaptive-limiter.js';
+import type { AdaptiveLimiter } from '../limit/adaptive-limiter.js';
 import { executorReport, type ObservedStage, type StageInsight } from '../observe/run-insight.js';
 import type { StageKind, StageReport } from '../observe/run-report.js';
 import { StageMetrics } from '../observe/stage-metrics.js';
@@ -29,7 +29,7 @@ export class StageStats implements ObservedStage {
   loopMs = 0;
   readyAtMs: number | undefined = undefined;
   /** Set by an adaptive stage's invoker, for the run it belongs to. */
-  limit: { report(): LimitReport } | undefined = undefined;
+  limit: AdaptiveLimiter | undefined = undefined;
   /** Set by a cpu() stage whose executor reports on itself. */
   executor: { report(): Readonly<Record<string, unknown>> } | undefined = undefined;
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
+import { sleep } from '../../src/core/clock.js';
 import { flow, type RunReport, type StageReport } from '../../src/index.js';
 import { FakeClock } from '../../src/testing.js';
 
@@ -164,6 +165,44 @@ test('timeout: a call that never settles times out, its signal aborts, and the r
   assert.equal(signal?.aborted, true);
   assert.equal(reportOf(error).stages[0]?.timeouts, 1);
   assert.equal(clock.pending, 0, 'no timer left behind');
+});
+
+test('timeout: a call that reads its signal only after the deadline finds it aborted, with the timeout as reason', async () => {
+  const clock = new FakeClock();
+  let late: AbortSignal | undefined;
+  const running = flow([1])
+    .map(
+      async (_x, ctx) => {
+        await sleep(clock, 2_000);
+        late = ctx.signal;
+        assert.equal(ctx.signal, late, 'the same signal on every read');
+      },
+      { timeout: 1_000, onError: 'skip' },
+    )
+    .run({ clock });
+  await clock.advance(2_000);
+  const report = await running;
+  assert.equal(report.stages[0]?.timeouts, 1);
+  assert.equal(late?.aborted, true);
+  assert.equal((late?.reason as { code?: string } | undefined)?.code, 'SLUICE_ERR_TIMEOUT');
+});
+
+test("timeout: a stage's context carries index, attempt and signal, and hands the signal to what it is passed to", async () => {
+  const clock = new FakeClock();
+  const seen: { index: number; attempt: number; aborted: boolean }[] = [];
+  await flow(['a', 'b'])
+    .map(
+      (_x, ctx) => {
+        const { index, attempt, signal } = ctx;
+        seen.push({ index, attempt, aborted: signal.aborted });
+      },
+      { timeout: 1_000 },
+    )
+    .run({ clock });
+  assert.deepEqual(seen, [
+    { index: 0, attempt: 1, aborted: false },
+    { index: 1, attempt: 1, aborted: false },
+  ]);
 });
 
 test('retry: transient failures are retried with backoff on the run clock', async () => {

@@ -56,3 +56,102 @@ test("concurrency: 'adaptive' completes every item against a server that rejects
   // Rejections cost the job little: the limit learns the hidden one and stays under it.
   assert.ok(service.rejected < 0.05 * 3_000, `${service.rejected} rejected`);
 });
+
+test('an adaptive stage takes from its input only the items its limit lets it run, not one per unit of its max', async () => {
+  const clock = new FakeClock();
+  let taken = 0;
+  function* items(): Generator<number> {
+    for (let i = 0; i < 100_000; i++) {
+      taken++;
+      yield i;
+    }
+  }
+  let inFlight = 0;
+  let peak = 0;
+  const stop = new AbortController();
+  const running = flow(items())
+    .map(
+      async (i: number) => {
+        peak = Math.max(peak, ++inFlight);
+        await sleep(clock, 100);
+        inFlight--;
+        return i;
+      },
+      { concurrency: 'adaptive' },
+    )
+    .run({ clock, signal: stop.signal });
+  await clock.advance(0);
+  // The limit starts at 16: sixteen calls, and nothing more taken from the input to wait with
+  // (the stage's max, 10,000, once meant 10,000 items parked at the limiter).
+  assert.equal(peak, 16);
+  assert.ok(taken <= 16 + 1, `${taken} items taken while 16 could run`);
+  stop.abort();
+  await assert.rejects(running, { code: 'SLUICE_ERR_ABORTED' });
+});
+
+test('items waiting out a retry backoff in an adaptive stage do not hold back the items behind them', async () => {
+  const clock = new FakeClock();
+  let inFlight = 0;
+  let peak = 0;
+  let succeeded = 0;
+  const failedOnce = new Set<number>();
+  const items = Array.from({ length: 400 }, (_, i) => i);
+  const running = flow(items)
+    .map(
+      async (i: number) => {
+        peak = Math.max(peak, ++inFlight);
+        await sleep(clock, 10);
+        inFlight--;
+        // The first 16 items fail once (not an overload: the limit does not cut), then back off 1 s.
+        if (i < 16 && !failedOnce.has(i)) {
+          failedOnce.add(i);
+          throw new Error(`flaky ${i}`);
+        }
+        succeeded++;
+        return i;
+      },
+      {
+        concurrency: { adaptive: true, initial: 16, max: 1_000 },
+        retry: { attempts: 2, baseDelayMs: 1_000, maxDelayMs: 1_000, jitter: false },
+      },
+    )
+    .run({ clock });
+  await clock.advance(500);
+  // All 16 of the first calls failed and wait out their backoff until 1,010 ms; lanes taking their
+  // place kept the other items moving (without them, none would have run for a second).
+  assert.ok(succeeded >= 16 * 20, `${succeeded} items done in the first 500 ms`);
+  assert.ok(peak >= 16, `at most ${peak} calls at once`);
+  await clock.advance(2_000);
+  const report = await running;
+  assert.equal(report.stages[0]?.emitted, 400);
+  assert.equal(report.stages[0]?.retries, 16);
+});
+
+test("an adaptive forEach at the end of a flow holds only the items its limit lets it run, and a buffer's worth", async () => {
+  const clock = new FakeClock();
+  let taken = 0;
+  function* items(): Generator<number> {
+    for (let i = 0; i < 100_000; i++) {
+      taken++;
+      yield i;
+    }
+  }
+  let started = 0;
+  const stop = new AbortController();
+  const running = flow(items())
+    .map((i) => i * 2)
+    .forEach(
+      async () => {
+        started++;
+        await sleep(clock, 100);
+      },
+      { concurrency: 'adaptive', buffer: 32 },
+    )
+    .run({ clock, signal: stop.signal });
+  await clock.advance(0);
+  assert.equal(started, 16);
+  // Sixteen calls, the forEach's buffer, and the item in hand: not one per unit of the max (10,000).
+  assert.ok(taken <= 16 + 32 + 1, `${taken} items taken while 16 could run`);
+  stop.abort();
+  await assert.rejects(running, { code: 'SLUICE_ERR_ABORTED' });
+});
