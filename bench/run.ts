@@ -4,7 +4,7 @@
  * medians and ratios (absolute figures mean little on a shared machine; ratios travel).
  *
  *   npm run bench                    # everything
- *   npm run bench -- noop            # one group: noop | terminals | sources | short | memory | http | cpu-small | cpu-large | cpu-cold | combined | adaptive | adaptive-hidden | adaptive-capacity | adaptive-retry-after | metrics-cost | remote | remote-cpu
+ *   npm run bench -- noop            # one group: noop | terminals | policies | sources | short | memory | http | cpu-small | cpu-large | cpu-cold | combined | adaptive | adaptive-hidden | adaptive-capacity | adaptive-retry-after | metrics-cost | remote | remote-cpu
  *   npm run bench -- noop --rounds 5
  */
 import { execFileSync } from 'node:child_process';
@@ -168,6 +168,29 @@ if (wanted('noop') || wanted('terminals')) {
     '',
   );
   lines.push(...ratioTable(results, 'p-map-sum', 'bare-loop-sum', 'vs bare loop (summing)'), '');
+}
+
+if (wanted('policies')) {
+  // A stage's policies on fast calls: what each costs an item beside the stage without any.
+  const contenders = [
+    'bare-loop',
+    'sluice-run',
+    'sluice-timeout',
+    'sluice-timeout-signal',
+    'sluice-retry',
+    'sluice-adaptive',
+    'sluice-all-policies',
+    'p-map',
+    'p-map-timeout',
+  ];
+  const results = compare('noop.ts', contenders, ['200000', '64']);
+  lines.push(
+    '### Policies: 200,000 async no-op items, one map step at concurrency 64 (or adaptive), with a timeout, retries, an adaptive limit',
+    '',
+    '`npm run bench -- policies`',
+    '',
+  );
+  lines.push(...ratioTable(results, 'p-map', 'bare-loop', 'vs bare loop'), '');
 }
 
 if (wanted('sources')) {

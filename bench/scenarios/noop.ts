@@ -18,6 +18,10 @@ const items = Number(itemsArg);
 const concurrency = Number(concurrencyArg);
 const noop = async (x: number): Promise<number> => x;
 
+/** A call that hands its signal on, as a fetch or a database driver is given it: the signal is read. */
+const withSignal = async (x: number, ctx: { signal: AbortSignal }): Promise<number> =>
+  ctx.signal.aborted ? -1 : x;
+
 function* range(n: number): Generator<number> {
   for (let i = 0; i < n; i++) yield i;
 }
@@ -205,6 +209,32 @@ const contenders: Record<string, () => Promise<number>> = {
       for (const x of rows) sum += x;
     return counted(sum);
   },
+  /**
+   * The policies users set on a stage that calls a service: a per-call timeout (its function
+   * handing `ctx.signal` on, as to fetch, or not), retries, an adaptive limit, all three.
+   */
+  'sluice-timeout': async () =>
+    (await flow(range(items)).map(noop, { concurrency, timeout: 5_000 }).run()).stages[0]?.emitted ?? 0,
+  'sluice-timeout-signal': async () =>
+    (await flow(range(items)).map(withSignal, { concurrency, timeout: 5_000 }).run()).stages[0]?.emitted ?? 0,
+  'sluice-retry': async () =>
+    (
+      await flow(range(items))
+        .map(noop, { concurrency, retry: { attempts: 3 } })
+        .run()
+    ).stages[0]?.emitted ?? 0,
+  'sluice-adaptive': async () =>
+    (await flow(range(items)).map(noop, { concurrency: 'adaptive' }).run()).stages[0]?.emitted ?? 0,
+  'sluice-all-policies': async () =>
+    (
+      await flow(range(items))
+        .map(withSignal, { concurrency: 'adaptive', timeout: 5_000, retry: { attempts: 3 } })
+        .run()
+    ).stages[0]?.emitted ?? 0,
+  /** What a p-map user writes for a per-call deadline: a timeout signal per call, handed to the function. */
+  'p-map-timeout': async () =>
+    (await pMap(range(items), (x) => withSignal(x, { signal: AbortSignal.timeout(5_000) }), { concurrency }))
+      .length,
   'sluice-map': async () => (await map(range(items), noop, { concurrency })).length,
   'p-map': async () => (await pMap(range(items), noop, { concurrency })).length,
   /** p-map consuming its results as the sluice terminals do. */
