@@ -3,7 +3,7 @@
  * with backoff. With no policy set the function is called directly: the common case pays nothing.
  */
 import type { Clock } from '../core/clock.js';
-import { type LazySignal, underDeadline } from '../core/deadline.js';
+import { DeadlineQueue, type LazySignal } from '../core/deadline.js';
 import { isSluiceError, readableThrown } from '../core/errors.js';
 import { RateLimiter } from '../core/rate-limiter.js';
 import { type RetrySchedule, retryAfterMs, retrying } from '../core/retry.js';
@@ -37,19 +37,17 @@ export function makeInvoker(spec: LaneSpec, stats: StageStats, signal: AbortSign
   // turn per call, and a fast call under one policy should not pay for the others.
 
   /** The call, under its deadline when the stage has a timeout; a timeout is counted. */
+  const deadlines = timeout === undefined ? undefined : new DeadlineQueue(timeout, clock, signal);
   const call =
-    timeout === undefined
+    deadlines === undefined
       ? (item: unknown, index: number, attempt: number): unknown => fn(item, { index, signal, attempt })
       : (item: unknown, index: number, attempt: number): Promise<unknown> =>
-          underDeadline(
-            (deadline) => fn(item, new DeadlineContext(index, attempt, deadline)),
-            timeout,
-            clock,
-            signal,
-          ).catch((error: unknown) => {
-            if (isSluiceError(readableThrown(error), 'SLUICE_ERR_TIMEOUT')) stats.timeouts++;
-            throw error;
-          });
+          deadlines
+            .run((deadline) => fn(item, new DeadlineContext(index, attempt, deadline)))
+            .catch((error: unknown) => {
+              if (isSluiceError(readableThrown(error), 'SLUICE_ERR_TIMEOUT')) stats.timeouts++;
+              throw error;
+            });
 
   /** Each attempt takes a turn under the adaptive limit and reports back; backoff waits hold none. */
   const attemptOnce =
