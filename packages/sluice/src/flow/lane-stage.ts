@@ -75,7 +75,10 @@ export class LaneStage {
   readonly #maxLanes: number;
   /** An adaptive stage's limiter: it bounds the lanes worth running (see `callers`). */
   readonly #gate: AdaptiveLimiter | undefined;
-  /** Lanes started so far, and still running: lanes start only as items keep the others busy. */
+  /**
+   * Lanes started so far (less those an adaptive limit ended), and still running: lanes start
+   * only as items keep the others busy.
+   */
   #lanesStarted = 0;
   #lanesRunning = 0;
   /** Set by a lane about to wait on its item: another lane should take the next. */
@@ -158,8 +161,8 @@ export class LaneStage {
 
   /**
    * Below the stage's concurrency and, for an adaptive stage, below the callers its limiter can
-   * keep busy now. Lanes once started stay: a stage whose limit fell keeps the lanes its highest
-   * limit asked for, the extra ones queued at the limiter with an item each.
+   * keep busy now. When that limit falls, lanes past it end as they come round for their next
+   * item (see #lane), so the stage holds no more items than its limit lets run.
    */
   #mayStartLane(): boolean {
     return (
@@ -176,6 +179,12 @@ export class LaneStage {
    */
   async #lane(): Promise<void> {
     for (;;) {
+      if (this.#gate !== undefined && this.#lanesStarted > this.#gate.callers) {
+        // The limit fell: a lane past it would only hold an item at the limiter. It ends, and
+        // lanes start again as the limit grows (#busy).
+        this.#lanesStarted--;
+        return;
+      }
       const item = this.#take();
       if (item === EMPTY) {
         if (await this.#waitToTake()) continue;

@@ -155,3 +155,41 @@ test("an adaptive forEach at the end of a flow holds only the items its limit le
   stop.abort();
   await assert.rejects(running, { code: 'SLUICE_ERR_ABORTED' });
 });
+
+test('an adaptive stage whose limit falls lets go of the lanes past it: it holds no more items than the new limit runs', async () => {
+  const clock = new FakeClock();
+  const { service, get } = hiddenLimitService(clock);
+  let taken = 0;
+  let settled = 0;
+  function* items(): Generator<number> {
+    for (let i = 0; i < 1_000_000; i++) {
+      taken++;
+      yield i;
+    }
+  }
+  const stop = new AbortController();
+  const running = flow(items())
+    .map(
+      async (i: number) => {
+        try {
+          return await get(i);
+        } finally {
+          settled++;
+        }
+      },
+      // Starts at 200, five times what the service holds: the limit must come down.
+      { concurrency: { adaptive: true, initial: 200, max: 1_000 }, onError: 'skip' },
+    )
+    .run({ clock, signal: stop.signal });
+  await clock.advance(0);
+  assert.ok(taken - settled >= 200, `${taken - settled} held at the start`);
+  for (let t = 0; t < 3_000; t += 5) await clock.advance(5);
+  assert.ok(service.rejected > 0);
+  // The lanes past the limit ended as they came round; the items in hand are the limit's calls.
+  assert.ok(
+    taken - settled <= HIDDEN_LIMIT + 10,
+    `${taken - settled} items held by a limit under ${HIDDEN_LIMIT + 10}`,
+  );
+  stop.abort();
+  await assert.rejects(running, { code: 'SLUICE_ERR_ABORTED' });
+});
