@@ -32,6 +32,23 @@ function hiddenLimitService(clock: FakeClock) {
   return { service, get };
 }
 
+/** A source of `n` numbers that counts how many the flow has taken from it. */
+function countingSource(n: number): { items: Generator<number>; readonly taken: number } {
+  let taken = 0;
+  function* items(): Generator<number> {
+    for (let i = 0; i < n; i++) {
+      taken++;
+      yield i;
+    }
+  }
+  return {
+    items: items(),
+    get taken() {
+      return taken;
+    },
+  };
+}
+
 test("concurrency: 'adaptive' completes every item against a server that rejects above a hidden limit, and settles below it", async () => {
   const clock = new FakeClock();
   const { service, get } = hiddenLimitService(clock);
@@ -59,17 +76,11 @@ test("concurrency: 'adaptive' completes every item against a server that rejects
 
 test('an adaptive stage takes from its input only the items its limit lets it run, not one per unit of its max', async () => {
   const clock = new FakeClock();
-  let taken = 0;
-  function* items(): Generator<number> {
-    for (let i = 0; i < 100_000; i++) {
-      taken++;
-      yield i;
-    }
-  }
+  const source = countingSource(100_000);
   let inFlight = 0;
   let peak = 0;
   const stop = new AbortController();
-  const running = flow(items())
+  const running = flow(source.items)
     .map(
       async (i: number) => {
         peak = Math.max(peak, ++inFlight);
@@ -84,7 +95,7 @@ test('an adaptive stage takes from its input only the items its limit lets it ru
   // The limit starts at 16: sixteen calls, and nothing more taken from the input to wait with
   // (the stage's max, 10,000, once meant 10,000 items parked at the limiter).
   assert.equal(peak, 16);
-  assert.ok(taken <= 16 + 1, `${taken} items taken while 16 could run`);
+  assert.ok(source.taken <= 16 + 1, `${source.taken} items taken while 16 could run`);
   stop.abort();
   await assert.rejects(running, { code: 'SLUICE_ERR_ABORTED' });
 });
@@ -129,16 +140,10 @@ test('items waiting out a retry backoff in an adaptive stage do not hold back th
 
 test("an adaptive forEach at the end of a flow holds only the items its limit lets it run, and a buffer's worth", async () => {
   const clock = new FakeClock();
-  let taken = 0;
-  function* items(): Generator<number> {
-    for (let i = 0; i < 100_000; i++) {
-      taken++;
-      yield i;
-    }
-  }
+  const source = countingSource(100_000);
   let started = 0;
   const stop = new AbortController();
-  const running = flow(items())
+  const running = flow(source.items)
     .map((i) => i * 2)
     .forEach(
       async () => {
@@ -151,7 +156,7 @@ test("an adaptive forEach at the end of a flow holds only the items its limit le
   await clock.advance(0);
   assert.equal(started, 16);
   // Sixteen calls, the forEach's buffer, and the item in hand: not one per unit of the max (10,000).
-  assert.ok(taken <= 16 + 32 + 1, `${taken} items taken while 16 could run`);
+  assert.ok(source.taken <= 16 + 32 + 1, `${source.taken} items taken while 16 could run`);
   stop.abort();
   await assert.rejects(running, { code: 'SLUICE_ERR_ABORTED' });
 });
@@ -159,16 +164,10 @@ test("an adaptive forEach at the end of a flow holds only the items its limit le
 test('an adaptive stage whose limit falls lets go of the lanes past it: it holds no more items than the new limit runs', async () => {
   const clock = new FakeClock();
   const { service, get } = hiddenLimitService(clock);
-  let taken = 0;
+  const source = countingSource(1_000_000);
   let settled = 0;
-  function* items(): Generator<number> {
-    for (let i = 0; i < 1_000_000; i++) {
-      taken++;
-      yield i;
-    }
-  }
   const stop = new AbortController();
-  const running = flow(items())
+  const running = flow(source.items)
     .map(
       async (i: number) => {
         try {
@@ -182,13 +181,13 @@ test('an adaptive stage whose limit falls lets go of the lanes past it: it holds
     )
     .run({ clock, signal: stop.signal });
   await clock.advance(0);
-  assert.ok(taken - settled >= 200, `${taken - settled} held at the start`);
+  assert.ok(source.taken - settled >= 200, `${source.taken - settled} held at the start`);
   for (let t = 0; t < 3_000; t += 5) await clock.advance(5);
   assert.ok(service.rejected > 0);
   // The lanes past the limit ended as they came round; the items in hand are the limit's calls.
   assert.ok(
-    taken - settled <= HIDDEN_LIMIT + 10,
-    `${taken - settled} items held by a limit under ${HIDDEN_LIMIT + 10}`,
+    source.taken - settled <= HIDDEN_LIMIT + 10,
+    `${source.taken - settled} items held by a limit under ${HIDDEN_LIMIT + 10}`,
   );
   stop.abort();
   await assert.rejects(running, { code: 'SLUICE_ERR_ABORTED' });
