@@ -8,8 +8,9 @@ import { abortReason, TimeoutError } from './errors.js';
 import { checkFunction, checkNumber } from './validate.js';
 
 /**
- * Runs `fn` with a signal that aborts when `parent` aborts or `ms` pass, whichever comes first.
- * Rejects with a coded TimeoutError at the deadline. Clears its timer and listener either way.
+ * Runs `fn` with a signal that aborts when `parent` aborts or `ms` pass (at most a millisecond
+ * late, never early), whichever comes first. Rejects with a coded TimeoutError at the deadline.
+ * Clears its timer either way.
  */
 export function withDeadline<T>(
   fn: (signal: AbortSignal) => T | Promise<T>,
@@ -23,7 +24,8 @@ export function withDeadline<T>(
   } catch (error) {
     return Promise.reject(error);
   }
-  return underDeadline((deadline) => fn(deadline.signal), ms, clock, parent);
+  // A queue of one: the same deadline, timer and watch as a stage's calls get.
+  return new DeadlineQueue(ms, clock, parent).run((deadline) => fn(deadline.signal));
 }
 
 /**
@@ -53,57 +55,6 @@ export class LazySignal {
   }
 }
 
-/**
- * withDeadline's engine for one call: its own timer, and its own watch on `parent`.
- */
-function underDeadline<T>(
-  fn: (deadline: LazySignal) => T | PromiseLike<T>,
-  ms: number,
-  clock: Clock,
-  parent?: AbortSignal,
-): Promise<T> {
-  if (parent?.aborted) return Promise.reject(abortReason(parent));
-  const deadline = new LazySignal();
-  return new Promise<T>((resolve, reject) => {
-    let settled = false;
-    const finish = (): boolean => {
-      if (settled) return false;
-      settled = true;
-      clock.clearTimeout(timer);
-      unwatch?.();
-      return true;
-    };
-    const timer = clock.setTimeout(() => {
-      const error = new TimeoutError(`Timed out after ${ms} ms`);
-      deadline.abort(error);
-      if (finish()) reject(error);
-    }, ms);
-    const unwatch =
-      parent === undefined
-        ? undefined
-        : watchAbort(parent, () => {
-            const reason = abortReason(parent);
-            deadline.abort(reason);
-            if (finish()) reject(reason);
-          });
-    let result: T | PromiseLike<T>;
-    try {
-      result = fn(deadline);
-    } catch (error) {
-      if (finish()) reject(error);
-      return;
-    }
-    Promise.resolve(result).then(
-      (value) => {
-        if (finish()) resolve(value);
-      },
-      (error: unknown) => {
-        if (finish()) reject(error);
-      },
-    );
-  });
-}
-
 /** A call waiting under a DeadlineQueue: what ends it early. */
 class PendingCall {
   readonly deadline = new LazySignal();
@@ -124,7 +75,8 @@ class Bucket {
  * (on a fake clock's whole milliseconds, exactly on time); buckets expire in the order they were
  * made, so one timer, armed for the oldest, serves them all. A settled call leaves its bucket at
  * once; the timer is cleared whenever no call is pending, so a finished run holds no timer open,
- * and one that hangs still times out. One watch on `parent` rejects every pending call.
+ * and one that hangs still times out. One watch on `parent`, held while calls are pending,
+ * rejects every pending call.
  *
  * Each call still gets a signal of its own (`LazySignal`, made if read): aborting one shared
  * signal at a bucket's deadline would also abort what a call that had finished handed on (a
@@ -139,7 +91,8 @@ export class DeadlineQueue {
   #head = 0;
   #pending = 0;
   #timer: TimerHandle | undefined;
-  #watching = false;
+  /** Stops the watch on `parent`: held only while a call is pending, so a long-lived parent keeps nothing. */
+  #unwatch: (() => void) | undefined;
 
   constructor(ms: number, clock: Clock, parent?: AbortSignal) {
     this.#ms = ms;
@@ -181,10 +134,8 @@ export class DeadlineQueue {
     const bucket = new Bucket(at);
     this.#buckets.push(bucket);
     if (this.#timer === undefined) this.#arm();
-    if (!this.#watching && this.#parent !== undefined) {
-      this.#watching = true;
-      watchAbort(this.#parent, this.#abortAll);
-    }
+    if (this.#unwatch === undefined && this.#parent !== undefined)
+      this.#unwatch = watchAbort(this.#parent, this.#abortAll);
     return bucket;
   }
 
@@ -202,10 +153,12 @@ export class DeadlineQueue {
     this.#timer = this.#clock.setTimeout(this.#expire, Math.max(0, oldest.at + this.#ms - this.#clock.now()));
   }
 
-  /** No call is pending: no timer, no buckets. */
+  /** No call is pending: no timer, no watch, no buckets. */
   #disarm(): void {
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#unwatch?.();
+    this.#unwatch = undefined;
     this.#buckets = [];
     this.#head = 0;
   }
