@@ -308,6 +308,7 @@ export class GradientLimit {
     // be below a limit not yet filled, or above one cut since.
     // ('latency' keeps the limit itself: its +1 growth past a mark below the service's capacity
     // would forget the mark and overshoot on sqrt growth.)
+    const doubling = this.#slowStart;
     this.#slowStart = false;
     const last = this.#lossMark;
     if (this.#settings.objective === 'throughput') {
@@ -317,7 +318,13 @@ export class GradientLimit {
       this.#lossMark = mark;
     } else this.#lossMark = this.#limit;
     this.#held = 0;
-    this.#set(this.#lossMark * this.#settings.backoff);
+    // 'latency' refused in slow start: the limit had just doubled, so the service's capacity lies
+    // between the window's first limit, which it took without a refusal, and this one. Cutting
+    // by `backoff` a round trip from the top took five round trips of refusals to get below it
+    // (512 down to 300); the last limit it took is below it now.
+    if (doubling && this.#settings.objective === 'latency')
+      this.#set(Math.min(this.#windowLimit, this.#lossMark * this.#settings.backoff));
+    else this.#set(this.#lossMark * this.#settings.backoff);
     // The probes resume from the cut, or from below it, after a window held there.
     this.#base = this.#base === 0 ? this.#limit : Math.min(this.#base, this.#limit);
     this.#phase = 1;

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DescriptorBudget } from '../../src/limit/open-files.js';
-import { SimulatedService, seeded, tooMany } from '../helpers/simulated-service.js';
+import {
+  fixed,
+  job,
+  SimulatedService,
+  seeded,
+  serviceShapes,
+  tooMany,
+} from '../helpers/simulated-service.js';
 
 const random = seeded();
 /** Calls take 15 to 25 ms: real services do not answer in lockstep. */
@@ -75,6 +82,18 @@ test('429s above a hidden concurrency back the limit off below it, with few reje
     lateRejected / (lateOk + lateRejected) < 0.01,
     `${lateRejected} of ${lateOk + lateRejected} rejected`,
   );
+});
+
+test("objective 'latency' refused in slow start goes back to the last limit the service took, not a tenth below the top", async () => {
+  // A 50 ms service that answers 429 at once above 300 in flight. Slow start doubles 256 to 512;
+  // cutting by a tenth a round trip from 512 took five round trips of refusals to get below 300.
+  const calls = 20_000;
+  const atHidden = await job(fixed(300), serviceShapes.rejecting(), calls, 1_000);
+  const adaptive = await job({ objective: 'latency', max: 1_000 }, serviceShapes.rejecting(), calls, 1_000);
+  const share = adaptive.rejected / (calls + adaptive.rejected);
+  assert.ok(share < 0.02, `${adaptive.rejected} of ${calls + adaptive.rejected} rejected (4.8% before)`);
+  const ratio = atHidden.ms / adaptive.ms;
+  assert.ok(ratio >= 0.85, `adaptive at ${(100 * ratio).toFixed(1)}% of fixed 300`);
 });
 
 test('a Retry-After pauses new calls on the key until it has passed', async () => {
