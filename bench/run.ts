@@ -4,7 +4,7 @@
  * medians and ratios (absolute figures mean little on a shared machine; ratios travel).
  *
  *   npm run bench                    # everything
- *   npm run bench -- noop            # one group: noop | terminals | policies | sources | short | memory | http | cpu-small | cpu-large | cpu-cold | combined | adaptive | adaptive-hidden | adaptive-capacity | adaptive-retry-after | metrics-cost | remote | remote-cpu
+ *   npm run bench -- noop            # one group: noop | terminals | policies | tail | sources | short | memory | http | cpu-small | cpu-large | cpu-cold | combined | adaptive | adaptive-hidden | adaptive-capacity | adaptive-retry-after | metrics-cost | remote | remote-cpu
  *   npm run bench -- noop --rounds 5
  */
 import { execFileSync } from 'node:child_process';
@@ -191,6 +191,26 @@ if (wanted('policies')) {
     '',
   );
   lines.push(...ratioTable(results, 'p-map', 'bare-loop', 'vs bare loop'), '');
+}
+
+if (wanted('tail')) {
+  // Calls with a tail (2 to 5 ms, one in fifty of 100 ms), results consumed in order.
+  const contenders = ['sluice-ordered', 'sluice-unordered', 'p-map', 'Readable.map'];
+  const results = compare('tail.ts', contenders, ['20000']);
+  const pmap = results.get('p-map') as Result;
+  lines.push(
+    '### Tail latency: 20,000 calls of 2 to 5 ms, one in fifty of 100 ms, concurrency 64, results consumed in order',
+    '',
+    '`npm run bench -- tail`',
+    '',
+    '| contender | calls/s | vs p-map | peak RSS |',
+    '| --- | ---: | ---: | ---: |',
+  );
+  for (const [name, r] of results)
+    lines.push(
+      `| ${name} | ${fmt(r.itemsPerSecond)} | ${(r.itemsPerSecond / pmap.itemsPerSecond).toFixed(2)}x | ${r.peakRssMb.toFixed(0)} MB |`,
+    );
+  lines.push('');
 }
 
 if (wanted('sources')) {

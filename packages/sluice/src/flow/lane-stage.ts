@@ -27,6 +27,12 @@ import type { RunControl } from './run-control.js';
 import { settleFailure } from './settle-failure.js';
 import type { LaneSpec } from './stage-spec.js';
 
+/**
+ * The most an ordered stage's reorder window widens to (`OrderedEmitter.widen`): results parked
+ * behind a slow call at the head, as many as a cpu() stage holds between taking and emitting.
+ */
+const MAX_WINDOW = 16_384;
+
 /** A settled item that passes nothing on; its counter was bumped when it settled. */
 const NOTHING: unique symbol = Symbol('nothing');
 const STOP: Promise<boolean> = Promise.resolve(false);
@@ -116,6 +122,7 @@ export class LaneStage {
           spec.kind === 'flatMap' ? this.#releaseFlat : this.#release,
           Math.max(16, spec.concurrency * 2),
           run,
+          MAX_WINDOW,
         )
       : undefined;
     this.#turn = new LoopTurn(run.clock);
@@ -235,6 +242,8 @@ export class LaneStage {
       return true;
     }
     if (this.#emitter !== undefined && !this.#emitter.hasRoom(this.#stats.entered)) {
+      // A call still out at the head, with the output free: the window, not the consumer, holds.
+      if (this.#emitter.widen()) return true;
       await this.#emitter.advanced();
       return true;
     }

@@ -97,6 +97,40 @@ test('OrderedEmitter - hasRoom bounds how far past the head a taker goes; advanc
   assert.equal(emitter.hasRoom(5), true);
 });
 
+test('OrderedEmitter - widen doubles the window up to its most while the head is a result still to come, never while the output holds it', async () => {
+  let room = true;
+  let freeOutput: () => void = () => undefined;
+  const emitter = new OrderedEmitter<number>(
+    () => (room ? undefined : new Promise<void>((resolve) => (freeOutput = resolve))),
+    4,
+    runControl(),
+    10,
+  );
+  assert.equal(emitter.hasRoom(4), false);
+  assert.equal(emitter.widen(), true, 'the head is still out: the window widens');
+  assert.equal(emitter.hasRoom(7), true);
+  assert.equal(emitter.hasRoom(8), false);
+  assert.equal(emitter.widen(), true);
+  assert.equal(emitter.hasRoom(9), true);
+  assert.equal(emitter.hasRoom(10), false);
+  assert.equal(emitter.widen(), false, 'at its most');
+  const narrow = new OrderedEmitter<number>(
+    () => (room ? undefined : new Promise<void>((resolve) => (freeOutput = resolve))),
+    4,
+    runControl(),
+    64,
+  );
+  room = false;
+  narrow.put(0, 0);
+  assert.equal(narrow.widen(), false, 'a full output holds the head: widening would only park more');
+  room = true;
+  freeOutput();
+  await Promise.resolve();
+  await Promise.resolve();
+  assert.equal(narrow.head, 1);
+  assert.equal(narrow.widen(), true);
+});
+
 test('OrderedEmitter - a release that rejects fails the run, and drained() still settles', async () => {
   const run = runControl();
   const broken = new Error('output failed');

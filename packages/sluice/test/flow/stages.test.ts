@@ -289,3 +289,41 @@ test('property: flatMap over arrays and async generators emits every value once,
     { seed, numRuns: 120, verbose: true },
   );
 });
+
+test('an ordered stage is not held to the pace of its slowest calls: a slow call at the head widens the window', async () => {
+  // Calls of 2 to 5 ms, one in fifty of 100 ms, at concurrency 16, results consumed in order. A
+  // window of twice the lanes stopped every lane once 32 results were done behind a slow head.
+  const latency = (i: number): number => (i % 50 === 7 ? 100 : 2 + (i % 4));
+  const items = Array.from({ length: 2_000 }, (_, i) => i);
+  const timed = async (ordered: boolean): Promise<{ ms: number; out: number[] }> => {
+    const clock = new FakeClock();
+    const out: number[] = [];
+    let done = false;
+    const running = flow(items)
+      .map(
+        async (i: number) => {
+          await new Promise<void>((resolve) => clock.setTimeout(resolve, latency(i)));
+          return i;
+        },
+        { concurrency: 16, ordered },
+      )
+      .forEach((i) => {
+        out.push(i);
+      })
+      .run({ clock })
+      .then(() => {
+        done = true;
+      });
+    while (!done) await clock.advance(1);
+    await running;
+    return { ms: clock.now(), out };
+  };
+  const ordered = await timed(true);
+  const unordered = await timed(false);
+  assert.deepEqual(ordered.out, items, 'every result, in order');
+  assert.equal(unordered.out.length, items.length);
+  assert.ok(
+    ordered.ms <= 1.2 * unordered.ms,
+    `ordered took ${ordered.ms} ms of fake time against ${unordered.ms} unordered`,
+  );
+});
