@@ -4,7 +4,7 @@
  * medians and ratios (absolute figures mean little on a shared machine; ratios travel).
  *
  *   npm run bench                    # everything
- *   npm run bench -- noop            # one group: noop | terminals | policies | tail | sources | short | memory | http | cpu-small | cpu-large | cpu-cold | combined | adaptive | adaptive-hidden | adaptive-capacity | adaptive-retry-after | metrics-cost | remote | remote-cpu
+ *   npm run bench -- noop            # one group: noop | terminals | policies | tail | retries | sources | short | memory | http | cpu-small | cpu-large | cpu-cold | combined | adaptive | adaptive-hidden | adaptive-capacity | adaptive-retry-after | metrics-cost | remote | remote-cpu
  *   npm run bench -- noop --rounds 5
  */
 import { execFileSync } from 'node:child_process';
@@ -117,6 +117,24 @@ function ratioTable(
   return rows;
 }
 
+/** A table of calls a second, each contender against p-map, under a heading and its command. */
+function callsTable(results: Map<string, Result>, title: string, group: string): void {
+  const pmap = results.get('p-map') as Result;
+  lines.push(
+    `### ${title}`,
+    '',
+    `\`npm run bench -- ${group}\``,
+    '',
+    '| contender | calls/s | vs p-map | peak RSS |',
+    '| --- | ---: | ---: | ---: |',
+  );
+  for (const [name, r] of results)
+    lines.push(
+      `| ${name} | ${fmt(r.itemsPerSecond)} | ${(r.itemsPerSecond / pmap.itemsPerSecond).toFixed(2)}x | ${r.peakRssMb.toFixed(0)} MB |`,
+    );
+  lines.push('');
+}
+
 const lines: string[] = [
   `Node ${process.version}, ${availableParallelism()} cores; median of ${rounds} interleaved rounds, each contender in its own process.`,
   '',
@@ -195,22 +213,20 @@ if (wanted('policies')) {
 
 if (wanted('tail')) {
   // Calls with a tail (2 to 5 ms, one in fifty of 100 ms), results consumed in order.
-  const contenders = ['sluice-ordered', 'sluice-unordered', 'p-map', 'Readable.map'];
-  const results = compare('tail.ts', contenders, ['20000']);
-  const pmap = results.get('p-map') as Result;
-  lines.push(
-    '### Tail latency: 20,000 calls of 2 to 5 ms, one in fifty of 100 ms, concurrency 64, results consumed in order',
-    '',
-    '`npm run bench -- tail`',
-    '',
-    '| contender | calls/s | vs p-map | peak RSS |',
-    '| --- | ---: | ---: | ---: |',
+  callsTable(
+    compare('tail.ts', ['sluice-ordered', 'sluice-unordered', 'p-map', 'Readable.map'], ['20000']),
+    'Tail latency: 20,000 calls of 2 to 5 ms, one in fifty of 100 ms, concurrency 64, results consumed in order',
+    'tail',
   );
-  for (const [name, r] of results)
-    lines.push(
-      `| ${name} | ${fmt(r.itemsPerSecond)} | ${(r.itemsPerSecond / pmap.itemsPerSecond).toFixed(2)}x | ${r.peakRssMb.toFixed(0)} MB |`,
-    );
-  lines.push('');
+}
+
+if (wanted('retries')) {
+  // A flaky service: one call in ten fails once and is retried after 500 ms.
+  callsTable(
+    compare('retries.ts', ['sluice', 'p-map', 'no-failures'], ['5000']),
+    'Retries: 5,000 calls of 20 ms, concurrency 64, one in ten failing once and retried after 500 ms',
+    'retries',
+  );
 }
 
 if (wanted('sources')) {

@@ -4,7 +4,7 @@
  * (`sluice-reduce`, `sluice-collect`, ...) consume every result, as users do, and are held
  * against a bare loop that sums the results and against p-map, which also returns every result.
  *   node --import tsx bench/scenarios/noop.ts <contender> [items] [concurrency]
- * Prints one JSON line: { contender, items, seconds, itemsPerSecond, peakRssMb }.
+ * Prints one JSON line (timed-contender.ts): { contender, items, seconds, itemsPerSecond, cpuSeconds, peakRssMb }.
  */
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -12,6 +12,7 @@ import pLimit from 'p-limit';
 import pMap from 'p-map';
 import { flow, map } from 'sluice';
 import { sampling } from '../../packages/sluice/src/observe/stage-metrics.js';
+import { timeContender } from './timed-contender.js';
 
 const [contender = 'sluice-flow', itemsArg = '1000000', concurrencyArg = '64'] = process.argv.slice(2);
 const items = Number(itemsArg);
@@ -256,23 +257,4 @@ const contenders: Record<string, () => Promise<number>> = {
   },
 };
 
-const run = contenders[contender];
-if (run === undefined)
-  throw new Error(`unknown contender ${contender}; one of ${Object.keys(contenders).join(', ')}`);
-const started = performance.now();
-const cpuBefore = process.cpuUsage();
-const count = await run();
-const seconds = (performance.now() - started) / 1000;
-const cpu = process.cpuUsage(cpuBefore);
-if (count !== items) throw new Error(`${contender} processed ${count} of ${items} items`);
-console.log(
-  JSON.stringify({
-    contender,
-    items,
-    seconds,
-    itemsPerSecond: items / seconds,
-    /** CPU time is steadier than wall time on a shared machine: another process's load does not count. */
-    cpuSeconds: (cpu.user + cpu.system) / 1e6,
-    peakRssMb: process.resourceUsage().maxRSS / 1024,
-  }),
-);
+await timeContender(contenders, contender, items);

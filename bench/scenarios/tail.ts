@@ -4,12 +4,13 @@
  * cold cache), results consumed in order, as an HTTP stage with a tail feeds the next step.
  * Ordered output must not hold every lane to the slowest call at the head.
  *   node --conditions=sluice-source --import tsx bench/scenarios/tail.ts <contender> [items]
- * Prints one JSON line: { contender, items, seconds, itemsPerSecond, peakRssMb }.
+ * Prints one JSON line (timed-contender.ts): { contender, items, seconds, itemsPerSecond, cpuSeconds, peakRssMb }.
  */
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pMap from 'p-map';
 import { flow } from 'sluice';
+import { timeContender } from './timed-contender.js';
 
 const [contender = 'sluice-ordered', itemsArg = '20000'] = process.argv.slice(2);
 const items = Number(itemsArg);
@@ -64,19 +65,4 @@ const contenders: Record<string, () => Promise<number>> = {
   },
 };
 
-const run = contenders[contender];
-if (run === undefined)
-  throw new Error(`unknown contender ${contender}; one of ${Object.keys(contenders).join(', ')}`);
-const started = performance.now();
-const count = await run();
-const seconds = (performance.now() - started) / 1000;
-if (count !== items) throw new Error(`${contender} saw ${count} of ${items} results in order`);
-console.log(
-  JSON.stringify({
-    contender,
-    items,
-    seconds,
-    itemsPerSecond: items / seconds,
-    peakRssMb: process.resourceUsage().maxRSS / 1024,
-  }),
-);
+await timeContender(contenders, contender, items);

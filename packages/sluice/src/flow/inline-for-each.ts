@@ -38,7 +38,7 @@ export class InlineForEach implements Outlet<unknown> {
   readonly #direct: LaneSpec['fn'] | undefined;
   readonly #turn: LoopTurn;
   readonly #concurrency: number;
-  /** An adaptive stage's limiter: calls start only while it can keep them busy (see `callers`). */
+  /** An adaptive stage's limiter: calls start only while it can keep them busy (see #hasRoom). */
   readonly #gate: AdaptiveLimiter | undefined;
   readonly #capacity: number;
   readonly #lowWater: number;
@@ -72,8 +72,8 @@ export class InlineForEach implements Outlet<unknown> {
     this.#turn = new LoopTurn(run.clock);
     this.#concurrency = spec.concurrency;
     this.#gate = stats.limit;
-    // A call backing off before its retry frees its turn: a waiting value may take it.
-    if (this.#gate !== undefined) this.#gate.onCallersGrew = () => this.#callQueued();
+    // A call backing off before its retry holds no call: a waiting value may take its place.
+    stats.onBackoff = () => this.#callQueued();
     this.#capacity = capacity;
     this.#lowWater = Math.floor(capacity / 2);
     this.#done = new Promise<void>((resolve) => {
@@ -142,13 +142,19 @@ export class InlineForEach implements Outlet<unknown> {
   }
 
   /**
-   * Room for another call: below the stage's concurrency and, for an adaptive stage, below the
-   * callers its limiter can keep busy now (past that a call would only queue at the limiter).
+   * Room for another call: below the stage's concurrency or, for an adaptive stage, what its
+   * limiter can keep busy now (past that a call would only queue at the limiter), plus one for
+   * each call waiting out a retry's backoff, up to twice the concurrency (an adaptive stage's
+   * `max`), as a lane stage runs lanes (`LaneStage` #laneCap).
    */
   #hasRoom(): boolean {
-    return (
-      this.#inFlight < this.#concurrency && (this.#gate === undefined || this.#inFlight < this.#gate.callers)
-    );
+    const inFlight = this.#inFlight;
+    const gate = this.#gate;
+    if (gate === undefined && inFlight < this.#concurrency) return true;
+    const base = gate === undefined ? this.#concurrency : Math.min(this.#concurrency, gate.callers);
+    const away = this.#stats.backingOff;
+    if (away === 0) return inFlight < base;
+    return inFlight < Math.min(base + away, gate === undefined ? 2 * this.#concurrency : this.#concurrency);
   }
 
   /** One call: in this turn it returns, or it is counted in flight until it settles. */

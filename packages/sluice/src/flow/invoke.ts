@@ -91,13 +91,14 @@ export function makeInvoker(spec: LaneSpec, stats: StageStats, signal: AbortSign
     signal,
     onRetry: () => {
       stats.retries++;
-      // Between attempts the item holds no turn: the adaptive stage may run a lane in its place.
-      gate?.backoffStarted();
+      // Between attempts the item holds no call: the stage may run another in its place.
+      stats.backingOff++;
+      stats.onBackoff?.();
     },
   };
   return (item, index) =>
     retrying((attempt) => {
-      if (attempt > 1) gate?.backoffEnded();
+      if (attempt > 1) stats.backingOff--;
       return attemptLimited(item, index, attempt);
     }, schedule);
 }

@@ -79,7 +79,7 @@ export class LaneStage {
   #idle: ((more: boolean) => void)[] = [];
   #watching = false;
   readonly #maxLanes: number;
-  /** An adaptive stage's limiter: it bounds the lanes worth running (see `callers`). */
+  /** An adaptive stage's limiter: it bounds the lanes worth running (see #laneCap). */
   readonly #gate: AdaptiveLimiter | undefined;
   /**
    * Lanes started so far (less those an adaptive limit ended), and still running: lanes start
@@ -112,8 +112,8 @@ export class LaneStage {
     this.#run = run;
     this.#invoke = run.invoker(spec, stats);
     this.#gate = stats.limit;
-    // A call backing off before its retry frees its turn: another lane may take it.
-    if (this.#gate !== undefined) this.#gate.onCallersGrew = () => this.#busy();
+    // An item backing off before its retry holds no call: another lane may take its place.
+    stats.onBackoff = () => this.#busy();
     this.#metrics = stats.metrics;
     this.#maxLanes = spec.concurrency;
     this.#ordered = spec.ordered && output !== undefined;
@@ -166,16 +166,24 @@ export class LaneStage {
     if (this.#idle.length === 0 && this.#mayStartLane()) this.#startLanes();
   }
 
-  /**
-   * Below the stage's concurrency and, for an adaptive stage, below the callers its limiter can
-   * keep busy now. When that limit falls, lanes past it end as they come round for their next
-   * item (see #lane), so the stage holds no more items than its limit lets run.
-   */
   #mayStartLane(): boolean {
-    return (
-      this.#lanesStarted < this.#maxLanes &&
-      (this.#gate === undefined || this.#lanesStarted < this.#gate.callers)
-    );
+    return this.#lanesStarted < this.#laneCap();
+  }
+
+  /**
+   * The lanes worth running now: the stage's concurrency or, for an adaptive stage, what its
+   * limiter can keep busy (`callers`), plus one for each item waiting out a retry's backoff (it
+   * holds no call), up to twice the concurrency (an adaptive stage's `max`). Calls in flight stay
+   * within the concurrency or the limit. When the cap falls (a limit cut, backoffs ended), lanes
+   * past it end as they come round for their next item (see #lane), so the stage holds no more
+   * items than it runs.
+   */
+  #laneCap(): number {
+    const gate = this.#gate;
+    const base = gate === undefined ? this.#maxLanes : Math.min(this.#maxLanes, gate.callers);
+    const away = this.#stats.backingOff;
+    if (away === 0) return base;
+    return Math.min(base + away, gate === undefined ? 2 * this.#maxLanes : this.#maxLanes);
   }
 
   /**
@@ -186,9 +194,13 @@ export class LaneStage {
    */
   async #lane(): Promise<void> {
     for (;;) {
-      if (this.#gate !== undefined && this.#lanesStarted > this.#gate.callers) {
-        // The limit fell: a lane past it would only hold an item at the limiter. It ends, and
-        // lanes start again as the limit grows (#busy).
+      if (
+        (this.#gate !== undefined || this.#lanesStarted > this.#maxLanes) &&
+        this.#lanesStarted > this.#laneCap()
+      ) {
+        // The cap fell: a lane past it would only hold an item at the limiter, or run more calls
+        // than the concurrency now that backoffs ended. It ends; lanes start again as the cap
+        // grows (#busy).
         this.#lanesStarted--;
         return;
       }

@@ -21,6 +21,10 @@ export class StageStats implements ObservedStage {
   outputs = 0;
   retries = 0;
   timeouts = 0;
+  /** Items between two attempts (a retry's backoff) now: they hold no call, and the stage may run others in their place. */
+  backingOff = 0;
+  /** Told when an item starts a backoff: the stage it belongs to may start a lane or a call in its place. */
+  onBackoff: (() => void) | undefined = undefined;
   /** Sampled timings of the stage's calls. */
   readonly metrics = new StageMetrics();
   /** cpu() stages: worker milliseconds spent on this stage's items. */

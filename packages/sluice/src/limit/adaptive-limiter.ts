@@ -109,33 +109,17 @@ export class AdaptiveLimiter {
     return slot;
   }
 
-  /** Callers between two attempts of a call (a retry's backoff): they hold no turn, and will want one. */
-  #backingOff = 0;
-  /** Told when `callers` grew with no call to show it (a caller went into a backoff). */
-  onCallersGrew: (() => void) | undefined = undefined;
-
-  /** A caller's attempt failed and it waits before the next: its place may go to another caller. */
-  backoffStarted(): void {
-    this.#backingOff++;
-    this.onCallersGrew?.();
-  }
-
-  /** The caller is back for its next attempt. */
-  backoffEnded(): void {
-    this.#backingOff--;
-  }
-
   /**
-   * How many callers the limiter can keep busy now: a stage runs no more lanes than this, so its
-   * lanes follow the limit instead of its `max`. A lane beyond it would only take an item from
-   * the input and queue with it (at the default `max`, 10,000 of them, which cost more to park
-   * and collect than fast calls take). One per turn the limit allows, and one per caller backing
-   * off. With a key, no bound: each key has a limit of its own, and callers queued on a full key
-   * must not hold back the others.
+   * How many callers the limiter can keep busy now: a stage runs no more lanes than this (and one
+   * more for each item waiting out a retry's backoff), so its lanes follow the limit instead of
+   * its `max`. A lane beyond it would only take an item from the input and queue with it (at the
+   * default `max`, 10,000 of them, which cost more to park and collect than fast calls take).
+   * With a key, no bound: each key has a limit of its own, and callers queued on a full key must
+   * not hold back the others.
    */
   get callers(): number {
     const slot = this.#single;
-    return slot === undefined ? Number.POSITIVE_INFINITY : slot.limit.limit + this.#backingOff;
+    return slot === undefined ? Number.POSITIVE_INFINITY : slot.limit.limit;
   }
 
   /** Takes a turn if one is free and nobody queued before; never waits. */

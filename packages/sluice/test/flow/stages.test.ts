@@ -327,3 +327,57 @@ test('an ordered stage is not held to the pace of its slowest calls: a slow call
     `ordered took ${ordered.ms} ms of fake time against ${unordered.ms} unordered`,
   );
 });
+
+for (const terminal of ['lane stage', 'last forEach'] as const) {
+  test(`retries: items waiting out a backoff do not hold back the items behind them, and calls stay within the concurrency (${terminal})`, async () => {
+    const clock = new FakeClock();
+    let inFlight = 0;
+    let peak = 0;
+    let succeeded = 0;
+    const failedOnce = new Set<number>();
+    const call = async (i: number): Promise<number> => {
+      peak = Math.max(peak, ++inFlight);
+      await new Promise<void>((resolve) => clock.setTimeout(resolve, 10));
+      inFlight--;
+      // The first 8 items fail once, then wait a second before their retry.
+      if (i < 8 && !failedOnce.has(i)) {
+        failedOnce.add(i);
+        throw new Error(`flaky ${i}`);
+      }
+      succeeded++;
+      return i;
+    };
+    const options = {
+      concurrency: 8,
+      retry: { attempts: 2, baseDelayMs: 1_000, maxDelayMs: 1_000, jitter: false },
+    };
+    const items = Array.from({ length: 200 }, (_, i) => i);
+    const out: number[] = [];
+    const stage =
+      terminal === 'lane stage'
+        ? flow(items)
+            .map(call, options)
+            .forEach((i) => {
+              out.push(i);
+            })
+        : flow(items)
+            .map((i) => i)
+            .forEach(async (i) => {
+              out.push(await call(i));
+            }, options);
+    const running = stage.run({ clock });
+    await clock.advance(500);
+    // All 8 first calls failed at 10 ms and wait until 1,010 ms; without lanes in their place no
+    // other item would have run for a second.
+    assert.ok(succeeded >= 150, `${succeeded} items done in the first 500 ms`);
+    assert.ok(peak <= 8, `${peak} calls at once at concurrency 8`);
+    await clock.advance(1_000);
+    const report = await running;
+    assert.equal(
+      report.stages.reduce((sum, s) => sum + s.retries, 0),
+      8,
+    );
+    assert.equal(out.length, 200);
+    assert.ok(peak <= 8, `${peak} calls at once at concurrency 8`);
+  });
+}

@@ -1,0 +1,31 @@
+/**
+ * The end every one-contender-per-process scenario shares: runs the contender named on the
+ * command line, checks it finished every item, and prints one JSON line:
+ * { contender, items, seconds, itemsPerSecond, cpuSeconds, peakRssMb }.
+ */
+export async function timeContender(
+  contenders: Record<string, () => Promise<number>>,
+  contender: string,
+  items: number,
+): Promise<void> {
+  const run = contenders[contender];
+  if (run === undefined)
+    throw new Error(`unknown contender ${contender}; one of ${Object.keys(contenders).join(', ')}`);
+  const started = performance.now();
+  const cpuBefore = process.cpuUsage();
+  const count = await run();
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  if (count !== items) throw new Error(`${contender} finished ${count} of ${items} items`);
+  console.log(
+    JSON.stringify({
+      contender,
+      items,
+      seconds,
+      itemsPerSecond: items / seconds,
+      // CPU time is steadier than wall time on a shared machine: another process's load does not count.
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      peakRssMb: process.resourceUsage().maxRSS / 1024,
+    }),
+  );
+}
