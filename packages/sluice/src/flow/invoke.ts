@@ -91,9 +91,11 @@ export function makeInvoker(spec: LaneSpec, stats: StageStats, signal: AbortSign
     signal,
     onRetry: () => {
       stats.retries++;
-      // Between attempts the item holds no call: the stage may run another in its place.
+      // Between attempts the item holds no call: the stage may run another in its place. Told
+      // a microtask later: an attempt that throws synchronously reaches here inside the stage's
+      // own call, and a stage that started calls from there would run them in the middle of it.
       stats.backingOff++;
-      stats.onBackoff?.();
+      if (stats.onBackoff !== undefined) queueMicrotask(stats.onBackoff);
     },
   };
   return (item, index) =>

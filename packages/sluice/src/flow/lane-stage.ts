@@ -113,7 +113,9 @@ export class LaneStage {
     this.#invoke = run.invoker(spec, stats);
     this.#gate = stats.limit;
     // An item backing off before its retry holds no call: another lane may take its place.
-    stats.onBackoff = () => this.#busy();
+    stats.onBackoff = () => {
+      if (!this.#run.stopped) this.#busy();
+    };
     this.#metrics = stats.metrics;
     this.#maxLanes = spec.concurrency;
     this.#ordered = spec.ordered && output !== undefined;

@@ -381,3 +381,34 @@ for (const terminal of ['lane stage', 'last forEach'] as const) {
     assert.ok(peak <= 8, `${peak} calls at once at concurrency 8`);
   });
 }
+
+test('retries: a last forEach whose function throws synchronously takes in each value once, however many wait', async () => {
+  const clock = new FakeClock();
+  const calls = new Map<number, number>();
+  const items = Array.from({ length: 100 }, (_, i) => i);
+  const running = flow(items)
+    .map((i) => i)
+    .forEach(
+      (i: number) => {
+        const n = (calls.get(i) ?? 0) + 1;
+        calls.set(i, n);
+        // Every fifth value fails its first attempt, synchronously, while others wait behind it;
+        // the rest take a millisecond, so values queue.
+        if (i % 5 === 4 && n === 1) throw new Error(`flaky ${i}`);
+        return new Promise<void>((resolve) => clock.setTimeout(resolve, 1));
+      },
+      { concurrency: 1, buffer: 16, retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1, jitter: false } },
+    )
+    .run({ clock });
+  await clock.advance(1_000);
+  const report = await running;
+  const [map, forEach] = report.stages;
+  assert.equal(forEach?.entered, map?.outputs, 'the forEach took in what the map put out');
+  assert.equal(forEach?.entered, 100);
+  assert.equal(forEach?.emitted, 100);
+  assert.equal(forEach?.retries, 20);
+  assert.deepEqual(
+    items.map((i) => calls.get(i)),
+    items.map((i) => (i % 5 === 4 ? 2 : 1)),
+  );
+});
