@@ -122,7 +122,9 @@ export function expect(c: FaultCase): Expectation {
         next.push(...apply(stage.kind, x));
         continue;
       }
-      const hangs = stage.fault.kind === 'hang' || stage.fault.kind === 'wait-signal';
+      // A cpu() stage's items fail by its task's own rule (cpuFails), whatever its fault kind: none hangs.
+      const hangs =
+        stage.kind !== 'cpu' && (stage.fault.kind === 'hang' || stage.fault.kind === 'wait-signal');
       if (hangs && stage.timeout === undefined) {
         endless = true;
         continue;
