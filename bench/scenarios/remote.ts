@@ -16,6 +16,7 @@ import { cpu, flow } from 'sluice';
 import { WorkerProcess } from '../../packages/cli/src/worker/worker-process.js';
 import { bullmqNoop } from './bullmq-noop.js';
 import { rawJetStreamLoop } from './raw-jetstream.js';
+import { printResult } from './timed-contender.js';
 
 const NATS = 'nats://127.0.0.1:4222';
 const REDIS = 'redis://127.0.0.1:6379';
@@ -91,12 +92,4 @@ switch (contender) {
   default:
     throw new Error(`unknown contender ${contender}`);
 }
-console.log(
-  JSON.stringify({
-    contender,
-    items,
-    seconds,
-    itemsPerSecond: items / seconds,
-    peakRssMb: process.resourceUsage().maxRSS / 1024,
-  }),
-);
+printResult(contender, items, seconds);

@@ -17,14 +17,24 @@ export async function timeContender(
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   if (count !== items) throw new Error(`${contender} finished ${count} of ${items} items`);
+  // CPU time is steadier than wall time on a shared machine: another process's load does not count.
+  printResult(contender, items, seconds, { cpuSeconds: (cpu.user + cpu.system) / 1e6 });
+}
+
+/** The scenario's one JSON line: { contender, items, seconds, itemsPerSecond, ...extra, peakRssMb }. */
+export function printResult(
+  contender: string,
+  items: number,
+  seconds: number,
+  extra: Record<string, number> = {},
+): void {
   console.log(
     JSON.stringify({
       contender,
       items,
       seconds,
       itemsPerSecond: items / seconds,
-      // CPU time is steadier than wall time on a shared machine: another process's load does not count.
-      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      ...extra,
       peakRssMb: process.resourceUsage().maxRSS / 1024,
     }),
   );

@@ -16,7 +16,7 @@ import { ChannelClosedError } from '../core/errors.js';
 import { isThenable } from '../core/thenable.js';
 import type { AdaptiveLimiter } from '../limit/adaptive-limiter.js';
 import { StageMetrics } from '../observe/stage-metrics.js';
-import { hasPolicies, type Invoker } from './invoke.js';
+import { callsAllowed, hasPolicies, type Invoker } from './invoke.js';
 import { LoopTurn } from './loop-turn.js';
 import type { Outlet } from './outlet.js';
 import type { StageStats } from './report.js';
@@ -38,7 +38,7 @@ export class InlineForEach implements Outlet<unknown> {
   readonly #direct: LaneSpec['fn'] | undefined;
   readonly #turn: LoopTurn;
   readonly #concurrency: number;
-  /** An adaptive stage's limiter: calls start only while it can keep them busy (see #hasRoom). */
+  /** An adaptive stage's limiter: checked first, so a fixed stage's room costs one comparison. */
   readonly #gate: AdaptiveLimiter | undefined;
   readonly #capacity: number;
   readonly #lowWater: number;
@@ -141,20 +141,11 @@ export class InlineForEach implements Outlet<unknown> {
     return dropped;
   }
 
-  /**
-   * Room for another call: below the stage's concurrency or, for an adaptive stage, what its
-   * limiter can keep busy now (past that a call would only queue at the limiter), plus one for
-   * each call waiting out a retry's backoff, up to twice the concurrency (an adaptive stage's
-   * `max`), as a lane stage runs lanes (`LaneStage` #laneCap).
-   */
+  /** Room for another call (`callsAllowed`, as a lane stage runs lanes). */
   #hasRoom(): boolean {
     const inFlight = this.#inFlight;
-    const gate = this.#gate;
-    if (gate === undefined && inFlight < this.#concurrency) return true;
-    const base = gate === undefined ? this.#concurrency : Math.min(this.#concurrency, gate.callers);
-    const away = this.#stats.backingOff;
-    if (away === 0) return inFlight < base;
-    return inFlight < Math.min(base + away, gate === undefined ? 2 * this.#concurrency : this.#concurrency);
+    if (this.#gate === undefined && inFlight < this.#concurrency) return true;
+    return inFlight < callsAllowed(this.#concurrency, this.#stats);
   }
 
   /** One call: in this turn it returns, or it is counted in flight until it settles. */

@@ -127,6 +127,20 @@ class DeadlineContext implements StageContext {
   }
 }
 
+/**
+ * The calls a stage may have going now (a lane stage's lanes, a last forEach's calls): its
+ * concurrency or, for an adaptive stage, what its limiter can keep busy (`callers`), plus one for
+ * each item waiting out a retry's backoff (it holds no call), up to twice the concurrency (an
+ * adaptive stage's `max`). Calls in flight stay within the concurrency or the limit.
+ */
+export function callsAllowed(concurrency: number, stats: StageStats): number {
+  const gate = stats.limit;
+  const base = gate === undefined ? concurrency : Math.min(concurrency, gate.callers);
+  const away = stats.backingOff;
+  if (away === 0) return base;
+  return Math.min(base + away, gate === undefined ? 2 * concurrency : concurrency);
+}
+
 /** True when the stage's function is wrapped in anything: without a policy the invoker just calls it. */
 export function hasPolicies(spec: LaneSpec): boolean {
   return (

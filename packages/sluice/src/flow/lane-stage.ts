@@ -18,7 +18,7 @@ import { describe } from '../core/validate.js';
 import type { AdaptiveLimiter } from '../limit/adaptive-limiter.js';
 import { StageMetrics } from '../observe/stage-metrics.js';
 import type { Inlet } from './inlet.js';
-import type { Invoker } from './invoke.js';
+import { callsAllowed, type Invoker } from './invoke.js';
 import { LoopTurn } from './loop-turn.js';
 import { OrderedEmitter } from './ordered-emitter.js';
 import { handOn, type Outlet } from './outlet.js';
@@ -173,19 +173,12 @@ export class LaneStage {
   }
 
   /**
-   * The lanes worth running now: the stage's concurrency or, for an adaptive stage, what its
-   * limiter can keep busy (`callers`), plus one for each item waiting out a retry's backoff (it
-   * holds no call), up to twice the concurrency (an adaptive stage's `max`). Calls in flight stay
-   * within the concurrency or the limit. When the cap falls (a limit cut, backoffs ended), lanes
-   * past it end as they come round for their next item (see #lane), so the stage holds no more
-   * items than it runs.
+   * The lanes worth running now (`callsAllowed`). When that falls (a limit cut, backoffs ended),
+   * lanes past it end as they come round for their next item (see #lane), so the stage holds no
+   * more items than it runs.
    */
   #laneCap(): number {
-    const gate = this.#gate;
-    const base = gate === undefined ? this.#maxLanes : Math.min(this.#maxLanes, gate.callers);
-    const away = this.#stats.backingOff;
-    if (away === 0) return base;
-    return Math.min(base + away, gate === undefined ? 2 * this.#maxLanes : this.#maxLanes);
+    return callsAllowed(this.#maxLanes, this.#stats);
   }
 
   /**
