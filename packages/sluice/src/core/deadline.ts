@@ -5,6 +5,7 @@
 import { watchAbort } from './abort-watch.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { abortReason, TimeoutError } from './errors.js';
+import { LazySignal } from './lazy-signal.js';
 import { checkFunction, checkNumber } from './validate.js';
 
 /**
@@ -26,33 +27,6 @@ export function withDeadline<T>(
   }
   // A queue of one: the same deadline, timer and watch as a stage's calls get.
   return new DeadlineQueue(ms, clock, parent).run((deadline) => fn(deadline.signal));
-}
-
-/**
- * A call's abort signal, made the first time something reads it. An AbortController costs about
- * 2 us to make and as much again to collect, more than the rest of a fast call's bookkeeping,
- * and most calls under a deadline neither time out nor look at their signal. Read after the
- * abort, the signal comes already aborted, with the same reason.
- */
-export class LazySignal {
-  #controller: AbortController | undefined;
-  #aborted = false;
-  #reason: unknown;
-
-  get signal(): AbortSignal {
-    if (this.#controller === undefined) {
-      this.#controller = new AbortController();
-      if (this.#aborted) this.#controller.abort(this.#reason);
-    }
-    return this.#controller.signal;
-  }
-
-  abort(reason: unknown): void {
-    if (this.#aborted) return;
-    this.#aborted = true;
-    this.#reason = reason;
-    this.#controller?.abort(reason);
-  }
 }
 
 /** A call waiting under a DeadlineQueue: what ends it early. */

@@ -197,7 +197,8 @@ export async function retrying<T>(
   schedule: RetrySchedule,
   failed?: { readonly error: unknown; readonly attempt: number },
 ): Promise<T> {
-  const { policy, clock, signal } = schedule;
+  // The signal is read only once an attempt failed: a run's is made when first read.
+  const { policy, clock } = schedule;
   let error: unknown = failed === undefined ? NO_FAILURE : failed.error;
   for (let attempt = failed?.attempt ?? 1; ; attempt++) {
     if (error === NO_FAILURE) {
@@ -208,13 +209,13 @@ export async function retrying<T>(
       }
     }
     const delay =
-      policy === undefined || signal?.aborted || schedule.canRetry?.(readableThrown(error)) === false
+      policy === undefined || schedule.signal?.aborted || schedule.canRetry?.(readableThrown(error)) === false
         ? undefined
         : nextDelay(policy, error, attempt);
     if (delay === undefined) throw new RetriesExhausted(error, attempt);
     schedule.onRetry?.(error, attempt, delay);
     policy?.onRetry?.(error, attempt, delay);
-    await sleep(clock, delay, signal);
+    await sleep(clock, delay, schedule.signal);
     error = NO_FAILURE;
   }
 }

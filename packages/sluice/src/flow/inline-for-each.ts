@@ -16,7 +16,7 @@ import { ChannelClosedError } from '../core/errors.js';
 import { isThenable } from '../core/thenable.js';
 import type { AdaptiveLimiter } from '../limit/adaptive-limiter.js';
 import { StageMetrics } from '../observe/stage-metrics.js';
-import { callsAllowed, hasPolicies, type Invoker } from './invoke.js';
+import { CallContext, callsAllowed, hasPolicies, type Invoker } from './invoke.js';
 import { LoopTurn } from './loop-turn.js';
 import type { Outlet } from './outlet.js';
 import type { StageStats } from './report.js';
@@ -161,7 +161,7 @@ export class InlineForEach implements Outlet<unknown> {
         result =
           direct === undefined
             ? this.#invoke(value, index)
-            : direct(value, { index, signal: this.#run.signal, attempt: 1 });
+            : direct(value, new CallContext(index, 1, this.#run));
       }
     } catch (error) {
       this.#settleFailure(value, index, error);

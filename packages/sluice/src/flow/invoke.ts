@@ -3,7 +3,7 @@
  * with backoff. With no policy set the function is called directly: the common case pays nothing.
  */
 import type { Clock } from '../core/clock.js';
-import { DeadlineQueue, type LazySignal } from '../core/deadline.js';
+import { DeadlineQueue } from '../core/deadline.js';
 import { isSluiceError, readableThrown } from '../core/errors.js';
 import { RateLimiter } from '../core/rate-limiter.js';
 import { type RetrySchedule, retryAfterMs, retrying } from '../core/retry.js';
@@ -18,7 +18,16 @@ import type { StageContext } from './types.js';
  */
 export type Invoker = (item: unknown, index: number) => unknown;
 
-export function makeInvoker(spec: LaneSpec, stats: StageStats, signal: AbortSignal, clock: Clock): Invoker {
+/** Where a call's signal comes from when it is read: the run (whose signal is made lazily too) or a deadline. */
+export interface SignalSource {
+  readonly signal: AbortSignal;
+}
+
+/**
+ * @param run the run's signal, read only when something needs it: a call that reads `ctx.signal`,
+ *   a wait for a turn, a retry, a deadline. A run that never reads it never makes it.
+ */
+export function makeInvoker(spec: LaneSpec, stats: StageStats, run: SignalSource, clock: Clock): Invoker {
   const { fn, retry, timeout } = spec;
   const limiter =
     spec.rateLimit === undefined
@@ -31,19 +40,23 @@ export function makeInvoker(spec: LaneSpec, stats: StageStats, signal: AbortSign
   const gate = spec.adaptive === undefined ? undefined : new AdaptiveLimiter(spec.adaptive, clock);
   stats.limit = gate;
 
-  if (!hasPolicies(spec)) return (item, index) => fn(item, { index, signal, attempt: 1 });
+  if (!hasPolicies(spec)) return (item, index) => fn(item, new CallContext(index, 1, run));
 
   // Each policy below wraps the call only when the stage has it: every layer is a promise and a
   // turn per call, and a fast call under one policy should not pay for the others.
 
-  /** The call, under its deadline when the stage has a timeout; a timeout is counted. */
-  const deadlines = timeout === undefined ? undefined : new DeadlineQueue(timeout, clock, signal);
+  /**
+   * The call, under its deadline when the stage has a timeout; a timeout is counted. The deadlines
+   * watch the run's signal, so they are set up by the first call rather than with the run.
+   */
+  let deadlines: DeadlineQueue | undefined;
   const call =
-    deadlines === undefined
-      ? (item: unknown, index: number, attempt: number): unknown => fn(item, { index, signal, attempt })
+    timeout === undefined
+      ? (item: unknown, index: number, attempt: number): unknown =>
+          fn(item, new CallContext(index, attempt, run))
       : (item: unknown, index: number, attempt: number): Promise<unknown> =>
-          deadlines
-            .run((deadline) => fn(item, new DeadlineContext(index, attempt, deadline)))
+          (deadlines ??= new DeadlineQueue(timeout, clock, run.signal))
+            .run((deadline) => fn(item, new CallContext(index, attempt, deadline)))
             .catch((error: unknown) => {
               if (isSluiceError(readableThrown(error), 'SLUICE_ERR_TIMEOUT')) stats.timeouts++;
               throw error;
@@ -55,7 +68,7 @@ export function makeInvoker(spec: LaneSpec, stats: StageStats, signal: AbortSign
       ? call
       : async (item: unknown, index: number, attempt: number): Promise<unknown> => {
           const slot = gate.slot(item);
-          if (!gate.tryAcquire(slot)) await gate.acquire(slot, signal);
+          if (!gate.tryAcquire(slot)) await gate.acquire(slot, run.signal);
           const started = clock.now();
           try {
             const result = await call(item, index, attempt);
@@ -74,7 +87,7 @@ export function makeInvoker(spec: LaneSpec, stats: StageStats, signal: AbortSign
       : async (item: unknown, index: number, attempt: number): Promise<unknown> => {
           const key = keyOf?.(item);
           try {
-            if (!limiter.tryAcquire(key)) await limiter.acquire(key, signal);
+            if (!limiter.tryAcquire(key)) await limiter.acquire(key, run.signal);
             return await attemptOnce(item, index, attempt);
           } catch (thrown) {
             // A server that asked for a pause asked it of every call to it, not just this one.
@@ -88,7 +101,10 @@ export function makeInvoker(spec: LaneSpec, stats: StageStats, signal: AbortSign
   const schedule: RetrySchedule = {
     policy: retry,
     clock,
-    signal,
+    // Read by the retry loop only once an attempt has failed.
+    get signal() {
+      return run.signal;
+    },
     onRetry: () => {
       stats.retries++;
       // Between attempts the item holds no call: the stage may run another in its place. Told
@@ -106,24 +122,24 @@ export function makeInvoker(spec: LaneSpec, stats: StageStats, signal: AbortSign
 }
 
 /**
- * A call's context under a deadline: its `signal` is the deadline's, made when first read. A
- * class, so the getter sits on the prototype: an object literal with a getter costs an accessor
- * pair per call. (`{ ...ctx }` would drop `signal`; reading `ctx.signal`, destructuring it or
- * passing `ctx` as a fetch's options all see it.)
+ * A call's context: its `signal` is the run's, or its deadline's, read through when first asked
+ * for, so a call that never looks at it never makes one. A class, so the getter sits on the
+ * prototype: an object literal with a getter costs an accessor pair per call. (`{ ...ctx }` drops
+ * `signal`; reading `ctx.signal`, destructuring it or passing `ctx` as a fetch's options all see it.)
  */
-class DeadlineContext implements StageContext {
-  readonly #deadline: LazySignal;
+export class CallContext implements StageContext {
+  readonly #source: SignalSource;
 
   constructor(
     readonly index: number,
     readonly attempt: number,
-    deadline: LazySignal,
+    source: SignalSource,
   ) {
-    this.#deadline = deadline;
+    this.#source = source;
   }
 
   get signal(): AbortSignal {
-    return this.#deadline.signal;
+    return this.#source.signal;
   }
 }
 

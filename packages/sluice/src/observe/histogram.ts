@@ -18,6 +18,8 @@ const BUCKETS = Math.ceil(Math.log(HIGHEST_MS / LOWEST_MS) / LOG_GROWTH) + 1;
 
 export class Histogram {
   #raw: number[] | undefined = [];
+  /** The raw values sorted, kept between percentiles until the next record: a report reads three. */
+  #sorted: Float64Array | undefined;
   #counts: Uint32Array | undefined;
   count = 0;
   min = Number.POSITIVE_INFINITY;
@@ -30,6 +32,7 @@ export class Histogram {
     if (value > this.max) this.max = value;
     const raw = this.#raw;
     if (raw !== undefined) {
+      this.#sorted = undefined;
       raw.push(value);
       if (raw.length <= RAW_LIMIT) return;
       this.#raw = undefined;
@@ -53,7 +56,10 @@ export class Histogram {
     const rank = Math.max(1, Math.ceil((p / 100) * this.count));
     if (rank >= this.count) return this.max;
     const raw = this.#raw;
-    if (raw !== undefined) return [...raw].sort((a, b) => a - b)[rank - 1] as number;
+    if (raw !== undefined) {
+      this.#sorted ??= Float64Array.from(raw).sort();
+      return this.#sorted[rank - 1] as number;
+    }
     const counts = this.#counts as Uint32Array;
     let seen = 0;
     for (let i = 0; i < BUCKETS; i++) {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { sleep } from '../../src/core/clock.js';
-import { DeadlineQueue, LazySignal, withDeadline } from '../../src/core/deadline.js';
+import { DeadlineQueue, withDeadline } from '../../src/core/deadline.js';
 import { FakeClock, flushMicrotasks } from '../../src/core/fake-clock.js';
 
 test('withDeadline() - resolves with the value and clears its timer', async () => {
@@ -70,22 +70,6 @@ test('withDeadline() and sleep() reject bad durations with coded errors', async 
   await assert.rejects(sleep(clock, -1), { code: 'SLUICE_ERR_INVALID_ARG_VALUE' });
   await assert.rejects(sleep(clock, '5' as never), { code: 'SLUICE_ERR_INVALID_ARG_TYPE' });
   assert.equal(clock.pending, 0);
-});
-
-test('LazySignal - made on first read, the same one after; read after the abort, it comes aborted with the reason', () => {
-  const early = new LazySignal();
-  const signal = early.signal;
-  assert.equal(early.signal, signal);
-  assert.equal(signal.aborted, false);
-  early.abort('first');
-  early.abort('second');
-  assert.equal(signal.aborted, true);
-  assert.equal(signal.reason, 'first');
-
-  const late = new LazySignal();
-  late.abort('gone');
-  assert.equal(late.signal.aborted, true);
-  assert.equal(late.signal.reason, 'gone');
 });
 
 test('DeadlineQueue - calls started in one millisecond share one timer, and none is left once they settle', async () => {

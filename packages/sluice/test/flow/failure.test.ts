@@ -506,3 +506,35 @@ test('an ordered stage waiting for room when the consumer fails the run leaves n
     process.off('unhandledRejection', onUnhandled);
   }
 });
+
+test("the run's signal: read only after the run failed it comes aborted with the failure, and every call, a last forEach's too, gets the same one", async () => {
+  for (const last of ['map', 'forEach'] as const) {
+    const clock = new FakeClock();
+    const signals: AbortSignal[] = [];
+    const fn = async (x: number, ctx: { signal: AbortSignal }): Promise<number> => {
+      if (x === 1) signals.push(ctx.signal);
+      if (x === 2) throw new Error('boom');
+      if (x === 3) {
+        await sleep(clock, 10);
+        // Read for the first time after the run failed.
+        signals.push(ctx.signal);
+      }
+      return x;
+    };
+    const stages = flow([0]).flatMap(() => [1, 2, 3]);
+    const running = (
+      last === 'map'
+        ? stages.map(fn, { concurrency: 3 }).run({ clock })
+        : stages.forEach(fn, { concurrency: 3 }).run({ clock })
+    ).catch((e: unknown) => e);
+    const error = (await running) as Error & { code: string };
+    assert.equal(error.code, 'SLUICE_ERR_STAGE', last);
+    await clock.advance(10);
+    await tick();
+    assert.equal(signals.length, 2, last);
+    const [early, late] = signals as [AbortSignal, AbortSignal];
+    assert.equal(early, late, `${last}: one signal for the run`);
+    assert.equal(late.aborted, true, last);
+    assert.equal(late.reason, error, `${last}: the reason is the run's failure`);
+  }
+});
