@@ -4,7 +4,8 @@
  *
  * `instanceof SluiceError` is true for every one of them, including the TypeError and RangeError
  * subclasses used for bad options, and it survives two copies of the package in one process: the
- * check reads a brand registered with `Symbol.for`, not the prototype chain.
+ * check reads a brand registered with `Symbol.for`, not the prototype chain. So does `instanceof`
+ * each generated class (the brand, its name and its code).
  */
 
 const brand = Symbol.for('sluice.error');
@@ -143,6 +144,20 @@ function generate<N extends ErrorName>(name: N): SluiceErrorClass<N> {
   Object.defineProperty(Generated, 'name', { value: name });
   Object.defineProperty(Generated.prototype, 'name', { value: name, writable: true, configurable: true });
   Object.defineProperty(Generated.prototype, 'code', { value: code, writable: true, configurable: true });
+  // As for SluiceError, `instanceof` holds for the same class from another copy of the package in
+  // the process (each entry point is bundled on its own, and a user's module may bring its own
+  // sluice): the brand, the name and the code, not the prototype. A user's subclass is checked by
+  // its prototype.
+  Object.defineProperty(Generated, Symbol.hasInstance, {
+    value: function hasInstance(this: unknown, value: unknown): boolean {
+      if (this !== Generated) return Function.prototype[Symbol.hasInstance].call(this, value);
+      return (
+        isBranded(value) &&
+        (value as { name?: unknown }).name === name &&
+        (value as { code?: unknown }).code === code
+      );
+    },
+  });
   generated.set(name, Generated as unknown as SluiceErrorClass<ErrorName>);
   return Generated as unknown as SluiceErrorClass<N>;
 }

@@ -5,6 +5,7 @@ import {
   abortReason,
   InvalidArgTypeError,
   InvalidArgValueError,
+  InvalidConcurrencyError,
   isSluiceError,
   SluiceError,
   StageError,
@@ -60,4 +61,29 @@ test('abortReason() turns any abort reason into a coded error', () => {
   const other = new AbortController();
   other.abort(timeout);
   assert.equal(abortReason(other.signal), timeout);
+});
+
+test('instanceof a generated class survives a second copy of the package; a user subclass is checked by prototype', () => {
+  // What `sluice/task`'s own copy of the classes throws: branded, with the class's name and code.
+  const foreign = new TypeError('from another copy');
+  Object.defineProperty(foreign, Symbol.for('sluice.error'), { value: true });
+  Object.defineProperty(foreign, 'name', { value: 'InvalidArgTypeError' });
+  Object.defineProperty(foreign, 'code', { value: 'SLUICE_ERR_INVALID_ARG_TYPE' });
+  assert.ok(foreign instanceof InvalidArgTypeError);
+  assert.ok(foreign instanceof SluiceError);
+  assert.ok(!(foreign instanceof StageError));
+  // Two classes share a code: the name tells them apart.
+  assert.ok(!(new InvalidConcurrencyError('x') instanceof InvalidArgValueError));
+  assert.ok(new InvalidArgValueError('x') instanceof InvalidArgValueError);
+  // Unbranded look-alikes are not ours.
+  assert.ok(
+    !(
+      Object.assign(new TypeError('plain'), { code: 'SLUICE_ERR_INVALID_ARG_TYPE' }) instanceof
+      InvalidArgTypeError
+    ),
+  );
+  class RetryableStageError extends StageError {}
+  assert.ok(new RetryableStageError('x') instanceof StageError);
+  assert.ok(new RetryableStageError('x') instanceof RetryableStageError);
+  assert.ok(!(new StageError('x') instanceof RetryableStageError));
 });
