@@ -5,8 +5,6 @@
  * descriptors must never be that something, so every adaptive limit in the process draws from
  * one budget below the soft limit, with headroom left for everything else.
  */
-import { readFileSync } from 'node:fs';
-
 /** Soft limits assumed when /proc/self/limits cannot be read: the usual defaults of each system. */
 const FALLBACK_SOFT_LIMIT = process.platform === 'darwin' ? 256 : 1024;
 
@@ -25,6 +23,8 @@ export function parseOpenFileLimit(text: string): number | undefined {
 /** The process's soft open-file limit: read from /proc/self/limits on Linux, else a usual default. */
 export function openFileLimit(): number {
   try {
+    // Loaded when needed, not imported: an ES import of node:fs loads node:stream with it.
+    const { readFileSync } = process.getBuiltinModule('node:fs');
     return parseOpenFileLimit(readFileSync('/proc/self/limits', 'utf8')) ?? FALLBACK_SOFT_LIMIT;
   } catch {
     return FALLBACK_SOFT_LIMIT;

@@ -7,7 +7,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { type ResourceLimits, type TransferListItem, Worker } from 'node:worker_threads';
+import type { ResourceLimits, TransferListItem, Worker } from 'node:worker_threads';
 import {
   CONTROL_BYTES,
   type ControlViews,
@@ -130,6 +130,9 @@ class ThreadWorker implements WorkerHandle {
       stderr: false,
       ...(execArgv === undefined ? {} : { execArgv }),
     };
+    // Loaded here, not imported: node:worker_threads costs every program that imports sluice
+    // about 2 ms, and only a pool that starts a worker needs it.
+    const { Worker } = process.getBuiltinModule('node:worker_threads');
     this.#worker =
       loader === undefined
         ? new Worker(runtimeUrl, { ...common, workerData: init })
