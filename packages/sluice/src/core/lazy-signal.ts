@@ -31,11 +31,6 @@ export class LazySignal {
     return this.#controller.signal;
   }
 
-  /** True once aborted, without making the signal. */
-  get aborted(): boolean {
-    return this.#aborted;
-  }
-
   abort(reason: unknown): void {
     if (this.#aborted) return;
     this.#aborted = true;
