@@ -9,6 +9,8 @@ export interface StageContext {
   /**
    * Aborts when the run stops (failure, abort, early exit) or the per-item `timeout` passes.
    * Pass it on to fetch, database drivers and child processes so abandoned work stops too.
+   * A getter, made when first read: `{ ...ctx }` does not copy it; `ctx.signal`, `const { signal }
+   * = ctx` and passing `ctx` as fetch's options do.
    */
   readonly signal: AbortSignal;
   /** 1 for the first attempt, 2 for the first retry, and so on. */
