@@ -40,8 +40,13 @@ export class OrderedEmitter<V> {
   #parkedCount = 0;
   /** True while the head's release waits. */
   #waiting = false;
-  /** Takers waiting for the head to move. */
-  #roomWaiters: (() => void)[] = [];
+  /**
+   * What takers waiting for the head to move await: one promise they all share, made by the first
+   * and resolved (with true: carry on) when the head moves. A promise and a closure per waiting
+   * taker cost more than the wait: an async reader's lanes wait here about once per four items.
+   */
+  #advanced: Promise<true> | undefined = undefined;
+  #advance: (() => void) | undefined = undefined;
   /** Callers of drained() waiting for the last parked result to go. */
   #drainedWaiters: (() => void)[] = [];
 
@@ -80,14 +85,24 @@ export class OrderedEmitter<V> {
     return next - this.#head < this.#window;
   }
 
-  /** Resolves once the head moves (or `wake()` is called): a taker then checks `hasRoom` again. */
-  advanced(): Promise<void> {
-    return new Promise((resolve) => this.#roomWaiters.push(resolve));
+  /**
+   * Resolves with true once the head moves (or `wake()` is called): a taker then checks `hasRoom`
+   * again. Every taker waiting at once gets the same promise.
+   */
+  advanced(): Promise<true> {
+    this.#advanced ??= new Promise<true>((resolve) => {
+      this.#advance = () => resolve(true);
+    });
+    return this.#advanced;
   }
 
   /** Wakes every taker waiting in `advanced()`, as when the run stops and they must leave. */
   readonly wake = (): void => {
-    if (this.#roomWaiters.length > 0) for (const wake of this.#roomWaiters.splice(0)) wake();
+    const advance = this.#advance;
+    if (advance === undefined) return;
+    this.#advanced = undefined;
+    this.#advance = undefined;
+    advance();
   };
 
   /** Hands in result number `seq`: released now if it is the head's, with what is parked behind it; else parked. */
@@ -138,7 +153,7 @@ export class OrderedEmitter<V> {
   /** The head's owner let it out itself (see `isNext`): the head moves on. */
   released(): void {
     this.#head++;
-    if (this.#roomWaiters.length > 0) this.wake();
+    if (this.#advance !== undefined) this.wake();
   }
 
   /** Resolves once nothing is parked or waiting to go out, or the run stopped and nothing waits. */
