@@ -72,8 +72,7 @@ export class InlineForEach implements Outlet<unknown> {
     this.#turn = new LoopTurn(run.clock);
     this.#concurrency = spec.concurrency;
     this.#gate = stats.limit;
-    // A call backing off before its retry holds no call: a waiting value may take its place.
-    stats.onBackoff = () => this.#callQueued();
+    stats.onBackoff = this.#backoffStarted;
     this.#capacity = capacity;
     this.#lowWater = Math.floor(capacity / 2);
     this.#done = new Promise<void>((resolve) => {
@@ -198,6 +197,9 @@ export class InlineForEach implements Outlet<unknown> {
       this.#run.fail(e),
     );
   }
+
+  /** A call backing off before its retry holds no call: a waiting value may take its place. */
+  readonly #backoffStarted = (): void => this.#callQueued();
 
   readonly #settled = (): void => {
     this.#inFlight--;

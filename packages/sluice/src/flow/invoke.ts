@@ -98,27 +98,42 @@ export function makeInvoker(spec: LaneSpec, stats: StageStats, run: SignalSource
         };
 
   if (retry === undefined) return (item, index) => attemptLimited(item, index, 1);
-  const schedule: RetrySchedule = {
-    policy: retry,
-    clock,
-    // Read by the retry loop only once an attempt has failed.
-    get signal() {
-      return run.signal;
-    },
-    onRetry: () => {
-      stats.retries++;
-      // Between attempts the item holds no call: the stage may run another in its place. Told
-      // a microtask later: an attempt that throws synchronously reaches here inside the stage's
-      // own call, and a stage that started calls from there would run them in the middle of it.
-      stats.backingOff++;
-      if (stats.onBackoff !== undefined) queueMicrotask(stats.onBackoff);
-    },
-  };
+  const schedule = new StageRetrySchedule(retry, clock, run, () => {
+    stats.retries++;
+    // Between attempts the item holds no call: the stage may run another in its place. Told
+    // a microtask later: an attempt that throws synchronously reaches here inside the stage's
+    // own call, and a stage that started calls from there would run them in the middle of it.
+    stats.backingOff++;
+    if (stats.onBackoff !== undefined) queueMicrotask(stats.onBackoff);
+  });
   return (item, index) =>
     retrying((attempt) => {
       if (attempt > 1) stats.backingOff--;
       return attemptLimited(item, index, attempt);
     }, schedule);
+}
+
+/**
+ * A stage's retry schedule. A class, so that `signal` (read by the retry loop only once an attempt
+ * has failed) is a getter on the prototype: an object literal's getter is made with each literal,
+ * and V8 makes it in the old generation, where it kept every run that made one alive until the
+ * next full collection.
+ */
+class StageRetrySchedule implements RetrySchedule {
+  readonly #run: SignalSource;
+
+  constructor(
+    readonly policy: RetrySchedule['policy'],
+    readonly clock: Clock,
+    run: SignalSource,
+    readonly onRetry: () => void,
+  ) {
+    this.#run = run;
+  }
+
+  get signal(): AbortSignal {
+    return this.#run.signal;
+  }
 }
 
 /**

@@ -112,10 +112,7 @@ export class LaneStage {
     this.#run = run;
     this.#invoke = run.invoker(spec, stats);
     this.#gate = stats.limit;
-    // An item backing off before its retry holds no call: another lane may take its place.
-    stats.onBackoff = () => {
-      if (!this.#run.stopped) this.#busy();
-    };
+    stats.onBackoff = this.#backoffStarted;
     this.#metrics = stats.metrics;
     this.#maxLanes = spec.concurrency;
     this.#ordered = spec.ordered && output !== undefined;
@@ -158,6 +155,11 @@ export class LaneStage {
     }
     this.#startingLanes = false;
   }
+
+  /** An item backing off before its retry holds no call: another lane may take its place. */
+  readonly #backoffStarted = (): void => {
+    if (!this.#run.stopped) this.#busy();
+  };
 
   readonly #laneEnd = (): void => {
     if (--this.#lanesRunning === 0) this.#lanesEnded();

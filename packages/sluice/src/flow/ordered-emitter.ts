@@ -46,7 +46,7 @@ export class OrderedEmitter<V> {
    * taker cost more than the wait: an async reader's lanes wait here about once per four items.
    */
   #advanced: Promise<true> | undefined = undefined;
-  #advance: (() => void) | undefined = undefined;
+  #advance: ((carryOn: true) => void) | undefined = undefined;
   /** Callers of drained() waiting for the last parked result to go. */
   #drainedWaiters: (() => void)[] = [];
 
@@ -91,7 +91,7 @@ export class OrderedEmitter<V> {
    */
   advanced(): Promise<true> {
     this.#advanced ??= new Promise<true>((resolve) => {
-      this.#advance = () => resolve(true);
+      this.#advance = resolve;
     });
     return this.#advanced;
   }
@@ -102,7 +102,7 @@ export class OrderedEmitter<V> {
     if (advance === undefined) return;
     this.#advanced = undefined;
     this.#advance = undefined;
-    advance();
+    advance(true);
   };
 
   /** Hands in result number `seq`: released now if it is the head's, with what is parked behind it; else parked. */

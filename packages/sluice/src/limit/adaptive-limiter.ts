@@ -61,14 +61,16 @@ export class KeySlot {
   cutAt = Number.NEGATIVE_INFINITY;
   /** Set only while callers wait out a pause, to wake them when it ends. */
   timer: TimerHandle | undefined;
-  readonly wake: () => void;
+  readonly #pump: (slot: KeySlot) => void;
+  /** Lets this key's waiting calls go while the limit has room. */
+  readonly wake = (): void => this.#pump(this);
   /** 'throughput' only: the load each call started into, which its latency is read against. */
   readonly starts: StartLog | undefined;
 
   constructor(limit: GradientLimit, clock: Clock, pump: (slot: KeySlot) => void, starts?: StartLog) {
     this.limit = limit;
     this.starts = starts;
-    this.wake = () => pump(this);
+    this.#pump = pump;
     this.waiters = new WaiterQueue(() => {
       if (this.timer !== undefined) clock.clearTimeout(this.timer);
       this.timer = undefined;

@@ -155,9 +155,13 @@ export class RunInsight {
     for (const stage of stages) {
       if (stage.kind === 'cpu' || stage.kind === 'batch') continue;
       stage.metrics.blockAlertMs = LONG_BLOCK_MS;
-      stage.metrics.onLongBlock = (ms) =>
-        this.#warnBlocking(stage, `calls held it for as long as ${ms.toFixed(0)} ms`);
+      stage.metrics.onLongBlock = this.#longBlockAlert(stage);
     }
+  }
+
+  /** What a stage's metrics call when its calls keep holding the loop (see `StageMetrics.onLongBlock`). */
+  #longBlockAlert(stage: ObservedStage): (ms: number) => void {
+    return (ms) => this.#warnBlocking(stage, `calls held it for as long as ${ms.toFixed(0)} ms`);
   }
 
   /**
