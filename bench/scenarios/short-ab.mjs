@@ -4,6 +4,7 @@
  * compiled library (`npm run build` in both), each run in a fresh process, trees interleaved.
  *   node bench/scenarios/short-ab.mjs <worktree> [pairs] [node flags...]
  *   node bench/scenarios/short-ab.mjs --one <tree>     # one process: prints microseconds per flow
+ *   SHAPE=timeout node bench/scenarios/short-ab.mjs ...  # the map stage with `timeout: 5000`
  * Prints each tree's microseconds per flow, every run and the median. A process settles into one
  * of two speeds early on (V8's allocation-site pretenuring, bench/RESULTS.md): compare medians of
  * many pairs, and try `--no-allocation-site-pretenuring` to see the code's own cost.
@@ -16,7 +17,8 @@ if (first === '--one') {
   const { flow } = await import(pathToFileURL(`${second}/packages/sluice/dist/index.js`).href);
   const ten = Array.from({ length: 10 }, (_, i) => i);
   const double = async (x) => x * 2;
-  const once = () => flow(ten).map(double, { concurrency: 4 }).collect();
+  const options = process.env.SHAPE === 'timeout' ? { concurrency: 4, timeout: 5000 } : { concurrency: 4 };
+  const once = () => flow(ten).map(double, options).collect();
   for (let i = 0; i < 2_000; i++) await once();
   const runs = 40_000;
   const started = performance.now();

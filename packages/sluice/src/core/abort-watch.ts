@@ -8,13 +8,17 @@
  * bare pair shows both under a microsecond, so the gain is small and comes from the real context.
  */
 
+import { LazySignal } from './lazy-signal.js';
+
 const watchers = new WeakMap<AbortSignal, Set<() => void>>();
 
 /**
  * Calls `callback` once if `signal` aborts; the returned function stops the watch. A signal
- * that is already aborted is the caller's to check: its callbacks never run.
+ * that is already aborted is the caller's to check: its callbacks never run. A `LazySignal` is
+ * watched without being made.
  */
-export function watchAbort(signal: AbortSignal, callback: () => void): () => void {
+export function watchAbort(signal: AbortSignal | LazySignal, callback: () => void): () => void {
+  if (signal instanceof LazySignal) return signal.watch(callback);
   let callbacks = watchers.get(signal);
   if (callbacks === undefined) {
     const created = new Set<() => void>();

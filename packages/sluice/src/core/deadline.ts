@@ -59,7 +59,8 @@ class Bucket {
 export class DeadlineQueue {
   readonly #ms: number;
   readonly #clock: Clock;
-  readonly #parent: AbortSignal | undefined;
+  /** A run's signal is watched without being made (`LazySignal`): most calls never read theirs. */
+  readonly #parent: AbortSignal | LazySignal | undefined;
   /** Buckets oldest first, from `#head` on. */
   #buckets: Bucket[] = [];
   #head = 0;
@@ -68,7 +69,7 @@ export class DeadlineQueue {
   /** Stops the watch on `parent`: held only while a call is pending, so a long-lived parent keeps nothing. */
   #unwatch: (() => void) | undefined;
 
-  constructor(ms: number, clock: Clock, parent?: AbortSignal) {
+  constructor(ms: number, clock: Clock, parent?: AbortSignal | LazySignal) {
     this.#ms = ms;
     this.#clock = clock;
     this.#parent = parent;
@@ -166,7 +167,7 @@ export class DeadlineQueue {
   };
 
   readonly #abortAll = (): void => {
-    const reason = abortReason(this.#parent as AbortSignal);
+    const reason = abortReason(this.#parent as AbortSignal | LazySignal);
     for (let i = this.#head; i < this.#buckets.length; i++) {
       const bucket = this.#buckets[i] as Bucket;
       for (const call of bucket.calls) {

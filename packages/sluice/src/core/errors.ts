@@ -248,7 +248,7 @@ export function isSluiceError<C extends ErrorCode>(
 }
 
 /** Turns whatever an AbortSignal was aborted with into a coded error. */
-export function abortReason(signal: AbortSignal): Error {
+export function abortReason(signal: { readonly reason: unknown }): Error {
   const reason: unknown = signal.reason;
   if (isBranded(reason)) return reason as Error;
   return new AbortError('The operation was aborted', { cause: reason });

@@ -4,7 +4,8 @@
  * prototype is then swapped, which leaves it a slow object), more than a fast call's bookkeeping
  * and more than a ten-item run's. Most calls never read their signal, and most runs end without
  * anything having read theirs. Read after the abort, the signal comes already aborted, with the
- * same reason.
+ * same reason. What must only react to the abort (a stage's deadlines, which reject their pending
+ * calls when the run stops) watches it with `watchAbort` without making it.
  */
 import { setMaxListeners } from 'node:events';
 
@@ -13,6 +14,8 @@ export class LazySignal {
   #aborted = false;
   #reason: unknown;
   readonly #shared: boolean;
+  /** Callbacks for the abort, called once; see `watch`. */
+  #watchers: Set<() => void> | undefined;
 
   /**
    * @param shared the signal is handed to many listeners at once (a run's, which every call in
@@ -31,10 +34,33 @@ export class LazySignal {
     return this.#controller.signal;
   }
 
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  get reason(): unknown {
+    return this.#reason;
+  }
+
+  /**
+   * Calls `callback` once when this aborts, without making the signal; the returned function stops
+   * the watch. Already aborted, nothing is called: the caller checks `aborted` first.
+   */
+  watch(callback: () => void): () => void {
+    const watchers = (this.#watchers ??= new Set());
+    watchers.add(callback);
+    return () => {
+      watchers.delete(callback);
+    };
+  }
+
   abort(reason: unknown): void {
     if (this.#aborted) return;
     this.#aborted = true;
     this.#reason = reason;
     this.#controller?.abort(reason);
+    const watchers = this.#watchers;
+    this.#watchers = undefined;
+    if (watchers !== undefined) for (const callback of watchers) callback();
   }
 }

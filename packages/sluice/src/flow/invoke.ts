@@ -5,6 +5,7 @@
 import type { Clock } from '../core/clock.js';
 import { DeadlineQueue } from '../core/deadline.js';
 import { isSluiceError, readableThrown } from '../core/errors.js';
+import type { LazySignal } from '../core/lazy-signal.js';
 import { RateLimiter } from '../core/rate-limiter.js';
 import { type RetrySchedule, retryAfterMs, retrying } from '../core/retry.js';
 import { AdaptiveLimiter } from '../limit/adaptive-limiter.js';
@@ -24,10 +25,10 @@ export interface SignalSource {
 }
 
 /**
- * @param run the run's signal, read only when something needs it: a call that reads `ctx.signal`,
- *   a wait for a turn, a retry, a deadline. A run that never reads it never makes it.
+ * @param run the run's signal, made only when something reads it: a call that reads `ctx.signal`,
+ *   a wait for a turn, a retry's backoff. A stage's deadlines watch it without making it.
  */
-export function makeInvoker(spec: LaneSpec, stats: StageStats, run: SignalSource, clock: Clock): Invoker {
+export function makeInvoker(spec: LaneSpec, stats: StageStats, run: LazySignal, clock: Clock): Invoker {
   const { fn, retry, timeout } = spec;
   const limiter =
     spec.rateLimit === undefined
@@ -47,7 +48,7 @@ export function makeInvoker(spec: LaneSpec, stats: StageStats, run: SignalSource
 
   /**
    * The call, under its deadline when the stage has a timeout; a timeout is counted. The deadlines
-   * watch the run's signal, so they are set up by the first call rather than with the run.
+   * are set up by the first call rather than with the run.
    */
   let deadlines: DeadlineQueue | undefined;
   const call =
@@ -55,7 +56,7 @@ export function makeInvoker(spec: LaneSpec, stats: StageStats, run: SignalSource
       ? (item: unknown, index: number, attempt: number): unknown =>
           fn(item, new CallContext(index, attempt, run))
       : (item: unknown, index: number, attempt: number): Promise<unknown> =>
-          (deadlines ??= new DeadlineQueue(timeout, clock, run.signal))
+          (deadlines ??= new DeadlineQueue(timeout, clock, run))
             .run((deadline) => fn(item, new CallContext(index, attempt, deadline)))
             .catch((error: unknown) => {
               if (isSluiceError(readableThrown(error), 'SLUICE_ERR_TIMEOUT')) stats.timeouts++;

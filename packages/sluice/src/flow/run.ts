@@ -245,7 +245,7 @@ export class Run<T> implements RunControl {
   }
 
   invoker(spec: LaneSpec, stats: StageStats): Invoker {
-    return makeInvoker(spec, stats, this, this.clock);
+    return makeInvoker(spec, stats, this.#signal, this.clock);
   }
 
   fail(error: unknown): void {

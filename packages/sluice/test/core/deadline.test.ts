@@ -3,7 +3,9 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { sleep } from '../../src/core/clock.js';
 import { DeadlineQueue, withDeadline } from '../../src/core/deadline.js';
+import { AbortError } from '../../src/core/errors.js';
 import { FakeClock, flushMicrotasks } from '../../src/core/fake-clock.js';
+import { LazySignal } from '../../src/core/lazy-signal.js';
 
 test('withDeadline() - resolves with the value and clears its timer', async () => {
   const clock = new FakeClock();
@@ -143,6 +145,21 @@ test('DeadlineQueue - the parent aborting rejects every pending call with its re
   await assert.rejects(
     queue.run(async () => 1),
     { code: 'SLUICE_ERR_ABORTED' },
+  );
+});
+
+test('DeadlineQueue - a LazySignal parent is watched without being made, and its abort rejects every pending call', async () => {
+  const clock = new FakeClock();
+  const parent = new LazySignal(true);
+  const queue = new DeadlineQueue(1_000, clock, parent);
+  const calls = [0, 1].map(() => queue.run(() => new Promise<never>(() => undefined)));
+  const reason = new AbortError('the run stopped');
+  parent.abort(reason);
+  for (const call of calls) await assert.rejects(call, (error) => error === reason);
+  assert.equal(clock.pending, 0);
+  await assert.rejects(
+    queue.run(async () => 1),
+    (error) => error === reason,
   );
 });
 

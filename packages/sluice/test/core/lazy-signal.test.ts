@@ -41,3 +41,32 @@ test("LazySignal - a shared one takes any number of listeners without a leak war
     process.off('warning', onWarning);
   }
 });
+
+test('LazySignal - watch() is called once at the abort without making the signal; a stopped watch is not', () => {
+  const made: AbortController[] = [];
+  const Original = globalThis.AbortController;
+  globalThis.AbortController = class extends Original {
+    constructor() {
+      super();
+      made.push(this);
+    }
+  };
+  try {
+    const lazy = new LazySignal();
+    const seen: string[] = [];
+    lazy.watch(() => seen.push('a'));
+    const stop = lazy.watch(() => seen.push('b'));
+    stop();
+    assert.equal(lazy.aborted, false);
+    lazy.abort('gone');
+    lazy.abort('again');
+    assert.deepEqual(seen, ['a']);
+    assert.equal(lazy.aborted, true);
+    assert.equal(lazy.reason, 'gone');
+    assert.equal(made.length, 0, 'no AbortController was made');
+    assert.equal(lazy.signal.reason, 'gone');
+    assert.equal(made.length, 1);
+  } finally {
+    globalThis.AbortController = Original;
+  }
+});

@@ -167,6 +167,39 @@ test('timeout: a call that never settles times out, its signal aborts, and the r
   assert.equal(clock.pending, 0, 'no timer left behind');
 });
 
+test('timeout: calls that never read their signal make none, and a failure elsewhere still ends them and their timer at once', async () => {
+  const made: AbortController[] = [];
+  const Original = globalThis.AbortController;
+  globalThis.AbortController = class extends Original {
+    constructor() {
+      super();
+      made.push(this);
+    }
+  };
+  try {
+    const clock = new FakeClock();
+    let pending = 0;
+    const running = flow(range(10))
+      .map(
+        (x) => {
+          if (x === 9) throw new Error('item 9 is bad');
+          pending++;
+          return new Promise<never>(() => undefined);
+        },
+        { timeout: 60_000, concurrency: 10 },
+      )
+      .run({ clock });
+    const error = await running.catch((e: unknown) => e);
+    assert.equal((error as { code: string }).code, 'SLUICE_ERR_STAGE');
+    assert.equal(pending, 9);
+    assert.equal(clock.pending, 0, 'the deadline timer went with the run');
+    assert.equal(reportOf(error).stages[0]?.cancelled, 9);
+    assert.equal(made.length, 0, 'no AbortController was made');
+  } finally {
+    globalThis.AbortController = Original;
+  }
+});
+
 test('timeout: a call that reads its signal only after the deadline finds it aborted, with the timeout as reason', async () => {
   const clock = new FakeClock();
   let late: AbortSignal | undefined;
