@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
 import { test } from 'node:test';
 import { LazySignal } from '../../src/core/lazy-signal.js';
+import { countAbortControllers } from '../helpers/abort-controllers.js';
 
 test('LazySignal - made on first read, the same one after; read after the abort, it comes aborted with the reason', () => {
   const early = new LazySignal();
@@ -43,14 +44,7 @@ test("LazySignal - a shared one takes any number of listeners without a leak war
 });
 
 test('LazySignal - watch() is called once at the abort without making the signal; a stopped watch is not', () => {
-  const made: AbortController[] = [];
-  const Original = globalThis.AbortController;
-  globalThis.AbortController = class extends Original {
-    constructor() {
-      super();
-      made.push(this);
-    }
-  };
+  const controllers = countAbortControllers();
   try {
     const lazy = new LazySignal();
     const seen: string[] = [];
@@ -63,10 +57,10 @@ test('LazySignal - watch() is called once at the abort without making the signal
     assert.deepEqual(seen, ['a']);
     assert.equal(lazy.aborted, true);
     assert.equal(lazy.reason, 'gone');
-    assert.equal(made.length, 0, 'no AbortController was made');
+    assert.equal(controllers.made, 0, 'no AbortController was made');
     assert.equal(lazy.signal.reason, 'gone');
-    assert.equal(made.length, 1);
+    assert.equal(controllers.made, 1);
   } finally {
-    globalThis.AbortController = Original;
+    controllers.restore();
   }
 });

@@ -4,6 +4,7 @@ import { setImmediate as tick } from 'node:timers/promises';
 import { sleep } from '../../src/core/clock.js';
 import { flow, type RunReport, type StageReport } from '../../src/index.js';
 import { FakeClock } from '../../src/testing.js';
+import { countAbortControllers } from '../helpers/abort-controllers.js';
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 const addsUp = (s: StageReport): boolean =>
@@ -168,14 +169,7 @@ test('timeout: a call that never settles times out, its signal aborts, and the r
 });
 
 test('timeout: calls that never read their signal make none, and a failure elsewhere still ends them and their timer at once', async () => {
-  const made: AbortController[] = [];
-  const Original = globalThis.AbortController;
-  globalThis.AbortController = class extends Original {
-    constructor() {
-      super();
-      made.push(this);
-    }
-  };
+  const controllers = countAbortControllers();
   try {
     const clock = new FakeClock();
     let pending = 0;
@@ -194,9 +188,9 @@ test('timeout: calls that never read their signal make none, and a failure elsew
     assert.equal(pending, 9);
     assert.equal(clock.pending, 0, 'the deadline timer went with the run');
     assert.equal(reportOf(error).stages[0]?.cancelled, 9);
-    assert.equal(made.length, 0, 'no AbortController was made');
+    assert.equal(controllers.made, 0, 'no AbortController was made');
   } finally {
-    globalThis.AbortController = Original;
+    controllers.restore();
   }
 });
 
