@@ -257,7 +257,11 @@ if (wanted('sources')) {
 }
 
 if (wanted('short')) {
-  const results = compare('short.ts', ['sluice-flow', 'sluice-map', 'p-map', 'Readable.map'], ['20000']);
+  const results = compare(
+    'short.ts',
+    ['sluice-flow', 'sluice-map', 'p-map', 'Readable.map', 'sluice-flow-timeout', 'p-map-timeout'],
+    ['20000'],
+  );
   const pmap = results.get('p-map') as Result;
   lines.push(
     '### 20,000 short flows one after another: ten async items each, concurrency 4',

@@ -14,10 +14,22 @@ const runs = Number(runsArg);
 const ten = Array.from({ length: 10 }, (_, i) => i);
 const double = async (x: number): Promise<number> => x * 2;
 
+/** A deadline as users hand-write one around a p-map mapper: a timer per call, cleared when it settles. */
+function withinMs<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+}
+
 const contenders: Record<string, () => Promise<number[]>> = {
   'sluice-flow': () => flow(ten).map(double, { concurrency: 4 }).collect(),
   'sluice-map': () => map(ten, double, { concurrency: 4 }),
   'p-map': () => pMap(ten, double, { concurrency: 4 }),
+  /** The same calls under a 5 s deadline each, as a flow calling a service sets one. */
+  'sluice-flow-timeout': () => flow(ten).map(double, { concurrency: 4, timeout: 5000 }).collect(),
+  'p-map-timeout': () => pMap(ten, (x) => withinMs(double(x), 5000), { concurrency: 4 }),
   'Readable.map': () => Readable.from(ten).map(double, { concurrency: 4 }).toArray(),
 };
 
