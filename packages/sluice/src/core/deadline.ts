@@ -68,11 +68,15 @@ export class DeadlineQueue {
   #timer: TimerHandle | undefined;
   /** Stops the watch on `parent`: held only while a call is pending, so a long-lived parent keeps nothing. */
   #unwatch: (() => void) | undefined;
+  /** Told of each call the deadline ended (a stage counts them). */
+  readonly #onTimeout: (() => void) | undefined;
 
-  constructor(ms: number, clock: Clock, parent?: AbortSignal | LazySignal) {
+  /** @param onTimeout told of each call the deadline ends, as it ends it */
+  constructor(ms: number, clock: Clock, parent?: AbortSignal | LazySignal, onTimeout?: () => void) {
     this.#ms = ms;
     this.#clock = clock;
     this.#parent = parent;
+    this.#onTimeout = onTimeout;
   }
 
   /** Runs `fn` under the deadline: rejects with a coded TimeoutError at it, or with `parent`'s reason. */
@@ -152,6 +156,7 @@ export class DeadlineQueue {
         this.#pending--;
         call.deadline.abort(error);
         call.reject(error);
+        this.#onTimeout?.();
       }
       bucket.calls.clear();
     }

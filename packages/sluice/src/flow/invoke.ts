@@ -4,7 +4,7 @@
  */
 import type { Clock } from '../core/clock.js';
 import { DeadlineQueue } from '../core/deadline.js';
-import { isSluiceError, readableThrown } from '../core/errors.js';
+import { readableThrown } from '../core/errors.js';
 import type { LazySignal } from '../core/lazy-signal.js';
 import { RateLimiter } from '../core/rate-limiter.js';
 import { type RetrySchedule, retryAfterMs, retrying } from '../core/retry.js';
@@ -47,7 +47,8 @@ export function makeInvoker(spec: LaneSpec, stats: StageStats, run: LazySignal, 
   // turn per call, and a fast call under one policy should not pay for the others.
 
   /**
-   * The call, under its deadline when the stage has a timeout; a timeout is counted. The deadlines
+   * The call, under its deadline when the stage has a timeout; the deadlines count each call they
+   * end (a call's own SLUICE_ERR_TIMEOUT, from a deadline of its own, is not the stage's). They
    * are set up by the first call rather than with the run.
    */
   let deadlines: DeadlineQueue | undefined;
@@ -56,12 +57,9 @@ export function makeInvoker(spec: LaneSpec, stats: StageStats, run: LazySignal, 
       ? (item: unknown, index: number, attempt: number): unknown =>
           fn(item, new CallContext(index, attempt, run))
       : (item: unknown, index: number, attempt: number): Promise<unknown> =>
-          (deadlines ??= new DeadlineQueue(timeout, clock, run))
-            .run((deadline) => fn(item, new CallContext(index, attempt, deadline)))
-            .catch((error: unknown) => {
-              if (isSluiceError(readableThrown(error), 'SLUICE_ERR_TIMEOUT')) stats.timeouts++;
-              throw error;
-            });
+          (deadlines ??= new DeadlineQueue(timeout, clock, run, () => {
+            stats.timeouts++;
+          })).run((deadline) => fn(item, new CallContext(index, attempt, deadline)));
 
   /** Each attempt takes a turn under the adaptive limit and reports back; backoff waits hold none. */
   const attemptOnce =

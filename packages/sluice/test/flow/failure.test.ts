@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
 import { sleep } from '../../src/core/clock.js';
-import { flow, type RunReport, type StageReport } from '../../src/index.js';
+import { flow, type RunReport, type StageReport, withDeadline } from '../../src/index.js';
 import { FakeClock } from '../../src/testing.js';
 import { countAbortControllers } from '../helpers/abort-controllers.js';
 
@@ -192,6 +192,23 @@ test('timeout: calls that never read their signal make none, and a failure elsew
   } finally {
     controllers.restore();
   }
+});
+
+test("timeout: the report counts the calls the stage's deadline ended, not a call's own timeout error", async () => {
+  const clock = new FakeClock();
+  const running = flow([0, 1, 2])
+    .map(
+      (x) =>
+        x === 0
+          ? new Promise<never>(() => undefined) // the stage's deadline ends it
+          : withDeadline(() => new Promise<never>(() => undefined), 100, clock), // its own ends it
+      { timeout: 1_000, onError: 'skip', concurrency: 3 },
+    )
+    .run({ clock });
+  await clock.advance(1_000);
+  const report = await running;
+  assert.equal(report.stages[0]?.skipped, 3);
+  assert.equal(report.stages[0]?.timeouts, 1);
 });
 
 test('timeout: a call that reads its signal only after the deadline finds it aborted, with the timeout as reason', async () => {
