@@ -5,23 +5,14 @@
  * package other than through its public entry points.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { sourceFiles } from '../helpers/source-files.js';
 
 const repo = fileURLToPath(new URL('../../../../', import.meta.url));
 const librarySrc = join(repo, 'packages', 'sluice', 'src');
-
-function sourceFiles(dir: string): string[] {
-  const found: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) found.push(...sourceFiles(path));
-    else if (name.endsWith('.ts')) found.push(path);
-  }
-  return found;
-}
 
 /** Every module a file imports: static, type-only, re-exported and dynamic. */
 function specifiers(file: string): string[] {

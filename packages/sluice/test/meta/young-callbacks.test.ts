@@ -7,22 +7,13 @@
  * closure, or a `const` assigned first, is allocated young (docs/ARCHITECTURE.md, *The hot path*).
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { sourceFiles } from '../helpers/source-files.js';
 
 const repo = fileURLToPath(new URL('../../../../', import.meta.url));
-
-function sourceFiles(dir: string): string[] {
-  const found: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) found.push(...sourceFiles(path));
-    else if (name.endsWith('.ts')) found.push(path);
-  }
-  return found;
-}
 
 /** `obj.x = () => ...`, `this.#x ??= async (a) => ...`, `obj[k] = function ...`: not a call's result. */
 const assignedLiteral =
