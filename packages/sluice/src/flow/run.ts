@@ -28,6 +28,8 @@ import { scopedRunSignal } from './run-signal.js';
 import { openSource, type Source, type SourceInlet } from './source.js';
 import { defaultBuffer, type LaneSpec, type StageSpec } from './stage-spec.js';
 
+const ignore = (): void => undefined;
+
 export interface RunOptions {
   /**
    * Aborting it stops the run: the run rejects with a SLUICE_ERR_ABORTED error whose cause is the reason.
@@ -105,9 +107,13 @@ export class Run<T> implements RunControl {
   readonly #outputs: (Outlet<unknown> | undefined)[] = [];
   readonly #stats: StageStats[] = [];
   readonly #insight: RunInsight;
-  readonly #work: Promise<unknown>;
-  readonly #failure: Promise<never>;
-  #rejectFailure: (error: unknown) => void = () => undefined;
+  /**
+   * How the run ends: resolved when every stage has finished, rejected as soon as it fails. One
+   * promise settled from both sides, where racing the work against a failure made a race per run.
+   */
+  readonly #outcome: Promise<void>;
+  #workDone: () => void = ignore;
+  #rejectFailure: (error: unknown) => void = ignore;
   #status: RunStatus | undefined;
   /** Read by every lane for every item: a plain field, set once with #status. */
   stopped = false;
@@ -143,11 +149,12 @@ export class Run<T> implements RunControl {
   ) {
     this.clock = options.clock ?? systemClock;
     this.#startedMs = this.clock.now();
-    this.#failure = new Promise<never>((_, reject) => {
+    this.#outcome = new Promise<void>((resolve, reject) => {
+      this.#workDone = resolve;
       this.#rejectFailure = reject;
     });
     // Nobody may be listening when the run fails before its terminal awaits; the error is rethrown there.
-    this.#failure.catch(() => undefined);
+    this.#outcome.catch(ignore);
 
     this.#external = options.signal ?? scopedRunSignal();
     const first = specs[0];
@@ -219,9 +226,8 @@ export class Run<T> implements RunControl {
     else this.#external?.addEventListener('abort', this.#onExternalAbort, { once: true });
     const starts = this.stopped ? [] : stages.map((stage) => stage.start());
     for (const start of starts) start.catch((error: unknown) => this.fail(error));
-    this.#work = Promise.all(starts);
-    // Failures reach the caller through #failure; this copy of them must not surface as unhandled.
-    this.#work.catch(() => undefined);
+    // A stage that fails fails the run (above), which settles the outcome: its rejection here is a copy.
+    Promise.all(starts).then(this.#workDone, ignore);
   }
 
   /** Aborts when the run fails, is aborted or is cancelled; made when first read. */
@@ -263,7 +269,7 @@ export class Run<T> implements RunControl {
    * return it and for whoever listens on `sluice:run:end`.
    */
   async finished(): Promise<void> {
-    await Promise.race([this.#work, this.#failure]);
+    await this.#outcome;
     // A run stopped before it started has no work to wait for, and must still reject.
     if (this.#status === 'failed' || this.#status === 'aborted') throw this.#error;
     this.#finish('completed');
@@ -297,7 +303,7 @@ export class Run<T> implements RunControl {
       }
     } catch (error) {
       this.fail(error);
-      await this.#failure;
+      await this.#outcome;
     }
     return this.finished();
   }
