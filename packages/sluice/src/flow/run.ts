@@ -87,8 +87,9 @@ export function checkRunOptions(options: unknown): CheckedRunOptions {
 
 export class Run<T> implements RunControl {
   /**
-   * Made when first read (a call reading `ctx.signal`, a deadline, a wait for a turn, a cpu()
-   * stage): making it cost a short run a tenth of its time, and most runs never read it.
+   * Made when first read (a call reading `ctx.signal`, a wait for a turn, a retry's backoff, a
+   * cpu() stage; a stage's deadlines watch it without making it): making it cost a short run a
+   * tenth of its time, and most runs never read it.
    */
   readonly #signal = new LazySignal(true);
   readonly clock: Clock;
