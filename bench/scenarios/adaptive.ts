@@ -1,7 +1,8 @@
 /**
  * Adaptive concurrency against a local server in its own process (adaptive-server.ts). Run with
  * `node --conditions=sluice-source --import tsx ...` to measure the sources, not a dist/ built
- * at install. OBJECTIVE=throughput (or latency) picks the adaptive limit's objective.
+ * at install. OBJECTIVE=throughput (or latency) picks the adaptive limit's objective, and
+ * INITIAL=<n> its initial limit (with OBJECTIVE set).
  *
  *   node --import tsx bench/scenarios/adaptive.ts latency [secondsPerLevel]
  *     Sweeps fixed concurrencies with tune() (each level warmed, then timed for secondsPerLevel),
@@ -37,10 +38,11 @@ const [mode = 'latency', secondsArg, hiddenArg] = process.argv.slice(2);
 const DELAY_MS = 20;
 const BURN_US = 300;
 
-// OBJECTIVE=throughput (or latency) in the environment picks the adaptive limit's objective;
-// without it, 'adaptive' runs with the default one.
+// OBJECTIVE=throughput (or latency) in the environment picks the adaptive limit's objective, and
+// INITIAL=<n> where it starts; without OBJECTIVE, 'adaptive' runs with the defaults.
 const objective = process.env.OBJECTIVE as 'throughput' | 'latency' | undefined;
-const adaptiveOf = (o: 'throughput' | 'latency') => adaptive({ objective: o });
+const adaptiveOf = (o: 'throughput' | 'latency') =>
+  adaptive({ objective: o, ...(process.env.INITIAL ? { initial: Number(process.env.INITIAL) } : {}) });
 
 /**
  * `fn` through one stage at `concurrency` for `ms`, items numbered from 0: what tune() measures of

@@ -26,6 +26,21 @@ test("concurrency: 'adaptive' and adaptive() are accepted, and reported with the
   assert.doesNotThrow(() => JSON.stringify(report));
 });
 
+test("objective 'throughput' starts at 100 calls at once, 'latency' at 16, neither above max nor below min", async () => {
+  const initialOf = async (concurrency: Parameters<typeof adaptive>[0]): Promise<number | undefined> => {
+    const report = await flow([1, 2, 3])
+      .map(identity, { concurrency: adaptive(concurrency) })
+      .run();
+    return report.stages[0]?.limit?.perKey.initial;
+  };
+  assert.equal(await initialOf({ objective: 'throughput' }), 100);
+  assert.equal(await initialOf({ objective: 'latency' }), 16);
+  assert.equal(await initialOf({ objective: 'throughput', max: 40 }), 40);
+  assert.equal(await initialOf({ objective: 'throughput', min: 150 }), 150);
+  assert.equal(await initialOf({ objective: 'latency', min: 20 }), 20);
+  assert.equal(await initialOf({ objective: 'throughput', initial: 8 }), 8);
+});
+
 test('with a key, the report keeps what each key was set to apart from what the keys add up to', async () => {
   // Three keys, each held to at most 4: their limits sum past any one key's max.
   const report = await flow(Array.from({ length: 30 }, (_, i) => i))
