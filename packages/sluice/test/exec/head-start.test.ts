@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { threadId } from 'node:worker_threads';
+import type { Clock } from '../../src/core/clock.js';
 import { FakeClock } from '../../src/core/fake-clock.js';
-import { HEAD_START_LOAD_MS } from '../../src/exec/pool/dispatcher.js';
+import { HEAD_START_LOAD_MS, WORKERS_STARTING_MS } from '../../src/exec/pool/dispatcher.js';
 import { WARM_MS } from '../../src/exec/pool/worker-plan.js';
 import { cpu, flow, isSluiceError, WorkerPool } from '../../src/index.js';
 import type { GatedItem, Ran } from '../fixtures/tasks/gated.task.js';
@@ -171,6 +173,56 @@ describe('head start: the calling thread runs items while the workers start', ()
     });
   });
 
+  test('cpu() - once a worker started for every core, the calling thread stands aside while they start, and carries on if none is up in time', async () => {
+    // Task time for what items cost, a fake clock for the pool's timers: WORKERS_STARTING_MS
+    // passes only when the test says so.
+    const timers = new FakeClock();
+    const clock: Clock = {
+      ...taskTime,
+      setTimeout: (callback, ms) => timers.setTimeout(callback, ms),
+      clearTimeout: (handle) => timers.clearTimeout(handle),
+    };
+    // As many workers as cores (the calling thread beside them would be one thread too many),
+    // held at their gate: not one of them gets ready.
+    const pool = new WorkerPool<GatedItem, Ran>(gated, {
+      workers: availableParallelism(),
+      headStart: true,
+      clock,
+    });
+    try {
+      // 100,000 items of 0.01 ms: a long job, so every worker starts once WARM_MS of items were
+      // timed on the calling thread.
+      const items: GatedItem[] = Array.from({ length: 100_000 }, (_, i) => i);
+      let here = 0;
+      let settled = false;
+      const job = flow(items)
+        .map(cpu<GatedItem, Ran>(gated, { pool }))
+        .tap((ran) => {
+          if (ran.thread === threadId) here++;
+        })
+        .collect()
+        .finally(() => {
+          settled = true;
+        });
+      await turns(50);
+      assert.equal(pool.size, availableParallelism());
+      assert.equal(settled, false);
+      assert.ok(here > 0 && here < 10_000, `${here} items ran on the calling thread before it stood aside`);
+      const before = here;
+      await turns(50);
+      assert.equal(here, before, 'the calling thread ran items while it stood aside');
+      // No worker ready in time: the calling thread carries on, and runs the rest.
+      await timers.advance(WORKERS_STARTING_MS);
+      const out = await job;
+      assert.ok(
+        out.every((r, i) => r.value === i * 2 && r.thread === threadId),
+        'an item came back wrong, out of order, or from a worker that was never ready',
+      );
+    } finally {
+      await pool.close();
+    }
+  });
+
   test('cpu() - a first item that reads slow (a cold task, a preemption) does not start the last worker for a 100 ms job', async () => {
     await onTaskTime(async (pool) => {
       // Projected from the first item alone: 15 + 99 x 15 ms, past FULL_POOL_MS. The job is 114 ms.
@@ -263,6 +315,8 @@ describe('head start: the calling thread runs items while the workers start', ()
     }
   });
 
+  // On a machine of two cores its two workers, held at their gate for good, start on every core:
+  // the calling thread stands aside for WORKERS_STARTING_MS, then carries on and runs the job.
   test('cpu() - a job done before the workers start gives the event loop a turn between slices', async () => {
     let ticks = 0;
     let ticking = true;

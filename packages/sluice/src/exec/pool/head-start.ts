@@ -5,9 +5,9 @@
  * job of 10,000 two-microsecond items takes on one thread. Until a worker is ready, the dispatcher
  * runs the head of its queue here, in slices of about SLICE_MS with a turn of the event loop
  * between them, so a job that ends before the workers are up does not wait for them, and a larger
- * one has done part of its work by the time they are. It stops at the first ready worker: with as
- * many workers as cores, items run here beside a working worker and one still starting only slow
- * both down.
+ * one has done part of its work by the time they are. It stops once every worker is ready, and
+ * stands aside while a worker for every core starts (the dispatcher decides both): with as many
+ * workers as cores, items run here beside them only slow them down.
  *
  * Items and results are copied (structured clone) exactly as they are between threads, and errors
  * cross the same serialisation, so a value or an error looks the same whichever side ran it.

@@ -11,7 +11,8 @@
  * - Up to FULL_POOL_MS: all workers but one, with the calling thread beside them as the last one
  *   (bench/RESULTS.md: on 2 cores, the calling thread and one worker finished 100,000 small items
  *   sooner than two workers starting beside it).
- * - Longer: every worker. Starting the last one pays for itself over the rest of the job.
+ * - Longer: every worker. Starting the last one pays for itself over the rest of the job. With a
+ *   worker for every core, the calling thread then stands aside while they start (dispatcher.ts).
  *
  * Before any item was timed, an item counts as UNMEASURED_ITEM_MS, the least a task worth a worker
  * costs, so a job announced as hundreds of thousands of items starts its workers before its first
