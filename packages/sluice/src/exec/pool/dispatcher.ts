@@ -338,7 +338,7 @@ export class Dispatcher implements Executor<unknown, unknown> {
   /** The calling thread runs no items while the workers start, unless none is ready in time. */
   #standAside(): void {
     this.#stoodAside = true;
-    if ([...this.#slots].some((slot) => slot.ready)) return;
+    if (this.#everReady) return;
     this.#aside = true;
     const timer = this.#clock.setTimeout(() => {
       this.#asideTimer = undefined;
@@ -347,6 +347,12 @@ export class Dispatcher implements Executor<unknown, unknown> {
     }, WORKERS_STARTING_MS);
     (timer as { unref?: () => void }).unref?.();
     this.#asideTimer = timer;
+  }
+
+  /** No need to carry on after WORKERS_STARTING_MS: a worker is up, or the head start is over. */
+  #clearAsideTimer(): void {
+    if (this.#asideTimer !== undefined) this.#clock.clearTimeout(this.#asideTimer);
+    this.#asideTimer = undefined;
   }
 
   /** Items known to wait: queued here, and what the latest request said is behind it (`backlog`). */
@@ -383,8 +389,7 @@ export class Dispatcher implements Executor<unknown, unknown> {
         this.#everReady = true;
         this.#startupFailures = 0;
         // Standing aside for the workers to start, and one is up: the calling thread stays aside.
-        if (this.#asideTimer !== undefined) this.#clock.clearTimeout(this.#asideTimer);
-        this.#asideTimer = undefined;
+        this.#clearAsideTimer();
         // The calling thread is the pool's last worker until every worker is up, then steps back
         // for good: beside as many workers as cores it would only slow them.
         if (this.#slots.size >= this.#options.workers && [...this.#slots].every((s) => s.ready))
@@ -583,8 +588,7 @@ export class Dispatcher implements Executor<unknown, unknown> {
 
   /** The calling thread runs no more items: the workers take everything, so all of them start. */
   #stopHeadStart(): void {
-    if (this.#asideTimer !== undefined) this.#clock.clearTimeout(this.#asideTimer);
-    this.#asideTimer = undefined;
+    this.#clearAsideTimer();
     if (this.#headStart === undefined) return;
     this.#headStart.stop();
     this.#headStart = undefined;
