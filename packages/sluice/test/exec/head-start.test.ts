@@ -232,6 +232,21 @@ describe('head start: the calling thread runs items while the workers start', ()
     });
   });
 
+  test('cpu() - a short job whose first two items read slow starts no worker: the plan waits for PLANNING_PIECES timed pieces after the first', async () => {
+    await onTaskTime(async (pool) => {
+      // 40 ms of work in all, short of SOLO_MS; read from either of its first two items alone,
+      // 10,000 x 15 ms, minutes.
+      const items = [15, 15, ...Array.from({ length: 9_998 }, () => 0.001)];
+      const ran = await flow(items).map(cpu<number, number>(spend, { pool })).collect();
+      assert.equal(ran.length, items.length);
+      assert.ok(
+        ran.every((thread) => thread === threadId),
+        'an item ran off the calling thread',
+      );
+      assert.equal(pool.size, 0, 'a worker started for a job the calling thread finished alone');
+    });
+  });
+
   test('a task the calling thread cannot finish loading starts the workers after HEAD_START_LOAD_MS on the pool clock', async () => {
     const clock = new FakeClock();
     const pool = new WorkerPool<number, { thread: number; value: number }>(mainWaits, { workers: 1, clock });

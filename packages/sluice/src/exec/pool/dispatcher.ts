@@ -32,7 +32,7 @@ import { cut, type Job, type Piece, pieceOf, singles } from './pieces.js';
 import { CANCEL_RING_SIZE, CONTROL_CANCEL_RING, type FromWorker, runningItem } from './protocol.js';
 import { checkTypeScriptPeer, type TaskModule } from './task-module.js';
 import { spawnWorker, type WorkerEvents, type WorkerHandle, type WorkerKind } from './worker-handle.js';
-import { workersWanted } from './worker-plan.js';
+import { PLANNING_PIECES, workersWanted } from './worker-plan.js';
 
 /**
  * Work queued in each worker, in milliseconds: enough that a worker never runs dry while the main
@@ -118,11 +118,14 @@ export class Dispatcher implements Executor<unknown, unknown> {
   #backlog = 0;
   /**
    * The fastest time per item a piece took: what the task costs, where the sizer's smoothed figure
-   * also carries every preemption of a busy machine. Plans the workers (#planWorkers). Only pieces
-   * of several items, or of one that ran a millisecond or more, count: a cold pool's first pieces
-   * hold one item each, and one small item's first runs take ten times its cost.
+   * also carries every preemption of a busy machine. Plans the workers (#planWorkers) once
+   * PLANNING_PIECES pieces were timed. Only pieces after the pool's first count, of several items
+   * or of one that ran a millisecond or more: a cold pool's first pieces hold one item each, and
+   * one small item's first runs take ten times its cost.
    */
   #fastestPerItemMs: number | undefined;
+  /** Pieces #fastestPerItemMs was taken from. */
+  #timedPieces = 0;
   /** What the pool's first piece took: the task's cold start, which the plan does not count as warm time. */
   #firstPieceMs: number | undefined;
   /** Items per message for the workers, for the job as it looks now (BatchSizer.sizeFor). */
@@ -323,7 +326,7 @@ export class Dispatcher implements Executor<unknown, unknown> {
       workersWanted({
         workers: this.#options.workers,
         headStartMs: this.#headStartMs + sliceMs,
-        perItemMs: this.#fastestPerItemMs,
+        perItemMs: this.#timedPieces >= PLANNING_PIECES ? this.#fastestPerItemMs : undefined,
         timedMs: this.busyMs - (this.#firstPieceMs ?? 0),
         waitingItems: this.#itemsWaiting(),
       }),
@@ -416,12 +419,12 @@ export class Dispatcher implements Executor<unknown, unknown> {
   #pieceDone(piece: Piece, done: HeadStartResult): void {
     this.sizer.record(piece.count, done.busyMs);
     const perItem = done.busyMs / piece.count;
-    if (
-      (piece.count > 1 || done.busyMs >= 1) &&
-      (this.#fastestPerItemMs === undefined || perItem < this.#fastestPerItemMs)
-    )
-      this.#fastestPerItemMs = perItem;
-    this.#firstPieceMs ??= done.busyMs;
+    if (this.#firstPieceMs === undefined) this.#firstPieceMs = done.busyMs;
+    else if (piece.count > 1 || done.busyMs >= 1) {
+      this.#timedPieces++;
+      if (this.#fastestPerItemMs === undefined || perItem < this.#fastestPerItemMs)
+        this.#fastestPerItemMs = perItem;
+    }
     this.busyMs += done.busyMs;
     this.#streakMs += done.busyMs;
     this.#resize();

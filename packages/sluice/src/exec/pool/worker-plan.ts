@@ -16,7 +16,12 @@
  *
  * Before any item was timed, an item counts as UNMEASURED_ITEM_MS, the least a task worth a worker
  * costs, so a job announced as hundreds of thousands of items starts its workers before its first
- * item ran, while a few thousand wait for a measurement.
+ * item ran, while a few thousand wait for a measurement. A measurement is the fastest time per item
+ * of PLANNING_PIECES pieces after the pool's first (the dispatcher keeps it): the first piece
+ * carries the task's cold start, and on a busy machine the next may carry a preemption or the JIT
+ * compiling beside it. Read from one such piece, 10,000 two-microsecond items (20 ms of work)
+ * looked like 15 seconds and started a worker, whose start then took a core from the calling
+ * thread: 60 ms instead of 40 (bench/RESULTS.md).
  *
  * Until WARM_MS of items were timed after the pool's first piece, a measured job stops at all
  * workers but one. The first pieces carry the task's cold start: their calls run before the JIT
@@ -38,6 +43,8 @@ export const FULL_POOL_MS = 400;
  * its result back costs, so less than any task worth sending to one.
  */
 export const UNMEASURED_ITEM_MS = 0.001;
+/** Pieces timed after the pool's first before their fastest time per item plans the workers. */
+export const PLANNING_PIECES = 2;
 /** Milliseconds of items timed after the first piece before the time per item may start the last worker. */
 export const WARM_MS = 5;
 
