@@ -30,6 +30,7 @@ import { HeadStart, type HeadStartResult, MAX_ITEM_MS, SLICE_MS } from './head-s
 import { InlineWorker } from './inline-worker.js';
 import { cut, type Job, type Piece, pieceOf, singles } from './pieces.js';
 import { CANCEL_RING_SIZE, CONTROL_CANCEL_RING, type FromWorker, runningItem } from './protocol.js';
+import { fromColumns, isColumns, toColumns } from './record-columns.js';
 import { checkTypeScriptPeer, type TaskModule } from './task-module.js';
 import { spawnWorker, type WorkerEvents, type WorkerHandle, type WorkerKind } from './worker-handle.js';
 import { PLANNING_PIECES, workersWanted } from './worker-plan.js';
@@ -408,7 +409,8 @@ export class Dispatcher implements Executor<unknown, unknown> {
         if (piece === undefined || piece.id !== message.id) return;
         const next = slot.inflight[0];
         if (next !== undefined) next.headSince = this.#clock.now();
-        this.#pieceDone(piece, message);
+        const { values, errors, busyMs } = message;
+        this.#pieceDone(piece, { values: isColumns(values) ? fromColumns(values) : values, errors, busyMs });
         this.#dispatch();
         return;
       }
@@ -615,11 +617,13 @@ export class Dispatcher implements Executor<unknown, unknown> {
     piece.id = this.#nextId++;
     if (this.#nextId > 0x7fffffff) this.#nextId = 1;
     try {
+      const items = whole ? job.items : job.items.slice(piece.offset, piece.offset + piece.count);
+      const columns = slot.handle.isolation === 'inline' ? undefined : toColumns(items);
       slot.handle.post(
         {
           type: 'batch',
           id: piece.id,
-          items: whole ? job.items : job.items.slice(piece.offset, piece.offset + piece.count),
+          items: columns ?? items,
           first: job.first + piece.offset,
           attempt: job.attempt,
           timeout: job.timeout,

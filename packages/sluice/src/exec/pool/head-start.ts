@@ -30,6 +30,7 @@ import { DataCloneError, errorMessage } from '../../core/errors.js';
 import { isThenable } from '../../core/thenable.js';
 import { isTaskDefinition, type TaskContext, type TaskDefinition, unwrapMoved } from '../task.js';
 import type { DoneMessage } from './protocol.js';
+import { fromColumns, toColumns } from './record-columns.js';
 
 /** Calling-thread time per slice before the event loop gets a turn. */
 export const SLICE_MS = 5;
@@ -37,7 +38,8 @@ export const SLICE_MS = 5;
 export const MAX_ITEM_MS = 20;
 
 /** What a worker's reply carries, so that the dispatcher treats both alike. */
-export interface HeadStartResult extends Pick<DoneMessage, 'values' | 'errors' | 'busyMs'> {
+export interface HeadStartResult extends Pick<DoneMessage, 'errors' | 'busyMs'> {
+  readonly values: unknown[];
   /**
    * The position of the item that called `process.exit()`: it and the items after it did not run
    * here (`values` holds those before it), and only workers may run them.
@@ -201,14 +203,17 @@ function exited(
 }
 
 /**
- * A structured clone of `values`, or the same array when every value is a primitive: a clone would
- * give back equal values, and the check costs far less than the clone on the small items that
- * benefit from a head start at all.
+ * A copy of `values` as a worker would receive it: the same array when every value is a primitive
+ * (a clone would give back equal values, and the check costs far less than the clone on the small
+ * items that benefit from a head start at all), the records built again from their columns when
+ * they are flat records (as they cross to a worker), else a structured clone.
  */
 function copyOf(values: readonly unknown[]): unknown[] {
   for (const value of values) {
-    if ((typeof value === 'object' && value !== null) || typeof value === 'function')
-      return structuredClone(values) as unknown[];
+    if ((typeof value === 'object' && value !== null) || typeof value === 'function') {
+      const columns = toColumns(values);
+      return columns === undefined ? (structuredClone(values) as unknown[]) : fromColumns(columns);
+    }
   }
   return values as unknown[];
 }

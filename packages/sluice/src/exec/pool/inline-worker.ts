@@ -39,6 +39,7 @@ export class InlineWorker implements WorkerHandle {
         onMessage: (listener) => {
           this.#deliver = listener;
         },
+        copies: false,
       },
       buffer,
     );

@@ -4,6 +4,7 @@
  * as `WireError`s (core/error-wire.ts), the one format every executor uses.
  */
 import type { WireError } from '../../core/error-wire.js';
+import type { RecordColumns } from './record-columns.js';
 
 /** How a worker is told what to load, through workerData (threads) or its first message (processes). */
 export interface WorkerInit {
@@ -16,7 +17,8 @@ export interface WorkerInit {
 export interface BatchMessage {
   readonly type: 'batch';
   readonly id: number;
-  readonly items: unknown[];
+  /** The items, or their columns when they are flat records (record-columns.ts). */
+  readonly items: unknown[] | RecordColumns;
   readonly first: number;
   readonly attempt: number;
   /** Milliseconds each item may run; the task's signal aborts at the deadline. */
@@ -44,7 +46,8 @@ export interface DoneMessage {
   readonly id: number;
   /** Index of the batch's first item, echoed back for error messages. */
   readonly first: number;
-  readonly values: unknown[];
+  /** The results, or their columns when they are flat records (record-columns.ts). */
+  readonly values: unknown[] | RecordColumns;
   /** Sparse: `errors[i]` is set when item i failed. Absent when every item succeeded. */
   readonly errors: (WireError | undefined)[] | undefined;
   /** Time the batch kept the worker busy, in milliseconds: the batch sizer's measure. */

@@ -15,6 +15,7 @@ async function main(): Promise<void> {
       {
         post: (message, transfer) => port.postMessage(message, transfer),
         onMessage: (listener) => port.on('message', listener),
+        copies: true,
       },
       init.control,
     );
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
       {
         post: (message) => send(message),
         onMessage: (listener) => process.on('message', listener),
+        copies: true,
       },
       undefined,
     );

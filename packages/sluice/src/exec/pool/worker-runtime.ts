@@ -33,12 +33,23 @@ import {
   type FromWorker,
   type ToWorker,
 } from './protocol.js';
+import { fromColumns, isColumns, toColumns } from './record-columns.js';
 
 /** How the runtime talks to its pool: a thread's parentPort, a process's IPC channel, or a call. */
 export interface Port {
   post(message: FromWorker, transfer?: TransferListItem[]): void;
   onMessage(listener: (message: ToWorker) => void): void;
+  /**
+   * True when what is posted arrives as a copy (a thread, a process): results that are flat
+   * records then go as columns. The in-process executor hands them over by reference.
+   */
+  readonly copies: boolean;
 }
+
+/** A batch as the runtime runs it: its items in a packed array. */
+type Batch = BatchMessage & { readonly items: unknown[] };
+/** A batch's answer before it is posted: its results in an array. */
+type Finished = DoneMessage & { readonly values: unknown[] };
 
 const abortedGetter = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')?.get as (
   this: AbortSignal,
@@ -50,7 +61,7 @@ export class WorkerRuntime {
   readonly #started: Float64Array | undefined;
   #task: TaskDefinition<unknown, unknown, unknown> | undefined;
   #state: unknown;
-  readonly #queue: BatchMessage[] = [];
+  readonly #queue: Batch[] = [];
   #busy = false;
   /** Cancelled batch ids, for process workers (threads read the shared ring). */
   readonly #cancelled = new Set<number>();
@@ -115,7 +126,8 @@ export class WorkerRuntime {
       if (message.id === this.#currentBatch) this.#current?.abort(new AbortError('The batch was cancelled'));
       return;
     }
-    this.#queue.push({ ...message, items: packed(message.items) });
+    const { items } = message;
+    this.#queue.push({ ...message, items: isColumns(items) ? fromColumns(items) : packed(items) });
     if (!this.#busy) void this.#drain();
   }
 
@@ -142,11 +154,11 @@ export class WorkerRuntime {
    * costs no promise at all; the first thenable a task returns switches to the async path.
    */
   #runBatch(
-    batch: BatchMessage,
+    batch: Batch,
     from = 0,
     values: unknown[] = [],
     errors?: (WireError | undefined)[],
-  ): DoneMessage | Promise<DoneMessage> {
+  ): Finished | Promise<Finished> {
     const startedAt = from === 0 ? performance.now() : undefined;
     const { items, id } = batch;
     const ints = this.#ints;
@@ -191,14 +203,14 @@ export class WorkerRuntime {
   }
 
   async #continueAsync(
-    batch: BatchMessage,
+    batch: Batch,
     i: number,
     ctx: WorkerTaskContext,
     pending: PromiseLike<unknown>,
     values: unknown[],
     errors: (WireError | undefined)[] | undefined,
     startedAt: number | undefined,
-  ): Promise<DoneMessage> {
+  ): Promise<Finished> {
     try {
       values[i] = await pending;
       ctx.finish();
@@ -214,10 +226,11 @@ export class WorkerRuntime {
   }
 
   /** Sends a batch's results; results that cannot be cloned fail one by one, the rest go through. */
-  #reply(done: DoneMessage): void {
+  #reply(done: Finished): void {
     const transfer = unwrapMoved(done.values);
     try {
-      this.#port.post(done, transfer);
+      const columns = this.#port.copies ? toColumns(done.values) : undefined;
+      this.#port.post(columns === undefined ? done : { ...done, values: columns }, transfer);
       return;
     } catch (error) {
       if (!isCloneError(error)) throw error;
@@ -279,7 +292,7 @@ class WorkerTaskContext implements TaskContext<unknown> {
   #timer: ReturnType<typeof setLongTimeout> | undefined;
   #state: unknown;
 
-  constructor(runtime: WorkerRuntime, batch: BatchMessage, position: number) {
+  constructor(runtime: WorkerRuntime, batch: Batch, position: number) {
     this.#runtime = runtime;
     this.index = batch.first + position;
     this.attempt = batch.attempt;

@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { fromColumns, MIN_RECORDS, toColumns } from '../../src/exec/pool/record-columns.js';
+import { cpu, flow, isSluiceError, WorkerPool } from '../../src/index.js';
+
+const SEED = 20_261_130;
+const echo = new URL('../fixtures/tasks/echo.task.js', import.meta.url);
+
+/** A plain object with these own enumerable keys, `__proto__` included, in this order. */
+function record(entries: readonly (readonly [string, unknown])[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of entries)
+    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  return out;
+}
+
+/** Asserts that `actual` is what a structured clone of `expected` gives: plain objects, same keys in order, same values. */
+function assertClones(actual: readonly unknown[], expected: readonly unknown[]): void {
+  assert.equal(actual.length, expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    const got = actual[i] as Record<string, unknown>;
+    const want = expected[i] as Record<string, unknown>;
+    assert.equal(Object.getPrototypeOf(got), Object.prototype, `record ${i} is not a plain object`);
+    assert.deepEqual(Reflect.ownKeys(got), Reflect.ownKeys(want), `record ${i}: keys or their order`);
+    for (const key of Reflect.ownKeys(want) as string[])
+      assert.ok(
+        Object.is(got[key], want[key]),
+        `record ${i}, ${key}: ${String(got[key])} for ${String(want[key])}`,
+      );
+  }
+}
+
+const primitive = fc.oneof(
+  fc.double(), // -0, NaN and the infinities included
+  fc.integer(),
+  fc.string(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.constant(undefined),
+  fc.bigInt(),
+);
+const key = fc.oneof(
+  fc.constantFrom('id', 'n', 'tag', '0', '7', '10', 'constructor', '__proto__'),
+  fc.string(),
+);
+
+describe('record columns: flat records cross between threads as columns', () => {
+  test('toColumns/fromColumns - a batch of flat records comes back as its structured clone; any other batch is left to the clone', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(key, { maxLength: 6 }),
+        fc.integer({ min: 0, max: 40 }),
+        fc.array(primitive, { minLength: 240, maxLength: 240 }),
+        fc.option(fc.constantFrom('nested', 'reordered', 'class', 'null-prototype', 'symbol'), {
+          nil: undefined,
+        }),
+        (keys, count, pool, twist) => {
+          const records: unknown[] = Array.from({ length: count }, (_, i) =>
+            record(keys.map((k, j) => [k, pool[(i * keys.length + j) % pool.length]] as const)),
+          );
+          const at = Math.floor(count / 2);
+          if (twist !== undefined && count > 0) {
+            const entries = keys.map((k, j) => [k, pool[j % pool.length]] as const);
+            // A value no column may hold, under a key every record has (or one more key, when there are none).
+            const withValue = (value: unknown) =>
+              keys.length > 0
+                ? record(entries.map(([k], j) => [k, j === 0 ? value : entries[j]?.[1]] as const))
+                : record([['x', value]]);
+            if (twist === 'nested') records[at] = withValue({ deep: 1 });
+            if (twist === 'reordered') records[at] = record([...entries].reverse());
+            if (twist === 'class') records[at] = Object.assign(new (class Row {})(), record(entries));
+            if (twist === 'null-prototype') records[at] = Object.assign(Object.create(null), record(entries));
+            if (twist === 'symbol') records[at] = withValue(Symbol('s'));
+          }
+          const columns = toColumns(records);
+          // Reordered keys change nothing where the objects enumerate them alike (integer keys come first).
+          const reordered =
+            count > 0 &&
+            Reflect.ownKeys(records[at] as object).join('\0') !==
+              Reflect.ownKeys(records[0] as object).join('\0');
+          const twisted = twist !== undefined && count > 0 && (twist !== 'reordered' || reordered);
+          const eligible = count >= MIN_RECORDS && !keys.includes('__proto__') && !twisted;
+          assert.equal(
+            columns !== undefined,
+            eligible,
+            `columns for ${count} records, keys ${keys}, ${twist}`,
+          );
+          if (columns !== undefined)
+            assertClones(fromColumns(structuredClone(columns)), structuredClone(records));
+        },
+      ),
+      { seed: SEED, numRuns: 500 },
+    );
+  });
+
+  test('toColumns - whole numbers travel as an Int32Array, other numbers as a Float64Array, keys once', () => {
+    const rows = Array.from({ length: MIN_RECORDS }, (_, i) => ({
+      id: i - 3,
+      score: i / 3,
+      negativeZero: i === 2 ? -0 : i,
+      wide: 2 ** 31 + i,
+      name: `row-${i}`,
+    }));
+    const columns = toColumns(rows);
+    assert.ok(columns !== undefined);
+    assert.deepEqual(columns.keys, ['id', 'score', 'negativeZero', 'wide', 'name']);
+    assert.ok(columns.columns[0] instanceof Int32Array);
+    for (const j of [1, 2, 3]) assert.ok(columns.columns[j] instanceof Float64Array, columns.keys[j]);
+    assert.deepEqual(
+      columns.columns[4],
+      rows.map((r) => r.name),
+    );
+    assertClones(fromColumns(structuredClone(columns)), rows);
+  });
+
+  test('toColumns - a proxy, a key enumerable on Object.prototype: the structured clone decides, as before', () => {
+    const rows = Array.from({ length: MIN_RECORDS }, (_, i) => ({ id: i }));
+    assert.equal(toColumns([...rows, new Proxy({ id: 1 }, {})]), undefined);
+    Object.defineProperty(Object.prototype, 'polluted', { value: 1, enumerable: true, configurable: true });
+    try {
+      assert.equal(toColumns(rows), undefined);
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).polluted;
+    }
+    assert.ok(toColumns(rows) !== undefined);
+  });
+
+  for (const isolation of ['thread', 'process'] as const) {
+    test(`a ${isolation} worker receives and answers rows as their clones: keys in order, -0, NaN, undefined, bigints`, async () => {
+      const rows = Array.from({ length: 3_000 }, (_, i) =>
+        record([
+          ['7', i],
+          ['id', i === 0 ? -0 : i],
+          ['ratio', i % 5 === 0 ? Number.NaN : i / 7],
+          ['name', `row-${i}`],
+          ['missing', undefined],
+          ['big', BigInt(i) * 10n ** 20n],
+          ['flag', i % 2 === 0],
+          ['none', null],
+        ]),
+      );
+      const pool = new WorkerPool<unknown, unknown>(echo, { workers: 1, isolation, headStart: false });
+      try {
+        const out = await flow(rows).map(cpu(echo, { pool })).collect();
+        assertClones(out, structuredClone(rows));
+        // The same record twice in one batch comes back as two objects: each item is its own call.
+        const shared = { id: 1, name: 'shared' };
+        const twice = await pool.runMany(Array.from({ length: 2 * MIN_RECORDS }, () => shared));
+        assert.notEqual(twice[0], twice[1]);
+        assert.deepEqual(twice[0], shared);
+      } finally {
+        await pool.close();
+      }
+    });
+  }
+
+  test('a proxy among rows fails alone with SLUICE_ERR_DATA_CLONE, as any value a clone cannot copy', async () => {
+    const rows: unknown[] = Array.from({ length: 4 * MIN_RECORDS }, (_, i) => ({ id: i }));
+    rows[5] = new Proxy({ id: 5 }, {});
+    const pool = new WorkerPool<unknown, unknown>(echo, { workers: 1, headStart: false });
+    try {
+      const settled = await Promise.allSettled(rows.map((row) => pool.run(row)));
+      settled.forEach((outcome, i) => {
+        if (i === 5)
+          assert.ok(outcome.status === 'rejected' && isSluiceError(outcome.reason, 'SLUICE_ERR_DATA_CLONE'));
+        else assert.deepEqual(outcome.status === 'fulfilled' && outcome.value, { id: i });
+      });
+    } finally {
+      await pool.close();
+    }
+  });
+});
