@@ -126,6 +126,30 @@ describe('record columns: flat records cross between threads as columns', () => 
     assert.ok(toColumns(rows) !== undefined);
   });
 
+  test('fromColumns - a key Object.prototype has is defined on the record, as a clone defines it, never assigned', () => {
+    const set: unknown[] = [];
+    Object.defineProperty(Object.prototype, 'trap', {
+      set(value) {
+        set.push(value);
+      },
+      configurable: true,
+    });
+    try {
+      const rows = Array.from({ length: MIN_RECORDS }, (_, i) =>
+        record([
+          ['trap', i],
+          ['toString', `s${i}`],
+        ]),
+      );
+      const columns = toColumns(rows);
+      assert.ok(columns !== undefined);
+      assertClones(fromColumns(columns), rows);
+      assert.deepEqual(set, [], 'an inherited setter was called');
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).trap;
+    }
+  });
+
   for (const isolation of ['thread', 'process'] as const) {
     test(`a ${isolation} worker receives and answers rows as their clones: keys in order, -0, NaN, undefined, bigints`, async () => {
       const rows = Array.from({ length: 3_000 }, (_, i) =>

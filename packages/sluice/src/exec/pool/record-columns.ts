@@ -93,10 +93,19 @@ function typed(column: unknown[], numeric: boolean, int32: boolean): unknown[] |
 /** The records again: new plain objects, keys in order. */
 export function fromColumns({ keys, columns, length }: RecordColumns): unknown[] {
   const width = keys.length;
+  // A key Object.prototype also has (`toString`, or one a program added) is defined, as a clone
+  // defines it: assigned, it would call an inherited setter, or throw on a frozen prototype.
+  const define = keys.some((key) => key in Object.prototype);
   const records: unknown[] = new Array(length);
   for (let i = 0; i < length; i++) {
     const record: Record<string, unknown> = {};
-    for (let j = 0; j < width; j++) record[keys[j] as string] = (columns[j] as ArrayLike<unknown>)[i];
+    for (let j = 0; j < width; j++) {
+      const key = keys[j] as string;
+      const value = (columns[j] as ArrayLike<unknown>)[i];
+      if (define)
+        Object.defineProperty(record, key, { value, writable: true, enumerable: true, configurable: true });
+      else record[key] = value;
+    }
     records[i] = record;
   }
   return records;
