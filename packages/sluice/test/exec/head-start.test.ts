@@ -247,6 +247,34 @@ describe('head start: the calling thread runs items while the workers start', ()
     });
   });
 
+  test("cpu() - flows one after another on a pool plan from all the work its threads have done, not the calling thread's alone", async () => {
+    await import(spin.href);
+    const pool = new WorkerPool<number, number>(spin, { workers: 2 });
+    const run = (items: number) =>
+      flow(Array.from({ length: items }, () => 1))
+        .map(cpu<number, number>(spin, { pool }))
+        .collect();
+    try {
+      // 60 ms of 1 ms items: past SOLO_MS, so one worker starts beside the calling thread.
+      await run(60);
+      assert.equal(pool.size, 1);
+      // Once it is up, 240 ms more, shared between it and the calling thread.
+      while ((await pool.run(0)) === threadId) await new Promise((resolve) => setTimeout(resolve, 10));
+      const threads = await run(240);
+      assert.ok(
+        threads.some((thread) => thread !== threadId),
+        'the worker ran none of the second flow',
+      );
+      assert.equal(pool.size, 1);
+      // 110 ms more: with the 300 ms both threads have done, past FULL_POOL_MS, so the last worker
+      // starts. The calling thread alone has done about 200 ms of it: 310, one worker, as before.
+      await run(110);
+      assert.equal(pool.size, 2);
+    } finally {
+      await pool.close();
+    }
+  });
+
   test('a task the calling thread cannot finish loading starts the workers after HEAD_START_LOAD_MS on the pool clock', async () => {
     const clock = new FakeClock();
     const pool = new WorkerPool<number, { thread: number; value: number }>(mainWaits, { workers: 1, clock });

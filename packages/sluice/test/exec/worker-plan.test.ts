@@ -15,7 +15,7 @@ const warm = { timedMs: WARM_MS };
 
 describe('workersWanted', () => {
   test('before anything is measured, an item counts as UNMEASURED_ITEM_MS: only a job announced as huge starts workers', () => {
-    const unmeasured = { workers: 2, headStartMs: 0, perItemMs: undefined, timedMs: 0 };
+    const unmeasured = { workers: 2, doneMs: 0, perItemMs: undefined, timedMs: 0 };
     assert.equal(workersWanted({ ...unmeasured, waitingItems: 10_000 }), 0);
     assert.equal(workersWanted({ ...unmeasured, waitingItems: 100_000 }), 1);
     assert.equal(workersWanted({ ...unmeasured, waitingItems: 1_000_000 }), 2);
@@ -25,7 +25,7 @@ describe('workersWanted', () => {
   test('a job the calling thread finishes in SOLO_MS starts no worker', () => {
     // 10,000 items of 2 us, 5 ms of them done: 25 ms all told.
     assert.equal(
-      workersWanted({ ...warm, workers: 2, headStartMs: 5, perItemMs: 0.002, waitingItems: 10_000 }),
+      workersWanted({ ...warm, workers: 2, doneMs: 5, perItemMs: 0.002, waitingItems: 10_000 }),
       0,
     );
   });
@@ -33,43 +33,43 @@ describe('workersWanted', () => {
   test('a mid-size job starts all workers but one: the calling thread is the last', () => {
     // 100,000 items of 2 us: 200 ms.
     assert.equal(
-      workersWanted({ ...warm, workers: 2, headStartMs: 0, perItemMs: 0.002, waitingItems: 100_000 }),
+      workersWanted({ ...warm, workers: 2, doneMs: 0, perItemMs: 0.002, waitingItems: 100_000 }),
       1,
     );
     assert.equal(
-      workersWanted({ ...warm, workers: 8, headStartMs: 0, perItemMs: 0.002, waitingItems: 100_000 }),
+      workersWanted({ ...warm, workers: 8, doneMs: 0, perItemMs: 0.002, waitingItems: 100_000 }),
       7,
     );
     // A pool of one worker still gets it.
     assert.equal(
-      workersWanted({ ...warm, workers: 1, headStartMs: 0, perItemMs: 0.002, waitingItems: 100_000 }),
+      workersWanted({ ...warm, workers: 1, doneMs: 0, perItemMs: 0.002, waitingItems: 100_000 }),
       1,
     );
   });
 
   test('a long job starts every worker', () => {
     assert.equal(
-      workersWanted({ ...warm, workers: 2, headStartMs: 0, perItemMs: 0.002, waitingItems: 1_000_000 }),
+      workersWanted({ ...warm, workers: 2, doneMs: 0, perItemMs: 0.002, waitingItems: 1_000_000 }),
       2,
     );
     // 400 items of 4 ms.
-    assert.equal(workersWanted({ ...warm, workers: 2, headStartMs: 4, perItemMs: 4, waitingItems: 399 }), 2);
+    assert.equal(workersWanted({ ...warm, workers: 2, doneMs: 4, perItemMs: 4, waitingItems: 399 }), 2);
   });
 
   test('time the calling thread has spent counts: a job of unknown size starts workers as it goes on', () => {
     assert.equal(
-      workersWanted({ ...warm, workers: 2, headStartMs: SOLO_MS + 1, perItemMs: 0, waitingItems: 0 }),
+      workersWanted({ ...warm, workers: 2, doneMs: SOLO_MS + 1, perItemMs: 0, waitingItems: 0 }),
       1,
     );
     assert.equal(
-      workersWanted({ ...warm, workers: 2, headStartMs: FULL_POOL_MS + 1, perItemMs: 0, waitingItems: 0 }),
+      workersWanted({ ...warm, workers: 2, doneMs: FULL_POOL_MS + 1, perItemMs: 0, waitingItems: 0 }),
       2,
     );
   });
 
   test('until WARM_MS were timed past the first piece, a measured job never starts the last worker', () => {
     // 100,000 items of 2 us whose first calls, still cold, read 1.4 ms each: minutes, projected.
-    const cold = { workers: 2, headStartMs: 3, perItemMs: 1.4, waitingItems: 99_997 };
+    const cold = { workers: 2, doneMs: 3, perItemMs: 1.4, waitingItems: 99_997 };
     assert.equal(workersWanted({ ...cold, timedMs: 0 }), 1);
     assert.equal(workersWanted({ ...cold, timedMs: WARM_MS - 0.1 }), 1);
     assert.equal(workersWanted({ ...cold, timedMs: WARM_MS }), 2);
@@ -78,7 +78,7 @@ describe('workersWanted', () => {
     assert.equal(
       workersWanted({
         workers: 2,
-        headStartMs: 0,
+        doneMs: 0,
         perItemMs: undefined,
         timedMs: 0,
         waitingItems: 1_000_000,
@@ -90,7 +90,7 @@ describe('workersWanted', () => {
   test('between 0 and workers, and never fewer for a longer job', () => {
     const input = fc.record({
       workers: fc.integer({ min: 1, max: 64 }),
-      headStartMs: fc.double({ min: 0, max: 10_000, noNaN: true }),
+      doneMs: fc.double({ min: 0, max: 10_000, noNaN: true }),
       perItemMs: fc.double({ min: 0, max: 100, noNaN: true }),
       timedMs: fc.double({ min: 0, max: 100, noNaN: true }),
       waitingItems: fc.integer({ min: 0, max: 10_000_000 }),

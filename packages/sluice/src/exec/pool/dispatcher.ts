@@ -315,10 +315,9 @@ export class Dispatcher implements Executor<unknown, unknown> {
 
   /**
    * Starts the workers the job's projected length asks for (worker-plan.ts), after each piece the
-   * calling thread runs (`sliceMs`: the running slice's time so far); all of them once it no
-   * longer runs items.
+   * calling thread runs and at each request; all of them once it no longer runs items.
    */
-  #planWorkers(sliceMs = 0): void {
+  #planWorkers(): void {
     if (this.#headStart === undefined) {
       this.#spawnUpTo(this.#options.workers);
       return;
@@ -326,7 +325,7 @@ export class Dispatcher implements Executor<unknown, unknown> {
     this.#spawnUpTo(
       workersWanted({
         workers: this.#options.workers,
-        headStartMs: this.#headStartMs + sliceMs,
+        doneMs: this.busyMs,
         perItemMs: this.#timedPieces >= PLANNING_PIECES ? this.#fastestPerItemMs : undefined,
         timedMs: this.busyMs - (this.#firstPieceMs ?? 0),
         waitingItems: this.#itemsWaiting(),
@@ -576,7 +575,7 @@ export class Dispatcher implements Executor<unknown, unknown> {
           break;
         }
         this.#pieceDone(piece, done);
-        this.#planWorkers(this.#clock.now() - startedAt);
+        this.#planWorkers();
         // Items this slow stall the event loop: the workers take them all from here on. One piece
         // decides, the first included: the head start is on by default, and a task whose items take
         // seconds must stall the loop once, not twice. A piece the scheduler preempted may stop it

@@ -4,8 +4,13 @@
  * a job the calling thread finishes in that time never gains from one, and on a machine with as
  * many workers as cores each worker that starts while the calling thread works takes a core from
  * it. The pool therefore sizes itself from what it has measured, not from its `workers` option
- * alone: the job's projected length is the calling thread's time so far plus the work known to
- * wait (items queued or announced as `backlog`, times the measured time per item).
+ * alone: the job's projected length is the work its threads have done so far plus the work known
+ * to wait (items queued or announced as `backlog`, times the measured time per item).
+ *
+ * Work done counts over the pool's life, every thread's: a pool kept warm between runs (a
+ * program running many flows one after another) plans its next run from all of them. Counting
+ * only the calling thread's time, ten flows of 100,000 small items each ran three of them on the
+ * calling thread and one worker, 1.47x the serial loop where one flow of 1,000,000 ran at 1.65x.
  *
  * - Up to SOLO_MS: no worker. The calling thread finishes first.
  * - Up to FULL_POOL_MS: all workers but one, with the calling thread beside them as the last one
@@ -34,7 +39,7 @@
  * The plan only grows: a worker once started stays for the pool's life.
  */
 
-/** A job projected to take no longer than this on the calling thread never starts a worker. */
+/** A job projected to take no longer than this never starts a worker: the calling thread finishes first. */
 export const SOLO_MS = 50;
 /** A job projected to take longer than this starts every worker. */
 export const FULL_POOL_MS = 400;
@@ -51,8 +56,8 @@ export const WARM_MS = 5;
 export interface WorkerPlanInput {
   /** The pool's `workers` option. */
   readonly workers: number;
-  /** Milliseconds the calling thread has spent running items. */
-  readonly headStartMs: number;
+  /** Milliseconds of items the pool has run so far, on every thread, over its life. */
+  readonly doneMs: number;
   /** Measured milliseconds per item; undefined before the first item was timed (UNMEASURED_ITEM_MS). */
   readonly perItemMs: number | undefined;
   /** Milliseconds of items timed after the pool's first piece, wherever they ran. */
@@ -64,12 +69,12 @@ export interface WorkerPlanInput {
 /** Workers the pool should have started by now, between 0 and `workers`. */
 export function workersWanted({
   workers,
-  headStartMs,
+  doneMs,
   perItemMs,
   timedMs,
   waitingItems,
 }: WorkerPlanInput): number {
-  const projectedMs = headStartMs + waitingItems * (perItemMs ?? UNMEASURED_ITEM_MS);
+  const projectedMs = doneMs + waitingItems * (perItemMs ?? UNMEASURED_ITEM_MS);
   if (projectedMs <= SOLO_MS) return 0;
   if (projectedMs <= FULL_POOL_MS || (perItemMs !== undefined && timedMs < WARM_MS))
     return Math.max(1, workers - 1);
