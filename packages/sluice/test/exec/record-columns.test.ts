@@ -23,11 +23,16 @@ function assertClones(actual: readonly unknown[], expected: readonly unknown[]):
     const want = expected[i] as Record<string, unknown>;
     assert.equal(Object.getPrototypeOf(got), Object.prototype, `record ${i} is not a plain object`);
     assert.deepEqual(Reflect.ownKeys(got), Reflect.ownKeys(want), `record ${i}: keys or their order`);
-    for (const key of Reflect.ownKeys(want) as string[])
-      assert.ok(
-        Object.is(got[key], want[key]),
-        `record ${i}, ${key}: ${String(got[key])} for ${String(want[key])}`,
-      );
+    for (const key of Reflect.ownKeys(want) as string[]) {
+      const [value, wanted] = [got[key], want[key]];
+      if (wanted instanceof Date) {
+        assert.ok(
+          value instanceof Date && Object.is(value.getTime(), wanted.getTime()),
+          `record ${i}, ${key}`,
+        );
+      } else
+        assert.ok(Object.is(value, wanted), `record ${i}, ${key}: ${String(value)} for ${String(wanted)}`);
+    }
   }
 }
 
@@ -39,6 +44,7 @@ const primitive = fc.oneof(
   fc.constant(null),
   fc.constant(undefined),
   fc.bigInt(),
+  fc.date({ noInvalidDate: false }),
 );
 const key = fc.oneof(
   fc.constantFrom('id', 'n', 'tag', '0', '7', '10', 'constructor', '__proto__'),
@@ -150,6 +156,27 @@ describe('record columns: flat records cross between threads as columns', () => 
     }
   });
 
+  test("rows with Dates run on the calling thread as copies, as on a worker: a Date the task gets is not the caller's", async () => {
+    const when = new Date('2026-11-29T23:00:00Z');
+    const rows = Array.from({ length: 2 * MIN_RECORDS }, (_, i) => ({
+      id: i,
+      at: when,
+      updated: new Date(i),
+    }));
+    const pool = new WorkerPool<unknown, { id: number; at: Date; updated: Date }>(echo, { workers: 1 });
+    try {
+      const out = await pool.runMany(rows);
+      assert.equal(pool.size, 0, 'a worker ran the rows: this test is about the calling thread');
+      assertClones(out, structuredClone(rows));
+      assert.ok(
+        out.every((row) => row.at !== when),
+        "a task got the caller's own Date",
+      );
+    } finally {
+      await pool.close();
+    }
+  });
+
   for (const isolation of ['thread', 'process'] as const) {
     test(`a ${isolation} worker receives and answers rows as their clones: keys in order, -0, NaN, undefined, bigints`, async () => {
       const rows = Array.from({ length: 3_000 }, (_, i) =>
@@ -162,6 +189,7 @@ describe('record columns: flat records cross between threads as columns', () => 
           ['big', BigInt(i) * 10n ** 20n],
           ['flag', i % 2 === 0],
           ['none', null],
+          ['at', new Date(i * 1_000)],
         ]),
       );
       const pool = new WorkerPool<unknown, unknown>(echo, { workers: 1, isolation, headStart: false });

@@ -212,7 +212,8 @@ function copyOf(values: readonly unknown[]): unknown[] {
   for (const value of values) {
     if ((typeof value === 'object' && value !== null) || typeof value === 'function') {
       const columns = toColumns(values);
-      return columns === undefined ? (structuredClone(values) as unknown[]) : fromColumns(columns);
+      if (columns === undefined) return structuredClone(values) as unknown[];
+      return fromColumns(columns.dates ? structuredClone(columns) : columns);
     }
   }
   return values as unknown[];

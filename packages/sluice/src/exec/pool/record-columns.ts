@@ -17,8 +17,10 @@
  * - at least MIN_RECORDS of them, every one a plain object (its prototype Object.prototype, not a
  *   proxy), with nothing enumerable on Object.prototype itself;
  * - the same keys in the same order in every record, none of them `__proto__`;
- * - every value a primitive other than a symbol: a nested object would lose its identity (two
- *   records sharing one, a record referring to itself), so it keeps the clone.
+ * - every value a primitive other than a symbol, or a Date (a database driver's timestamps): a
+ *   nested object could refer to a record of the batch, itself included, which a column would
+ *   copy apart from the record it rebuilds, so such a batch keeps the clone. A Date refers to
+ *   nothing, and its column is cloned in one piece, so two records sharing one still do.
  * A batch that fails the check part way has had its getters, if its records have any, read once
  * by the check and once more by the clone.
  *
@@ -26,13 +28,18 @@
  * one: items of one batch are separate calls, and which items share a batch is the pool's choice,
  * never the caller's.
  */
-import { isProxy } from 'node:util/types';
+import { isDate, isProxy } from 'node:util/types';
 
 /** A batch of records with the same keys: column `j` holds every record's value for `keys[j]`. */
 export interface RecordColumns {
   readonly keys: readonly string[];
   readonly columns: readonly (unknown[] | Int32Array | Float64Array)[];
   readonly length: number;
+  /**
+   * Some value is a Date: the one object a column may hold. Crossing a thread clones it with the
+   * columns; columns that stay on their thread (the head start's copies) must be cloned for it.
+   */
+  readonly dates: boolean;
 }
 
 /** Fewer records than this are cloned as they are: the columns' own overhead outweighs the saving. */
@@ -49,6 +56,7 @@ export function toColumns(values: readonly unknown[]): RecordColumns | undefined
   }
   const width = keys.length;
   const columns: unknown[][] = [];
+  let dates = false;
   const numeric: boolean[] = [];
   const int32: boolean[] = [];
   for (let j = 0; j < width; j++) {
@@ -64,7 +72,10 @@ export function toColumns(values: readonly unknown[]): RecordColumns | undefined
       if (j === width || key !== keys[j]) return undefined;
       const value = record[key];
       const type = typeof value;
-      if ((type === 'object' && value !== null) || type === 'function' || type === 'symbol') return undefined;
+      if (type === 'object' && value !== null) {
+        if (!isDate(value)) return undefined;
+        dates = true;
+      } else if (type === 'function' || type === 'symbol') return undefined;
       if (type !== 'number') numeric[j] = false;
       else if (int32[j] && (((value as number) | 0) !== value || (value === 0 && 1 / value < 0)))
         int32[j] = false;
@@ -77,6 +88,7 @@ export function toColumns(values: readonly unknown[]): RecordColumns | undefined
     keys,
     columns: columns.map((column, j) => typed(column, numeric[j] === true, int32[j] === true)),
     length,
+    dates,
   };
 }
 
