@@ -9,8 +9,8 @@
  *
  * Work done counts over the pool's life, every thread's: a pool kept warm between runs (a
  * program running many flows one after another) plans its next run from all of them. Counting
- * only the calling thread's time, ten flows of 100,000 small items each ran three of them on the
- * calling thread and one worker, 1.47x the serial loop where one flow of 1,000,000 ran at 1.65x.
+ * only the calling thread's time, the work a worker did never counted, and ten flows of 100,000
+ * small items in a row started the last worker a flow or two later (bench/RESULTS.md).
  *
  * - Up to SOLO_MS: no worker. The calling thread finishes first.
  * - Up to FULL_POOL_MS: all workers but one, with the calling thread beside them as the last one
