@@ -3,9 +3,11 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { fromColumns, MIN_RECORDS, toColumns } from '../../src/exec/pool/record-columns.js';
 import { cpu, flow, isSluiceError, WorkerPool } from '../../src/index.js';
+import type { FaultRow } from '../fixtures/tasks/row-fault.task.js';
 
 const SEED = 20_261_130;
 const echo = new URL('../fixtures/tasks/echo.task.js', import.meta.url);
+const rowFault = new URL('../fixtures/tasks/row-fault.task.js', import.meta.url);
 
 /** A plain object with these own enumerable keys, `__proto__` included, in this order. */
 function record(entries: readonly (readonly [string, unknown])[]): Record<string, unknown> {
@@ -206,6 +208,49 @@ describe('record columns: flat records cross between threads as columns', () => 
       }
     });
   }
+
+  test('rows through workers that crash and items that throw: every row ends once, a new row or a dead letter', async () => {
+    const jobs = fc.sample(
+      fc.tuple(
+        fc.array(fc.integer({ min: 0, max: 5_000 }), { minLength: 200, maxLength: 3_000, size: 'max' }),
+        fc.boolean(), // head start
+        fc.integer({ min: 1, max: 2 }), // workers
+      ),
+      { seed: SEED, numRuns: 6 },
+    );
+    for (const [xs, headStart, workers] of jobs) {
+      const rows: FaultRow[] = xs.map((x) => ({ x, tag: `r${x}`, at: new Date(x) }));
+      const dead: number[] = [];
+      const pool = new WorkerPool<FaultRow, FaultRow>(rowFault, { workers, headStart, maxCrashRetries: 0 });
+      try {
+        const out = await flow(rows)
+          .map(cpu<FaultRow, FaultRow>(rowFault, { pool }), {
+            onError: (row) => {
+              dead.push(row.x);
+            },
+          })
+          .collect();
+        const label = `seed ${SEED}, ${rows.length} rows, headStart ${headStart}, ${workers} workers`;
+        const fails = (x: number) => x % 1009 === 997 || x % 89 === 0;
+        assert.deepEqual(
+          out.map((row) => row.x - 1),
+          xs.filter((x) => !fails(x)),
+          label,
+        );
+        assert.deepEqual(
+          [...dead].sort((a, b) => a - b),
+          xs.filter(fails).sort((a, b) => a - b),
+          label,
+        );
+        for (const row of out) {
+          assert.equal(row.tag, `r${row.x - 1}!`, label);
+          assert.equal(row.at.getTime(), row.x, label);
+        }
+      } finally {
+        await pool.close();
+      }
+    }
+  });
 
   test('a proxy among rows fails alone with SLUICE_ERR_DATA_CLONE, as any value a clone cannot copy', async () => {
     const rows: unknown[] = Array.from({ length: 4 * MIN_RECORDS }, (_, i) => ({ id: i }));
