@@ -4,7 +4,7 @@
  * medians and ratios (absolute figures mean little on a shared machine; ratios travel).
  *
  *   npm run bench                    # everything
- *   npm run bench -- noop            # one group: noop | terminals | policies | tail | retries | sources | short | memory | http | cpu-small | cpu-large | cpu-cold | combined | adaptive | adaptive-hidden | adaptive-capacity | adaptive-retry-after | metrics-cost | remote | remote-cpu
+ *   npm run bench -- noop            # one group: noop | terminals | policies | tail | retries | sources | short | memory | http | cpu-small | cpu-rows | cpu-large | cpu-cold | combined | adaptive | adaptive-hidden | adaptive-capacity | adaptive-retry-after | metrics-cost | remote | remote-cpu
  *   npm run bench -- noop --rounds 5
  */
 import { execFileSync } from 'node:child_process';
@@ -343,9 +343,12 @@ if (wanted('http')) {
 }
 
 /** The CPU pool against the peers, all with availableParallelism() workers, each warmed before timing. */
-function cpuGroup(group: string, tasks: number, n: number, title: string): void {
-  const contenders = ['serial', 'sluice-flow', 'sluice-pool', 'piscina', 'tinypool', 'workerpool'];
-  const results = compare('cpu.ts', contenders, [String(tasks), String(n)]);
+function cpuGroup(group: string, tasks: number, n: number, title: string, shape = 'numbers'): void {
+  const contenders =
+    shape === 'rows'
+      ? ['serial', 'sluice-flow', 'piscina', 'tinypool']
+      : ['serial', 'sluice-flow', 'sluice-pool', 'piscina', 'tinypool', 'workerpool'];
+  const results = compare('cpu.ts', contenders, [String(tasks), String(n), shape]);
   const serial = results.get('serial') as Result;
   lines.push(
     title,
@@ -375,6 +378,16 @@ if (wanted('cpu-small')) {
     100_000,
     2_000,
     `### 100,000 small CPU tasks (sum of squares, n = 2,000, a few microseconds each), ${availableParallelism()} workers`,
+  );
+}
+
+if (wanted('cpu-rows')) {
+  cpuGroup(
+    'cpu-rows',
+    100_000,
+    2_000,
+    `### 100,000 small CPU tasks over rows (\`{ id, n, tag }\` in, \`{ id, sum, tag }\` out, n = 2,000), ${availableParallelism()} workers`,
+    'rows',
   );
 }
 

@@ -1,7 +1,9 @@
 /**
  * One contender of the CPU benchmark: `tasks` sum-of-squares calls of size `n`, on the main thread
  * (serial) or on a pool of availableParallelism() worker threads.
- *   node --import tsx bench/scenarios/cpu.ts <contender> [tasks] [n]
+ *   node --import tsx bench/scenarios/cpu.ts <contender> [tasks] [n] [numbers|rows]
+ * rows: items are rows `{ id, n, tag }` and results `{ id, sum, tag }`, as most users' items are
+ * objects (the contenders that take them: serial, sluice-flow, piscina, tinypool).
  * Every pool is created and warmed (each worker started, the task loaded and run) before the timer
  * starts, and closed after it stops. Each library is imported by its own contender only.
  * Prints one JSON line: { contender, items, seconds, itemsPerSecond, peakRssMb, cpu, checksum },
@@ -14,18 +16,35 @@ import { CpuLedger } from '../thread-cpu.js';
 import sum from './tasks/sum.mjs';
 import { warm as warmPool } from './warm.js';
 
-const [contender = 'serial', tasksArg = '100000', nArg = '2000'] = process.argv.slice(2);
+const [contender = 'serial', tasksArg = '100000', nArg = '2000', shape = 'numbers'] = process.argv.slice(2);
 const tasks = Number(tasksArg);
 const n = Number(nArg);
+const rows = shape === 'rows';
 const workers = availableParallelism();
-const sumUrl = new URL('./tasks/sum.mjs', import.meta.url);
-const sluiceUrl = new URL('./tasks/sum.task.js', import.meta.url);
-const warm = (runOne: (n: number) => Promise<number>): Promise<void> => warmPool(runOne, workers, n);
+const sumUrl = new URL(rows ? './tasks/sum-row.mjs' : './tasks/sum.mjs', import.meta.url);
+const sluiceUrl = new URL(rows ? './tasks/sum-object.task.mjs' : './tasks/sum.task.js', import.meta.url);
+
+/** A row as the rows shape sends it, and what its task answers. */
+interface Row {
+  id: number;
+  n: number;
+  tag: string;
+}
+/** An item of the job: a number, or a row holding it. */
+type Item = number | Row;
+const item = (i: number, m: number): Item => (rows ? { id: i, n: m, tag: `item-${i}` } : m);
+/** The sum an output carries. */
+const sumOf = (out: unknown): number => (rows ? (out as { sum: number }).sum : (out as number));
+/** The job's items, made before any timer starts: making 100,000 rows costs young collections of its own. */
+const input: Item[] = Array.from({ length: tasks }, (_, i) => item(i, n));
+const items = (): Item[] => input;
+const warm = (runOne: (item: Item) => Promise<unknown>): Promise<void> =>
+  warmPool((m) => runOne(item(0, m)) as Promise<number>, workers, n);
 
 interface Contender {
   /** Runs before the timer: creates the pool and warms it. */
   setup(): Promise<void>;
-  run(): Promise<number[]>;
+  run(): Promise<unknown[]>;
   /** Runs after the timer. */
   teardown(): Promise<void>;
 }
@@ -37,31 +56,34 @@ function allStarted(library: string, started: number): void {
 /** `pool.run()` per task like the peers, or the same pool as a flow stage. */
 function sluiceContender(viaFlow: boolean): Contender {
   let sluice: typeof import('sluice');
-  let pool: import('sluice').WorkerPool<number, number>;
+  let pool: import('sluice').WorkerPool<Item, unknown>;
   return {
     setup: async () => {
       sluice = await import('sluice');
-      pool = new sluice.WorkerPool<number, number>(sluiceUrl, { workers });
+      pool = new sluice.WorkerPool<Item, unknown>(sluiceUrl, { workers });
       await pool.ready();
-      await warm((m) => pool.run(m));
+      await warm((one) => pool.run(one));
     },
     run: () =>
       viaFlow
-        ? sluice
-            .flow(Array.from({ length: tasks }, () => n))
-            .map(sluice.cpu<number, number>(sluiceUrl, { pool }))
-            .collect()
-        : Promise.all(Array.from({ length: tasks }, () => pool.run(n))),
+        ? sluice.flow(items()).map(sluice.cpu<Item, unknown>(sluiceUrl, { pool })).collect()
+        : Promise.all(items().map((one) => pool.run(one))),
     teardown: () => pool.close(),
   };
 }
 
 const contenders: Record<string, () => Contender> = {
   serial: () => ({
-    setup: () => warm(async (m) => sum(m)),
+    setup: () => warm(async (one) => (typeof one === 'number' ? sum(one) : sum(one.n))),
     run: async () => {
-      const out = new Array<number>(tasks);
-      for (let i = 0; i < tasks; i++) out[i] = sum(n);
+      const input = items();
+      const out = new Array<unknown>(tasks);
+      if (rows)
+        for (let i = 0; i < tasks; i++) {
+          const row = input[i] as Row;
+          out[i] = { id: row.id, sum: sum(row.n), tag: row.tag };
+        }
+      else for (let i = 0; i < tasks; i++) out[i] = sum(input[i] as number);
       return out;
     },
     teardown: async () => {},
@@ -69,19 +91,19 @@ const contenders: Record<string, () => Contender> = {
   'sluice-flow': () => sluiceContender(true),
   'sluice-pool': () => sluiceContender(false),
   piscina: () => {
-    let pool: import('piscina').Piscina<number, number>;
+    let pool: import('piscina').Piscina<Item, unknown>;
     return {
       setup: async () => {
         const { Piscina } = await import('piscina');
-        pool = new Piscina<number, number>({
+        pool = new Piscina<Item, unknown>({
           filename: sumUrl.href,
           minThreads: workers,
           maxThreads: workers,
         });
-        await warm((m) => pool.run(m));
+        await warm((one) => pool.run(one));
         allStarted('piscina', pool.threads.length);
       },
-      run: () => Promise.all(Array.from({ length: tasks }, () => pool.run(n))),
+      run: () => Promise.all(items().map((one) => pool.run(one))),
       teardown: () => pool.destroy(),
     };
   },
@@ -91,16 +113,17 @@ const contenders: Record<string, () => Contender> = {
       setup: async () => {
         const { Tinypool } = await import('tinypool');
         pool = new Tinypool({ filename: sumUrl.href, minThreads: workers, maxThreads: workers });
-        await warm((m) => pool.run(m) as Promise<number>);
+        await warm((one) => pool.run(one) as Promise<unknown>);
         allStarted('tinypool', pool.threads.length);
       },
-      run: () => Promise.all(Array.from({ length: tasks }, () => pool.run(n) as Promise<number>)),
+      run: () => Promise.all(items().map((one) => pool.run(one) as Promise<unknown>)),
       teardown: () => pool.destroy(),
     };
   },
   workerpool: () => {
     let pool: import('workerpool').Pool;
-    const exec = (m: number): Promise<number> => pool.exec('sum', [m]) as unknown as Promise<number>;
+    // Numbers only: its worker module registers `sum` by name.
+    const exec = (one: Item): Promise<number> => pool.exec('sum', [one]) as unknown as Promise<number>;
     return {
       setup: async () => {
         const { default: workerpool } = await import('workerpool');
@@ -112,7 +135,7 @@ const contenders: Record<string, () => Contender> = {
         await warm(exec);
         allStarted('workerpool', pool.stats().totalWorkers);
       },
-      run: () => Promise.all(Array.from({ length: tasks }, () => exec(n))),
+      run: () => Promise.all(items().map(exec)),
       teardown: async () => {
         await pool.terminate();
       },
@@ -146,8 +169,8 @@ const one = sum(n);
 let expected = 0;
 let checksum = 0;
 for (let i = 0; i < tasks; i++) expected += one;
-for (const value of out) checksum += value;
-if (out.length !== tasks || checksum !== expected || out.some((value) => value !== one))
+for (const value of out) checksum += sumOf(value);
+if (out.length !== tasks || checksum !== expected || out.some((value) => sumOf(value) !== one))
   throw new Error(`${contender}: ${out.length} outputs, checksum ${checksum}, expected ${expected}`);
 console.log(
   JSON.stringify({
