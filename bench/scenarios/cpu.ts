@@ -14,6 +14,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { CpuLedger } from '../thread-cpu.js';
 import sum from './tasks/sum.mjs';
+import sumRow from './tasks/sum-row.mjs';
 import { warm as warmPool } from './warm.js';
 
 const [contender = 'serial', tasksArg = '100000', nArg = '2000', shape = 'numbers'] = process.argv.slice(2);
@@ -36,8 +37,9 @@ const item = (i: number, m: number): Item => (rows ? { id: i, n: m, tag: `item-$
 /** The sum an output carries. */
 const sumOf = (out: unknown): number => (rows ? (out as { sum: number }).sum : (out as number));
 /** The job's items, made before any timer starts: making 100,000 rows costs young collections of its own. */
-const input: Item[] = Array.from({ length: tasks }, (_, i) => item(i, n));
-const items = (): Item[] => input;
+const items: Item[] = Array.from({ length: tasks }, (_, i) => item(i, n));
+/** What the serial contender does per item: the task the peers' workers run. */
+const work = (one: Item): unknown => (typeof one === 'number' ? sum(one) : sumRow(one));
 const warm = (runOne: (item: Item) => Promise<unknown>): Promise<void> =>
   warmPool((m) => runOne(item(0, m)) as Promise<number>, workers, n);
 
@@ -66,24 +68,18 @@ function sluiceContender(viaFlow: boolean): Contender {
     },
     run: () =>
       viaFlow
-        ? sluice.flow(items()).map(sluice.cpu<Item, unknown>(sluiceUrl, { pool })).collect()
-        : Promise.all(items().map((one) => pool.run(one))),
+        ? sluice.flow(items).map(sluice.cpu<Item, unknown>(sluiceUrl, { pool })).collect()
+        : Promise.all(items.map((one) => pool.run(one))),
     teardown: () => pool.close(),
   };
 }
 
 const contenders: Record<string, () => Contender> = {
   serial: () => ({
-    setup: () => warm(async (one) => (typeof one === 'number' ? sum(one) : sum(one.n))),
+    setup: () => warm(async (one) => work(one)),
     run: async () => {
-      const input = items();
       const out = new Array<unknown>(tasks);
-      if (rows)
-        for (let i = 0; i < tasks; i++) {
-          const row = input[i] as Row;
-          out[i] = { id: row.id, sum: sum(row.n), tag: row.tag };
-        }
-      else for (let i = 0; i < tasks; i++) out[i] = sum(input[i] as number);
+      for (let i = 0; i < tasks; i++) out[i] = work(items[i] as Item);
       return out;
     },
     teardown: async () => {},
@@ -103,7 +99,7 @@ const contenders: Record<string, () => Contender> = {
         await warm((one) => pool.run(one));
         allStarted('piscina', pool.threads.length);
       },
-      run: () => Promise.all(items().map((one) => pool.run(one))),
+      run: () => Promise.all(items.map((one) => pool.run(one))),
       teardown: () => pool.destroy(),
     };
   },
@@ -116,7 +112,7 @@ const contenders: Record<string, () => Contender> = {
         await warm((one) => pool.run(one) as Promise<unknown>);
         allStarted('tinypool', pool.threads.length);
       },
-      run: () => Promise.all(items().map((one) => pool.run(one) as Promise<unknown>)),
+      run: () => Promise.all(items.map((one) => pool.run(one) as Promise<unknown>)),
       teardown: () => pool.destroy(),
     };
   },
@@ -135,7 +131,7 @@ const contenders: Record<string, () => Contender> = {
         await warm(exec);
         allStarted('workerpool', pool.stats().totalWorkers);
       },
-      run: () => Promise.all(items().map(exec)),
+      run: () => Promise.all(items.map(exec)),
       teardown: async () => {
         await pool.terminate();
       },

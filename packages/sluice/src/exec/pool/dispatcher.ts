@@ -113,7 +113,7 @@ export class Dispatcher implements Executor<unknown, unknown> {
   #aside = false;
   #stoodAside = false;
   #asideTimer: TimerHandle | undefined;
-  /** Milliseconds the calling thread has spent running items: part of the job's projected length. */
+  /** Milliseconds the calling thread has spent running items (`loopMs`); the plan counts every thread's (`busyMs`). */
   #headStartMs = 0;
   /** Items the latest request said wait behind it (`backlog`): the rest of the job's known size. */
   #backlog = 0;

@@ -9,8 +9,9 @@
  * stands aside while a worker for every core starts (the dispatcher decides both): with as many
  * workers as cores, items run here beside them only slow them down.
  *
- * Items and results are copied (structured clone) exactly as they are between threads, and errors
- * cross the same serialisation, so a value or an error looks the same whichever side ran it.
+ * Items and results are copied exactly as they are between threads (flat records through their
+ * columns, record-columns.ts; anything else by structured clone), and errors cross the same
+ * serialisation, so a value or an error looks the same whichever side ran it.
  *
  * What runs here must be safe and short on the calling thread, so the dispatcher only offers it
  * thread-isolated work without resource limits, deadlines or moved buffers, and this module turns
