@@ -30,7 +30,7 @@ import { toWire, type WireError } from '../../core/error-wire.js';
 import { DataCloneError, errorMessage } from '../../core/errors.js';
 import { isThenable } from '../../core/thenable.js';
 import { isTaskDefinition, type TaskContext, type TaskDefinition, unwrapMoved } from '../task.js';
-import type { DoneMessage } from './protocol.js';
+import { type DoneMessage, resultsArray } from './protocol.js';
 import { fromColumns, toColumns } from './record-columns.js';
 
 /** Calling-thread time per slice before the event loop gets a turn. */
@@ -123,7 +123,7 @@ export class HeadStart {
     if (task === undefined) throw new Error('The head start is not ready');
     const startedAt = this.#clock.now();
     const items = copyOf(request.items);
-    const values = new Array<unknown>(items.length);
+    const values = resultsArray(items.length);
     let errors: (WireError | undefined)[] | undefined;
     const exit = process.exit;
     process.exit = refuseExit;

@@ -31,6 +31,7 @@ import {
   type DoneMessage,
   epochNow,
   type FromWorker,
+  resultsArray,
   type ToWorker,
 } from './protocol.js';
 import { fromColumns, isColumns, toColumns } from './record-columns.js';
@@ -127,7 +128,17 @@ export class WorkerRuntime {
       return;
     }
     const { items } = message;
-    this.#queue.push({ ...message, items: isColumns(items) ? fromColumns(items) : packed(items) });
+    // Built as a literal, not spread from the message: an object spread from a message takes the
+    // message's shape, whose field types V8 widened as batches of other arrays came, and code the
+    // JIT compiled for the first shape was thrown away at the next (bench/RESULTS.md).
+    this.#queue.push({
+      type: 'batch',
+      id: message.id,
+      items: isColumns(items) ? fromColumns(items) : packed(items),
+      first: message.first,
+      attempt: message.attempt,
+      timeout: message.timeout,
+    });
     if (!this.#busy) void this.#drain();
   }
 
@@ -135,7 +146,7 @@ export class WorkerRuntime {
     this.#busy = true;
     try {
       for (let batch = this.#queue.shift(); batch !== undefined; batch = this.#queue.shift()) {
-        const done = this.#runBatch(batch);
+        const done = this.#runBatch(batch, 0, resultsArray(batch.items.length));
         this.#reply(done instanceof Promise ? await done : done);
       }
     } finally {
