@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { fromColumns, MIN_RECORDS, toColumns } from '../../src/exec/pool/record-columns.js';
+import { copyRecords, fromColumns, MIN_RECORDS, toColumns } from '../../src/exec/pool/record-columns.js';
 import { cpu, flow, isSluiceError, WorkerPool } from '../../src/index.js';
 import type { FaultRow } from '../fixtures/tasks/row-fault.task.js';
 
@@ -96,6 +96,22 @@ describe('record columns: flat records cross between threads as columns', () => 
           );
           if (columns !== undefined)
             assertClones(fromColumns(structuredClone(columns)), structuredClone(records));
+          // The head start's one-pass copy takes the same batches and gives the same records, new ones.
+          const copies = copyRecords(records);
+          assert.equal(copies !== undefined, eligible, `copies for ${count} records, keys ${keys}, ${twist}`);
+          if (copies !== undefined) {
+            assertClones(copies, structuredClone(records));
+            copies.forEach((copy, i) => {
+              assert.notEqual(copy, records[i], `record ${i} was not copied`);
+              for (const [k, value] of Object.entries(copy as object))
+                if (value instanceof Date)
+                  assert.notEqual(
+                    value,
+                    (records[i] as Record<string, unknown>)[k],
+                    `record ${i}'s Date ${k}`,
+                  );
+            });
+          }
         },
       ),
       { seed: SEED, numRuns: 500 },
@@ -134,7 +150,7 @@ describe('record columns: flat records cross between threads as columns', () => 
     assert.ok(toColumns(rows) !== undefined);
   });
 
-  test('fromColumns - a key Object.prototype has is defined on the record, as a clone defines it, never assigned', () => {
+  test('fromColumns, copyRecords - a key Object.prototype has is defined on the record, as a clone defines it, never assigned', () => {
     const set: unknown[] = [];
     Object.defineProperty(Object.prototype, 'trap', {
       set(value) {
@@ -152,10 +168,20 @@ describe('record columns: flat records cross between threads as columns', () => 
       const columns = toColumns(rows);
       assert.ok(columns !== undefined);
       assertClones(fromColumns(columns), rows);
+      assertClones(copyRecords(rows) ?? [], rows);
       assert.deepEqual(set, [], 'an inherited setter was called');
     } finally {
       delete (Object.prototype as Record<string, unknown>).trap;
     }
+  });
+
+  test('copyRecords - records sharing a Date share its one copy, as in a clone of the batch', () => {
+    const when = new Date('2026-11-30T02:00:00Z');
+    const rows = Array.from({ length: MIN_RECORDS }, (_, i) => ({ id: i, at: when, own: new Date(i) }));
+    const copies = copyRecords(rows) as { at: Date; own: Date }[];
+    assertClones(copies, structuredClone(rows));
+    assert.ok(copies.every((copy) => copy.at === copies[0]?.at && copy.at !== when));
+    assert.equal(new Set(copies.map((copy) => copy.own)).size, MIN_RECORDS);
   });
 
   test("rows with Dates run on the calling thread as copies, as on a worker: a Date the task gets is not the caller's", async () => {

@@ -9,9 +9,9 @@
  * stands aside while a worker for every core starts (the dispatcher decides both): with as many
  * workers as cores, items run here beside them only slow them down.
  *
- * Items and results are copied exactly as they are between threads (flat records through their
- * columns, record-columns.ts; anything else by structured clone), and errors cross the same
- * serialisation, so a value or an error looks the same whichever side ran it.
+ * Items and results are copied as crossing a thread copies them (flat records one by one, to what
+ * their columns would give, record-columns.ts; anything else by structured clone), and errors
+ * cross the same serialisation, so a value or an error looks the same whichever side ran it.
  *
  * What runs here must be safe and short on the calling thread, so the dispatcher only offers it
  * thread-isolated work without resource limits, deadlines or moved buffers, and this module turns
@@ -30,8 +30,8 @@ import { toWire, type WireError } from '../../core/error-wire.js';
 import { DataCloneError, errorMessage } from '../../core/errors.js';
 import { isThenable } from '../../core/thenable.js';
 import { isTaskDefinition, type TaskContext, type TaskDefinition, unwrapMoved } from '../task.js';
-import { type DoneMessage, resultsArray } from './protocol.js';
-import { fromColumns, toColumns } from './record-columns.js';
+import type { DoneMessage } from './protocol.js';
+import { copyRecords } from './record-columns.js';
 
 /** Calling-thread time per slice before the event loop gets a turn. */
 export const SLICE_MS = 5;
@@ -206,18 +206,25 @@ function exited(
 /**
  * A copy of `values` as a worker would receive it: the same array when every value is a primitive
  * (a clone would give back equal values, and the check costs far less than the clone on the small
- * items that benefit from a head start at all), the records built again from their columns when
- * they are flat records (as they cross to a worker), else a structured clone.
+ * items that benefit from a head start at all), the records copied one by one when they are flat
+ * records (what crossing as columns gives), else a structured clone.
  */
 function copyOf(values: readonly unknown[]): unknown[] {
   for (const value of values) {
-    if ((typeof value === 'object' && value !== null) || typeof value === 'function') {
-      const columns = toColumns(values);
-      if (columns === undefined) return structuredClone(values) as unknown[];
-      return fromColumns(columns.dates ? structuredClone(columns) : columns);
-    }
+    if ((typeof value === 'object' && value !== null) || typeof value === 'function')
+      return copyRecords(values) ?? (structuredClone(values) as unknown[]);
   }
   return values as unknown[];
+}
+
+/**
+ * An array for a piece's results of the elements kind a worker's reply has (a structured clone's:
+ * any value, with holes). The calling thread hands both on in the same functions; results of
+ * numbers here in an array of doubles gave them a second shape, and V8 threw their compiled code
+ * away and compiled it again (bench/RESULTS.md).
+ */
+function resultsArray(length: number): unknown[] {
+  return new Array<unknown>(length).fill(undefined);
 }
 
 function contextFor(request: HeadStartRequest, position: number): TaskContext<undefined> {

@@ -99,14 +99,3 @@ const timeOrigin = performance.timeOrigin;
 export function epochNow(): number {
   return timeOrigin + performance.now();
 }
-
-/**
- * An array for a piece's results, of the one elements kind every results array the pool hands on
- * has: a structured clone's (any value, with holes). The calling thread reads results from the
- * workers' replies and from its own head start in the same functions; an array of doubles from
- * one and of boxed values from the other gave those functions two shapes to handle, and V8 threw
- * their compiled code away and compiled it again (bench/RESULTS.md).
- */
-export function resultsArray(length: number): unknown[] {
-  return new Array<unknown>(length).fill(undefined);
-}

@@ -31,7 +31,6 @@ import {
   type DoneMessage,
   epochNow,
   type FromWorker,
-  resultsArray,
   type ToWorker,
 } from './protocol.js';
 import { fromColumns, isColumns, toColumns } from './record-columns.js';
@@ -146,7 +145,7 @@ export class WorkerRuntime {
     this.#busy = true;
     try {
       for (let batch = this.#queue.shift(); batch !== undefined; batch = this.#queue.shift()) {
-        const done = this.#runBatch(batch, 0, resultsArray(batch.items.length));
+        const done = this.#runBatch(batch);
         this.#reply(done instanceof Promise ? await done : done);
       }
     } finally {
