@@ -56,7 +56,7 @@ const concurrency = Number(args[3] ?? 200);
 const delayMs = Number(args[4] ?? 20);
 const ids = Array.from({ length: items }, (_, i) => i);
 const sumUrl = new URL('./tasks/sum.mjs', import.meta.url);
-const sluiceUrl = new URL('./tasks/sum.task.js', import.meta.url);
+const sluiceUrl = new URL('./tasks/sum.task.mjs', import.meta.url);
 
 const server = fork(fileURLToPath(new URL('./http-server.ts', import.meta.url)), [String(delayMs)], {
   stdio: ['ignore', 'pipe', 'inherit', 'ipc'],

@@ -23,7 +23,7 @@ const n = Number(nArg);
 const rows = shape === 'rows';
 const workers = availableParallelism();
 const sumUrl = new URL(rows ? './tasks/sum-row.mjs' : './tasks/sum.mjs', import.meta.url);
-const sluiceUrl = new URL(rows ? './tasks/sum-object.task.mjs' : './tasks/sum.task.js', import.meta.url);
+const sluiceUrl = new URL(rows ? './tasks/sum-object.task.mjs' : './tasks/sum.task.mjs', import.meta.url);
 
 /** A row as the rows shape sends it, and what its task answers. */
 interface Row {
