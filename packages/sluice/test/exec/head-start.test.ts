@@ -2,12 +2,14 @@ import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { threadId } from 'node:worker_threads';
+import fc from 'fast-check';
 import type { Clock } from '../../src/core/clock.js';
 import { FakeClock } from '../../src/core/fake-clock.js';
 import { HEAD_START_LOAD_MS, WORKERS_STARTING_MS } from '../../src/exec/pool/dispatcher.js';
 import { WARM_MS } from '../../src/exec/pool/worker-plan.js';
 import { cpu, flow, isSluiceError, WorkerPool } from '../../src/index.js';
 import type { GatedItem, Ran } from '../fixtures/tasks/gated.task.js';
+import type { Step } from '../fixtures/tasks/steps.task.js';
 import { taskTime } from '../fixtures/tasks/task-time.js';
 import { seeded } from '../helpers/simulated-service.js';
 import { WorkerGate } from '../helpers/worker-gate.js';
@@ -17,6 +19,7 @@ const mainWaits = new URL('../fixtures/tasks/main-waits.task.js', import.meta.ur
 /** Spins for the item's milliseconds: a task whose cost per item the test sets. */
 const spin = new URL('../fixtures/tasks/spin.task.js', import.meta.url);
 const gatedSetup = new URL('../fixtures/tasks/gated-setup.task.js', import.meta.url);
+const steps = new URL('../fixtures/tasks/steps.task.js', import.meta.url);
 /** Spends the item's milliseconds of `taskTime`: a cost per item the pool measures exactly. */
 const spend = new URL('../fixtures/tasks/spend.task.js', import.meta.url);
 
@@ -380,6 +383,49 @@ describe('head start: the calling thread runs items while the workers start', ()
       'an item came back wrong, out of order, or from a worker that was never ready',
     );
     assert.ok(ticks > 5, `the event loop turned only ${ticks} times during the run`);
+  });
+
+  test('items that answer or fail, at once or through a promise, in any order: each ends as its own call did, on the calling thread and on a worker', async () => {
+    const jobs = fc.sample(
+      fc.array(
+        fc.record({ op: fc.constantFrom('value', 'throw', 'async', 'async-throw'), n: fc.nat(1_000) }),
+        { minLength: 1, maxLength: 40 },
+      ),
+      { seed: 20_261_130, numRuns: 8 },
+    ) as Step[][];
+    for (const headStart of [true, false]) {
+      const pool = new WorkerPool<Step, number>(steps, { workers: 1, headStart });
+      try {
+        for (const job of jobs) {
+          const failed: number[] = [];
+          const out = await flow(job)
+            .map(cpu<Step, number>(steps, { pool }), {
+              onError: (step, error) => {
+                assert.equal((error as Error).message, `refuses ${step.n}`);
+                failed.push(step.n);
+              },
+            })
+            .collect();
+          const answers = job.filter((s) => s.op === 'value' || s.op === 'async');
+          assert.deepEqual(
+            out,
+            answers.map((s) => s.n * 2),
+            `headStart ${headStart}: ${JSON.stringify(job)}`,
+          );
+          assert.deepEqual(
+            failed.sort((a, b) => a - b),
+            job
+              .filter((s) => !answers.includes(s))
+              .map((s) => s.n)
+              .sort((a, b) => a - b),
+          );
+        }
+        // Jobs this small never start a worker beside the calling thread; without it, they all ran on one.
+        assert.equal(pool.size, headStart ? 0 : 1);
+      } finally {
+        await pool.close();
+      }
+    }
   });
 
   test('cpu() - every item comes back once, in order, however the job splits between the calling thread and the workers', async () => {

@@ -174,29 +174,25 @@ export class WorkerRuntime {
     const ints = this.#ints;
     this.#currentBatch = id;
     if (ints !== undefined) Atomics.store(ints, CONTROL_BATCH, id);
-    for (let i = from; i < items.length; i++) {
-      if (this.#isCancelled(id)) {
-        errors ??= [];
-        for (let j = i; j < items.length; j++) errors[j] = toWire(new AbortError('The batch was cancelled'));
-        break;
-      }
-      if (ints !== undefined) {
-        Atomics.store(ints, CONTROL_ITEM, i);
-        // Only the deadline watchdog reads the start time, and only for items with a deadline.
-        if (batch.timeout !== undefined) (this.#started as Float64Array)[0] = epochNow();
-      }
-      const ctx = new WorkerTaskContext(this, batch, i);
+    const calls = new Calls(from);
+    while (calls.at < items.length) {
       try {
-        const result = (this.#task as TaskDefinition<unknown, unknown, unknown>).fn(items[i], ctx);
-        if (isThenable(result)) {
-          return this.#continueAsync(batch, i, ctx, result, values, errors, startedAt);
+        this.#callEach(batch, values, calls);
+        const { pending, ctx } = calls;
+        if (pending !== undefined && ctx !== undefined)
+          return this.#continueAsync(batch, calls.at, ctx, pending, values, errors, startedAt);
+        if (calls.cancelled) {
+          errors ??= [];
+          for (let j = calls.at; j < items.length; j++)
+            errors[j] = toWire(new AbortError('The batch was cancelled'));
+          break;
         }
-        ctx.finish();
-        values[i] = result;
       } catch (error) {
-        ctx.finish();
+        const ctx = calls.ctx;
+        ctx?.finish();
         errors ??= [];
-        errors[i] = toWire(ctx.overran() ? ctx.timeoutError() : error);
+        errors[calls.at] = toWire(ctx?.overran() ? ctx.timeoutError() : error);
+        calls.at++;
       }
     }
     if (ints !== undefined) Atomics.store(ints, CONTROL_ITEM, -1);
@@ -210,6 +206,41 @@ export class WorkerRuntime {
       errors,
       busyMs: startedAt === undefined ? 0 : performance.now() - startedAt,
     };
+  }
+
+  /**
+   * Calls the task for the batch's items from `calls.at` until one returns a thenable
+   * (`calls.pending`), the batch is cancelled (`calls.cancelled`) or a call throws (`calls.at` is
+   * then its item): a loop with no try of its own, for the reason `callEach` in head-start.ts
+   * gives (a try around each call cost a task up to 35% of its speed). `#runBatch` catches.
+   */
+  #callEach(batch: Batch, values: unknown[], calls: Calls): void {
+    const { items, id } = batch;
+    const ints = this.#ints;
+    const task = this.#task as TaskDefinition<unknown, unknown, unknown>;
+    for (let i = calls.at; i < items.length; i++) {
+      calls.at = i;
+      calls.ctx = undefined;
+      if (this.#isCancelled(id)) {
+        calls.cancelled = true;
+        return;
+      }
+      if (ints !== undefined) {
+        Atomics.store(ints, CONTROL_ITEM, i);
+        // Only the deadline watchdog reads the start time, and only for items with a deadline.
+        if (batch.timeout !== undefined) (this.#started as Float64Array)[0] = epochNow();
+      }
+      const ctx = new WorkerTaskContext(this, batch, i);
+      calls.ctx = ctx;
+      const result = task.fn(items[i], ctx);
+      if (isThenable(result)) {
+        calls.pending = result;
+        return;
+      }
+      ctx.finish();
+      values[i] = result;
+    }
+    calls.at = items.length;
   }
 
   async #continueAsync(
@@ -275,6 +306,20 @@ export class WorkerRuntime {
 
   set current(controller: AbortController | undefined) {
     this.#current = controller;
+  }
+}
+
+/** How far `#callEach` got through a batch (see there). */
+class Calls {
+  /** The item being called, or the next one. */
+  at: number;
+  /** The context of the item at `at`, once made. */
+  ctx: WorkerTaskContext | undefined = undefined;
+  pending: PromiseLike<unknown> | undefined = undefined;
+  cancelled = false;
+
+  constructor(from: number) {
+    this.at = from;
   }
 }
 
