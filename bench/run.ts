@@ -51,10 +51,10 @@ function buildLibrary(): void {
 }
 
 function scenario(file: string, ...scenarioArgs: string[]): Result {
-  return runScenario(file, !onSources.has(file), scenarioArgs);
+  return runScenario(file, scenarioArgs);
 }
 
-function runScenario(file: string, compiled: boolean, scenarioArgs: string[]): Result {
+function runScenario(file: string, scenarioArgs: string[], compiled = !onSources.has(file)): Result {
   const path = fileURLToPath(new URL(`./scenarios/${file}`, import.meta.url));
   // The scenario resolves `sluice` as this process does: to the sources under `npm run bench`
   // (--conditions=sluice-source), not to a dist/ built at install and stale since; or, for a
@@ -74,12 +74,12 @@ function compare(
   file: string,
   contenders: string[],
   extra: string[],
-  compiled = !onSources.has(file),
+  compiled?: boolean,
 ): Map<string, Result> {
   const runs = new Map<string, Result[]>(contenders.map((c) => [c, []]));
   for (let round = 0; round < rounds; round++) {
     for (const contender of contenders) {
-      const result = runScenario(file, compiled, [contender, ...extra]);
+      const result = runScenario(file, [contender, ...extra], compiled);
       runs.get(contender)?.push(result);
       process.stderr.write(
         `  ${file} ${contender} round ${round + 1}: ${fmt(result.itemsPerSecond)} items/s\n`,
