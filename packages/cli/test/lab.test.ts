@@ -105,8 +105,10 @@ describe('sluice lab', { concurrency: true }, () => {
 
   test('the CPU table says the async approach blocked the event loop, instead of a process warning', async () => {
     const dir = join(out, 'blocked');
-    // Calls of 3,000,000 hold the loop several milliseconds each: enough for the run's warning.
-    const ran = await sluice(`lab --workloads cpu --tasks 16 --size 3000000 --workers 1 --out ${dir}`);
+    // Calls of 30,000,000 hold the loop about 20 ms each, so the async run lasts well past the
+    // 100 ms a run must last to be judged whole. At 3,000,000 a quiet machine ran the 16 calls in
+    // 45 ms, too short to judge: the test passed only when other tests slowed the calls down.
+    const ran = await sluice(`lab --workloads cpu --tasks 16 --size 30000000 --workers 1 --out ${dir}`);
     assert.equal(ran.code, 0, ran.stderr);
     assert.doesNotMatch(ran.stderr, /SLUICE_W_LOOP_BLOCKED/);
     const lines = ran.stdout.split('\n');
