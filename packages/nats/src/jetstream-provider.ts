@@ -140,7 +140,7 @@ export function jetstream(options: JetStreamOptions = {}): JetStreamProvider {
       });
     },
     async workers() {
-      return liveWorkers((await connectOnce()).workers);
+      return liveWorkers(await connectOnce());
     },
     stats() {
       return stages.map((executor) => executor.stats());

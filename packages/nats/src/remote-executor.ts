@@ -175,12 +175,12 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
    */
   async ready(): Promise<void> {
     await this.#opened;
-    const { workers } = await this.#link;
+    const link = await this.#link;
     const deadline = Date.now() + this.#options.workerWaitMs;
     for (;;) {
       if (this.#closed)
         throw new PoolClosedError(`stage ${this.#place.stage}: the remote executor is closed`);
-      const live = await liveWorkers(workers);
+      const live = await liveWorkers(link);
       if (live.some((w) => w.tasks.includes(this.#task.id))) return;
       if (Date.now() >= deadline) {
         const seen = live.map((w) => `${w.name} (${w.tasks.join(', ') || 'no tasks'})`).join('; ') || 'none';
@@ -218,7 +218,7 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
 
   /** The workers announcing themselves now. */
   async workers(): Promise<WorkerInfo[]> {
-    return liveWorkers((await this.#link).workers);
+    return liveWorkers(await this.#link);
   }
 
   async execute(request: BatchRequest<In>): Promise<BatchOutcome<Out>> {

@@ -2,7 +2,9 @@
  * What a worker announces about itself in the workers bucket, refreshed every couple of seconds;
  * an entry that is not refreshed expires with the bucket's TTL, so the bucket lists live workers.
  */
-import type { KV } from '@nats-io/kv';
+import { liveEntries } from './bucket-entries.js';
+import type { Link } from './link.js';
+import { WORKERS_BUCKET } from './names.js';
 
 export interface WorkerInfo {
   /** The name it was started with (`--name`), or host and pid. */
@@ -30,14 +32,9 @@ export interface WorkerInfo {
 }
 
 /** Every worker whose announcement has not expired. */
-export async function liveWorkers(bucket: KV): Promise<WorkerInfo[]> {
-  // A put while the listing runs can list its key twice.
-  const keys = new Set<string>();
-  for await (const key of await bucket.keys()) keys.add(key);
-  const entries = await Promise.all([...keys].map((key) => bucket.get(key).catch(() => null)));
+export async function liveWorkers(link: Pick<Link, 'jsm' | 'workers'>): Promise<WorkerInfo[]> {
   const workers: WorkerInfo[] = [];
-  for (const entry of entries) {
-    if (entry === null || entry.operation !== 'PUT') continue;
+  for (const entry of (await liveEntries(link.jsm, link.workers, WORKERS_BUCKET)).values()) {
     try {
       workers.push(JSON.parse(entry.string()) as WorkerInfo);
     } catch {

@@ -9,8 +9,9 @@ import { pathToFileURL } from 'node:url';
 import type { KvWatchEntry } from '@nats-io/kv';
 import type { ConnectionOptions } from '@nats-io/transport-node';
 import { type Logger, WorkerPool } from 'sluice';
+import { liveEntries } from './bucket-entries.js';
 import { HEARTBEAT_MS, type Link, openLink, pause } from './link.js';
-import { stageKeyOf, stagePlace, token } from './names.js';
+import { RUNS_BUCKET, stageKeyOf, stagePlace, token } from './names.js';
 import { type LocalTask, RunServer } from './run-server.js';
 import { identifyTask, taskPath } from './task-identity.js';
 import { checkPositiveInteger, checkString } from './validate.js';
@@ -133,6 +134,8 @@ class WorkerProcess implements Worker {
   #samples: [number, number][] = [];
   /** Reconciles so far, to sweep streams every few. */
   #ticks = 0;
+  /** A heartbeat's announce and reconcile are under way. */
+  #ticking = false;
   #heartbeat: NodeJS.Timeout | undefined;
   #progress: NodeJS.Timeout | undefined;
   #watch: { stop(): void } | undefined;
@@ -154,7 +157,7 @@ class WorkerProcess implements Worker {
 
   async start(): Promise<void> {
     await this.#announce();
-    this.#heartbeat = setInterval(() => void this.#tick(), HEARTBEAT_MS);
+    this.#heartbeat = setInterval(() => this.#tick(), HEARTBEAT_MS);
     // Progress reports three times a second keep messages in hand from being redelivered while
     // this worker lives, whatever a run's ack wait (at least a second).
     this.#progress = setInterval(() => {
@@ -165,7 +168,12 @@ class WorkerProcess implements Worker {
     void (async () => {
       for await (const entry of watch) this.#onRunEntry(entry);
     })().catch(() => {});
-    await this.#reconcile();
+    this.#ticking = true;
+    try {
+      await this.#reconcile();
+    } finally {
+      this.#ticking = false;
+    }
   }
 
   stats(): WorkerStats {
@@ -214,10 +222,16 @@ class WorkerProcess implements Worker {
     await this.#link.workers.put(this.#id, JSON.stringify(this.stats())).catch(() => {});
   }
 
-  async #tick(): Promise<void> {
-    if (this.#closing !== undefined) return;
-    await this.#announce();
-    await this.#reconcile().catch(() => {});
+  /** A heartbeat: skipped while the last one still runs (a slow broker must not pile them up). */
+  #tick(): void {
+    if (this.#closing !== undefined || this.#ticking) return;
+    this.#ticking = true;
+    void this.#announce()
+      .then(() => this.#reconcile())
+      .catch(() => {})
+      .finally(() => {
+        this.#ticking = false;
+      });
   }
 
   /** A put in the runs bucket may be a stage this worker can serve. */
@@ -265,13 +279,9 @@ class WorkerProcess implements Worker {
    * its streams, so a dead run holds no messages or consumers for long.
    */
   async #reconcile(): Promise<void> {
-    // A put while the listing runs can list its key twice.
-    const keys = new Set<string>();
-    for await (const key of await this.#link.runs.keys()) keys.add(key);
-    for (const key of keys) {
-      if (this.#servers.has(key)) continue;
-      const entry = await this.#link.runs.get(key).catch(() => null);
-      if (entry !== null) this.#onRunEntry(entry as unknown as KvWatchEntry);
+    const announced = await liveEntries(this.#link.jsm, this.#link.runs, RUNS_BUCKET);
+    for (const [key, entry] of announced) {
+      if (!this.#servers.has(key)) this.#onRunEntry(entry as unknown as KvWatchEntry);
     }
     // Stages this worker serves, and those already found missing: a stage seen only in the stream
     // sweep is checked on every tick once found, not every fifth, or a dead run that nobody
@@ -284,7 +294,7 @@ class WorkerProcess implements Worker {
       }
     }
     for (const key of suspects) {
-      if (keys.has(key)) this.#missing.delete(key);
+      if (announced.has(key)) this.#missing.delete(key);
       else await this.#checkRun(key);
     }
   }

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { jetstream, startWorker } from '@sluice/nats';
 import { isSluiceError } from 'sluice';
 import { TestNatsServer } from './helpers/nats-server.js';
@@ -97,6 +100,45 @@ describe('startWorker()', () => {
     await stage.close();
     await remote.close();
     await worker.close();
+  });
+
+  test('listing runs and workers leaves nothing on the broker: a worker serving for several heartbeats, a coordinator waiting for it', async (t) => {
+    // A broker of its own (the shared one counts every other test's consumers), stopped last:
+    // clients closed after it would wait to reconnect.
+    const own = new TestNatsServer();
+    const open: { close(): Promise<unknown> }[] = [];
+    t.after(async () => {
+      for (const resource of open.reverse()) await resource.close();
+      await own.stop();
+    });
+    await own.start();
+    const worker = await startWorker({
+      servers: own.url,
+      tasks: [fixture('sleep.task.ts')],
+      threads: 1,
+      name: 'lister',
+    });
+    open.push(worker);
+    const remote = jetstream({ servers: own.url });
+    open.push(remote);
+    const stage = openStage<number, number>(remote, fixture('sleep.task.ts'), 'listing');
+    await stage.ready?.();
+    assert.deepEqual((await stage.execute({ items: [1, 1], first: 0 })).values, [0, 1]);
+    for (let i = 0; i < 5; i++)
+      assert.deepEqual(
+        (await remote.workers()).map((w) => w.name),
+        ['lister'],
+      );
+    // Three of the worker's heartbeats (each lists the runs bucket), and the run still served.
+    await sleep(6_500);
+    assert.equal(worker.stats().serving.length, 1);
+    const nc = await connect({ servers: own.url });
+    open.push(nc);
+    const jsm = await jetstreamManager(nc);
+    const consumers = async (stream: string) => (await jsm.streams.info(stream)).state.consumer_count;
+    // The worker's watch of the runs bucket, and nothing per listing.
+    assert.equal(await consumers('KV_sluice_runs'), 1);
+    assert.equal(await consumers('KV_sluice_workers'), 0);
   });
 
   test('bad options are coded errors', async () => {
