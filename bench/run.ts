@@ -4,7 +4,7 @@
  * medians and ratios (absolute figures mean little on a shared machine; ratios travel).
  *
  *   npm run bench                    # everything
- *   npm run bench -- noop            # one group: noop | terminals | policies | tail | retries | sources | short | memory | http | cpu-small | cpu-rows | cpu-large | cpu-cold | combined | adaptive | adaptive-hidden | adaptive-capacity | adaptive-retry-after | metrics-cost | remote | remote-cpu
+ *   npm run bench -- noop            # one group: machine | noop | terminals | policies | tail | retries | sources | short | memory | http | cpu-small | cpu-rows | cpu-large | cpu-cold | combined | adaptive | adaptive-hidden | adaptive-capacity | adaptive-retry-after | metrics-cost | remote | remote-cpu
  *   npm run bench -- noop --rounds 5
  */
 import { execFileSync } from 'node:child_process';
@@ -173,6 +173,46 @@ const lines: string[] = [
   `Node ${process.version}, ${availableParallelism()} cores; median of ${rounds} interleaved rounds, each contender in its own process; the compiled library (dist/) unless a heading says sources.`,
   '',
 ];
+
+/**
+ * What the machine allows, no library involved (scenarios/machine.mjs): the parallel ceiling of
+ * one process per core against one alone, what memory costs on its first write, what a growing
+ * array of a million numbers costs. Medians of the rounds.
+ */
+if (wanted('machine')) {
+  const path = fileURLToPath(new URL('./scenarios/machine.mjs', import.meta.url));
+  const runs = Array.from({ length: rounds }, () => {
+    const out = execFileSync(process.execPath, [path], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    return JSON.parse(out.trim()) as Record<string, number>;
+  });
+  const median = (key: string): number =>
+    runs.map((r) => r[key] as number).sort((a, b) => a - b)[Math.floor(runs.length / 2)] as number;
+  lines.push(
+    '### The machine: what no library can beat',
+    '',
+    '`npm run bench -- machine`',
+    '',
+    '| figure | median | range |',
+    '| --- | ---: | ---: |',
+  );
+  const row = (label: string, key: string, unit: string, digits: number): void => {
+    const values = runs.map((r) => (r[key] as number).toFixed(digits));
+    lines.push(`| ${label} | ${median(key).toFixed(digits)}${unit} | ${values.join(', ')} |`);
+  };
+  row(
+    `400 large sums, one process per core (${availableParallelism()}) against one alone`,
+    'parallelCeiling',
+    'x',
+    2,
+  );
+  row('memory written the first time, per MB', 'firstTouchMsPerMb', ' ms', 2);
+  row('the same memory written again, per MB', 'againMsPerMb', ' ms', 3);
+  row('1,000,000 numbers pushed into an array and summed', 'pushMs', ' ms', 0);
+  lines.push('');
+}
 
 if (wanted('noop')) {
   const contenders = [
