@@ -211,6 +211,9 @@ if (wanted('machine')) {
   row('memory written the first time, per MB', 'firstTouchMsPerMb', ' ms', 2);
   row('the same memory written again, per MB', 'againMsPerMb', ' ms', 3);
   row('1,000,000 numbers pushed into an array and summed', 'pushMs', ' ms', 0);
+  row('the slowest of those pushes (the array growing)', 'worstPushMs', ' ms', 1);
+  row('a bare worker thread, from `new Worker()` to its first message', 'workerReadyMs', ' ms', 1);
+  row('the CPU the process spent meanwhile', 'workerCpuMs', ' ms', 1);
   lines.push('');
 }
 

@@ -9,11 +9,15 @@
  *   `againMsPerMb`): on a VM that backs its guest's memory lazily, first writes cost far more, and
  *   every new heap page a run takes (a worker's heap, a growing results array) pays them.
  * - array: pushing 1,000,000 numbers into a growing array and adding them up (`pushMs`): what
- *   `collect()` pays on top of the run for a million results.
+ *   `collect()` pays on top of the run for a million results; and the slowest single push of
+ *   them (`worstPushMs`), when the array grows: an event-loop stall no library can split.
+ * - worker: a bare worker thread, from `new Worker()` to its first message (`workerReadyMs`), and
+ *   the process's CPU meanwhile (`workerCpuMs`): what any pool pays for each thread it starts.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 
 const [mode, callsArg] = process.argv.slice(2);
 const N = 5_000_000;
@@ -65,11 +69,25 @@ if (mode === 'loop') {
 
   started = performance.now();
   const all = [];
-  for (let i = 0; i < 1_000_000; i++) all.push(i);
+  let worstPushMs = 0;
+  for (let i = 0; i < 1_000_000; i++) {
+    const before = performance.now();
+    all.push(i + 0.5);
+    const took = performance.now() - before;
+    if (took > worstPushMs) worstPushMs = took;
+  }
   let total = 0;
   for (const x of all) total += x;
   const pushMs = performance.now() - started;
-  if (total !== 499_999_500_000) throw new Error('wrong sum');
+  if (total !== 500_000_000_000) throw new Error('wrong sum');
+
+  const cpuBefore = process.cpuUsage();
+  started = performance.now();
+  const worker = new Worker("require('node:worker_threads').parentPort.postMessage('ready')", { eval: true });
+  await new Promise((resolve) => worker.once('message', resolve));
+  const workerReadyMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
+  await worker.terminate();
 
   console.log(
     JSON.stringify({
@@ -80,6 +98,9 @@ if (mode === 'loop') {
       firstTouchMsPerMb: firstTouchMs / MB,
       againMsPerMb: againMs / MB,
       pushMs,
+      worstPushMs,
+      workerReadyMs,
+      workerCpuMs: (cpu.user + cpu.system) / 1000,
     }),
   );
 }
