@@ -4,6 +4,7 @@
  */
 
 import type { AdaptiveLimiter } from '../limit/adaptive-limiter.js';
+import type { Objective } from '../limit/gradient-limit.js';
 import { executorReport, type ObservedStage, type StageInsight } from '../observe/run-insight.js';
 import type { StageKind, StageReport } from '../observe/run-report.js';
 import { StageMetrics } from '../observe/stage-metrics.js';
@@ -60,6 +61,11 @@ export class StageStats implements ObservedStage {
       this.deadLettered -
       this.failed
     );
+  }
+
+  /** An adaptive stage's objective; undefined at a fixed concurrency. */
+  get objective(): Objective | undefined {
+    return this.limit?.objective;
   }
 
   /** Lanes or workers it could keep busy: for an adaptive stage, where its limit settled. */

@@ -183,6 +183,11 @@ export class AdaptiveLimiter {
     return this.slot(item).limit.limit;
   }
 
+  /** What the limit is after: calls a second ('throughput') or the calls' latency ('latency'). */
+  get objective(): Objective {
+    return this.#settings.objective;
+  }
+
   report(): LimitReport {
     const { objective, min, max, initial } = this.#settings;
     const slots = this.#single !== undefined ? [this.#single] : [...this.#slots.values()];

@@ -5,6 +5,7 @@
  * into the report's insight: latency, busy share, classification, the bottleneck, the loop's health.
  */
 import type { Clock, TimerHandle } from '../core/clock.js';
+import type { Objective } from '../limit/gradient-limit.js';
 import { runEndChannel, runProgressChannel, runStartChannel, warningChannel } from './channels.js';
 import {
   type Bottleneck,
@@ -35,6 +36,8 @@ export interface ObservedStage {
   readonly concurrency: number;
   /** What its busy share is judged against: its concurrency, or an adaptive stage's settled limit. */
   readonly capacity: number;
+  /** An adaptive stage's objective: the advice for a loop its calls fill is about its limit, not a concurrency. */
+  readonly objective?: Objective | undefined;
   /** Items taken (entered and not dropped at teardown). */
   readonly taken: number;
   /** Items finished, whichever way. */
@@ -262,7 +265,7 @@ export class RunInsight {
       wall > 0 && held / wall < IO_BOUND_BELOW
         ? `Its calls mostly wait (${held.toFixed(2)} of ${wall.toFixed(1)} ms each on the loop), so cpu() would not help: ` +
           'the loop is saturated by what each call costs to start and finish, and more concurrency only queues them. ' +
-          'Lower its concurrency, or make each call lighter.'
+          boundAdvice(stage.objective)
         : 'Move it to a task module and run it with cpu() to compute on worker threads and keep the loop free.';
     const message =
       `Stage "${stage.name}" blocks the event loop with synchronous work: ${measured} ` +
@@ -390,4 +393,17 @@ function sample(s: ObservedStage, durationMs: number): StageSample {
 
 function percent(x: number): string {
   return `${Math.round(x * 100)}%`;
+}
+
+/**
+ * How to keep waiting calls from filling the loop: a fixed stage lowers its concurrency; an
+ * adaptive one sets none, and its limit follows its objective, so the bound to set is `max`.
+ */
+function boundAdvice(objective: Objective | undefined): string {
+  if (objective === undefined) return 'Lower its concurrency, or make each call lighter.';
+  const holds =
+    objective === 'throughput'
+      ? "holds as many calls as still add to calls a second, and on a full loop a few more still do ('latency' stops sooner)"
+      : 'still holds more calls than the loop can start';
+  return `Its adaptive limit ('${objective}') ${holds}: bound it with adaptive({ max }), or make each call lighter.`;
 }

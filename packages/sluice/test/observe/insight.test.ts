@@ -3,7 +3,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sleep as sleepOn } from '../../src/core/clock.js';
-import { cpu, flow, formatReport, type Logger, type RunReport } from '../../src/index.js';
+import { adaptive, cpu, flow, formatReport, type Logger, type RunReport } from '../../src/index.js';
 import { classify, type StageSample } from '../../src/observe/classify.js';
 import { FakeClock } from '../../src/testing.js';
 import { withFakeMeter } from '../helpers/fake-meter.js';
@@ -249,6 +249,38 @@ describe('classification', () => {
       assert.doesNotMatch(message, /Move it to a task module/);
       assert.equal(logger.warnings[0]?.message, message);
     });
+  });
+
+  test('an adaptive stage whose waiting calls fill the loop is told how to bound its limit, not to lower a concurrency it does not set', async () => {
+    for (const objective of ['throughput', 'latency'] as const) {
+      await withFakeMeter(async (meter) => {
+        const logger = recordingLogger();
+        // The same calls as above: 0.2 ms of loop to start each, then 20 ms of waiting. The loop
+        // takes 5,000 a second at most; 'throughput' grows past the 100 that fill it.
+        const report = await meter.settle(
+          flow(range(20_000))
+            .map(
+              async function request(x) {
+                meter.work(0.2);
+                await sleepOn(meter.clock, 20);
+                return x;
+              },
+              { concurrency: adaptive({ objective, initial: 400 }) },
+            )
+            .run({ logger, clock: meter.clock }),
+        );
+        assert.deepEqual(
+          report.warnings.map((w) => [w.code, w.stage]),
+          [['SLUICE_W_LOOP_BLOCKED', 'request']],
+          objective,
+        );
+        const message = report.warnings[0]?.message ?? '';
+        assert.match(message, /mostly wait .* cpu\(\) would not help/);
+        assert.match(message, new RegExp(`adaptive limit \\('${objective}'\\)`));
+        assert.match(message, /adaptive\(\{ max \}\)/);
+        assert.doesNotMatch(message, /Lower its concurrency/);
+      });
+    }
   });
 
   test('a quick synchronous stage is not worth a warning, however many items it sees', async () => {
