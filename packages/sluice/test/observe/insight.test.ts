@@ -3,10 +3,18 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sleep as sleepOn } from '../../src/core/clock.js';
-import { adaptive, cpu, flow, formatReport, type Logger, type RunReport } from '../../src/index.js';
+import {
+  adaptive,
+  cpu,
+  flow,
+  formatReport,
+  type Logger,
+  type RunReport,
+  type StageOptions,
+} from '../../src/index.js';
 import { classify, type StageSample } from '../../src/observe/classify.js';
 import { FakeClock } from '../../src/testing.js';
-import { withFakeMeter } from '../helpers/fake-meter.js';
+import { type FakeMeter, withFakeMeter } from '../helpers/fake-meter.js';
 
 const spinTask = new URL('../fixtures/tasks/spin.task.js', import.meta.url);
 
@@ -222,23 +230,35 @@ describe('classification', () => {
     });
   });
 
+  /**
+   * As an HTTP client thousands of requests wide: each call holds the loop 0.2 ms to start, then
+   * waits 20 ms. The loop starts 5,000 a second at most: 100 in flight fill it.
+   */
+  function waitingCalls(
+    meter: FakeMeter,
+    items: number,
+    concurrency: StageOptions<number>['concurrency'],
+    logger: Logger,
+  ): Promise<RunReport> {
+    return meter.settle(
+      flow(range(items))
+        .map(
+          async function request(x) {
+            meter.work(0.2);
+            await sleepOn(meter.clock, 20);
+            return x;
+          },
+          { concurrency },
+        )
+        .run({ logger, clock: meter.clock }),
+    );
+  }
+
   test('calls that mostly wait but fill the loop between them are warned, without advice to move them to cpu()', async () => {
     await withFakeMeter(async (meter) => {
       const logger = recordingLogger();
-      // As an HTTP client thousands of requests wide: each call holds the loop 0.2 ms to start,
-      // then waits 20 ms; 400 at once want 4 s of loop a second.
-      const report = await meter.settle(
-        flow(range(4_000))
-          .map(
-            async function request(x) {
-              meter.work(0.2);
-              await sleepOn(meter.clock, 20);
-              return x;
-            },
-            { concurrency: 400 },
-          )
-          .run({ logger, clock: meter.clock }),
-      );
+      // 400 at once want 4 s of loop a second.
+      const report = await waitingCalls(meter, 4_000, 400, logger);
       assert.equal(stage(report, 'request').classification?.label, 'io-bound');
       assert.deepEqual(
         report.warnings.map((w) => [w.code, w.stage]),
@@ -246,6 +266,7 @@ describe('classification', () => {
       );
       const message = report.warnings[0]?.message ?? '';
       assert.match(message, /mostly wait .* cpu\(\) would not help/);
+      assert.match(message, /Lower its concurrency/);
       assert.doesNotMatch(message, /Move it to a task module/);
       assert.equal(logger.warnings[0]?.message, message);
     });
@@ -255,20 +276,7 @@ describe('classification', () => {
     for (const objective of ['throughput', 'latency'] as const) {
       await withFakeMeter(async (meter) => {
         const logger = recordingLogger();
-        // The same calls as above: 0.2 ms of loop to start each, then 20 ms of waiting. The loop
-        // takes 5,000 a second at most; 'throughput' grows past the 100 that fill it.
-        const report = await meter.settle(
-          flow(range(20_000))
-            .map(
-              async function request(x) {
-                meter.work(0.2);
-                await sleepOn(meter.clock, 20);
-                return x;
-              },
-              { concurrency: adaptive({ objective, initial: 400 }) },
-            )
-            .run({ logger, clock: meter.clock }),
-        );
+        const report = await waitingCalls(meter, 20_000, adaptive({ objective, initial: 400 }), logger);
         assert.deepEqual(
           report.warnings.map((w) => [w.code, w.stage]),
           [['SLUICE_W_LOOP_BLOCKED', 'request']],
