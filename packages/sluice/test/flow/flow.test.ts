@@ -3,8 +3,10 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
+import fc from 'fast-check';
 import { sleep } from '../../src/core/clock.js';
 import { FakeClock } from '../../src/core/fake-clock.js';
+import { joined } from '../../src/flow/flow.js';
 import { flow, type RunReport, type StageReport } from '../../src/index.js';
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
@@ -142,6 +144,43 @@ test('.forEach() - awaitable, and its report counts consumed items as emitted', 
   assert.equal(report.status, 'completed');
   assert.equal(report.stages[0]?.emitted, 5);
   assert.equal(report.stages[0]?.outputs, 0);
+});
+
+test('.collect() - every output once, in order, whatever it is, past the size it gathers outputs in', async () => {
+  // Outputs of every kind, arrays among them (kept whole, never spread into the result), over
+  // several of collect()'s chunks of 16,384.
+  const values = (i: number): unknown =>
+    [i, -0, Number.NaN, undefined, null, `s${i}`, [i, [i]], { i }, 2 ** 40 + i][i % 9];
+  for (const count of [0, 1, 16_383, 16_384, 16_385, 50_001]) {
+    const out = await flow(range(count))
+      .map(async (i) => values(i), { concurrency: 8 })
+      .collect();
+    assert.equal(out.length, count);
+    assert.deepEqual(out, range(count).map(values), `${count} outputs`);
+  }
+});
+
+test("collect()'s join: the chunks' elements once each, in order, however many concat() takes at once", () => {
+  // A million outputs make 62 chunks, far under the 4,096 one concat() joins: the rounds of
+  // joins above that are run here with a handful at once.
+  fc.assert(
+    fc.property(
+      fc.array(
+        fc.array(fc.oneof(fc.integer(), fc.string(), fc.array(fc.integer(), { maxLength: 2 })), {
+          maxLength: 6,
+        }),
+        {
+          maxLength: 40,
+        },
+      ),
+      fc.integer({ min: 2, max: 5 }),
+      (chunks, atOnce) => {
+        const expected = chunks.flatMap((chunk) => chunk.map((value) => value));
+        assert.deepEqual(joined(chunks, atOnce), expected);
+      },
+    ),
+    { seed: 20_261_130, numRuns: 300 },
+  );
 });
 
 test('.reduce() - folds the outputs', async () => {
