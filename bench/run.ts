@@ -69,6 +69,11 @@ function runScenario(file: string, scenarioArgs: string[], compiled = !onSources
   return JSON.parse(out.trim().split('\n').at(-1) as string) as Result;
 }
 
+/** The middle of `values` (the upper of the two middles for an even count); 0 for none. */
+function median(values: number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+}
+
 /** Runs each contender `rounds` times, interleaved, and keeps the run with the median throughput. */
 function compare(
   file: string,
@@ -86,8 +91,6 @@ function compare(
       );
     }
   }
-  const median = (values: number[]): number =>
-    [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
   return new Map(
     [...runs].map(([contender, results]) => {
       const sorted = [...results].sort((a, b) => a.itemsPerSecond - b.itemsPerSecond);
@@ -188,8 +191,7 @@ if (wanted('machine')) {
     });
     return JSON.parse(out.trim()) as Record<string, number>;
   });
-  const median = (key: string): number =>
-    runs.map((r) => r[key] as number).sort((a, b) => a - b)[Math.floor(runs.length / 2)] as number;
+  const medianOf = (key: string): number => median(runs.map((r) => r[key] as number));
   lines.push(
     '### The machine: what no library can beat',
     '',
@@ -200,7 +202,7 @@ if (wanted('machine')) {
   );
   const row = (label: string, key: string, unit: string, digits: number): void => {
     const values = runs.map((r) => (r[key] as number).toFixed(digits));
-    lines.push(`| ${label} | ${median(key).toFixed(digits)}${unit} | ${values.join(', ')} |`);
+    lines.push(`| ${label} | ${medianOf(key).toFixed(digits)}${unit} | ${values.join(', ')} |`);
   };
   row(
     `400 large sums, one process per core (${availableParallelism()}) against one alone`,
@@ -505,10 +507,7 @@ function cpuColdGroup(): void {
     const s = (runs.get(k) ?? []).map((r) => r.seconds * 1000);
     return `${Math.min(...s).toFixed(0)}-${Math.max(...s).toFixed(0)} ms`;
   };
-  const median = (k: string): number => {
-    const s = (runs.get(k) ?? []).map((r) => r.seconds).sort((a, b) => a - b);
-    return s[Math.floor(s.length / 2)] ?? 0;
-  };
+  const medianSeconds = (k: string): number => median((runs.get(k) ?? []).map((r) => r.seconds));
   lines.push(
     `### cpu() from a cold process: flow(items).map(cpu(url)).collect() against the serial loop, ${availableParallelism()} workers`,
     '',
@@ -528,7 +527,7 @@ function cpuColdGroup(): void {
         string,
       ];
       const ratios = (k: string): string =>
-        `${(best(serial).seconds / best(k).seconds).toFixed(2)}x / ${(median(serial) / median(k)).toFixed(2)}x`;
+        `${(best(serial).seconds / best(k).seconds).toFixed(2)}x / ${(medianSeconds(serial) / medianSeconds(k)).toFixed(2)}x`;
       lines.push(
         `| ${mode.name} | ${size.tasks.toLocaleString('en')} x ${size.n.toLocaleString('en')} | ${range(serial)} | ${range(pooled)} | ${ratios(pooled)} | ${range(cold)} | ${ratios(cold)} | ${Number(best(pooled).loopDelayP99Ms).toFixed(1)} / ${Number(best(cold).loopDelayP99Ms).toFixed(1)} ms | ${range(many)} | ${ratios(many)} |`,
       );

@@ -157,7 +157,6 @@ class WorkerProcess implements Worker {
 
   async start(): Promise<void> {
     await this.#announce();
-    this.#heartbeat = setInterval(() => this.#tick(), HEARTBEAT_MS);
     // Progress reports three times a second keep messages in hand from being redelivered while
     // this worker lives, whatever a run's ack wait (at least a second).
     this.#progress = setInterval(() => {
@@ -168,12 +167,9 @@ class WorkerProcess implements Worker {
     void (async () => {
       for await (const entry of watch) this.#onRunEntry(entry);
     })().catch(() => {});
-    this.#ticking = true;
-    try {
-      await this.#reconcile();
-    } finally {
-      this.#ticking = false;
-    }
+    await this.#reconcile();
+    // Heartbeats start once the first reconcile is done, so none runs beside it.
+    this.#heartbeat = setInterval(() => this.#tick(), HEARTBEAT_MS);
   }
 
   stats(): WorkerStats {
