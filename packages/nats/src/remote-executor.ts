@@ -20,6 +20,7 @@ import { headers as natsHeaders, type Subscription } from '@nats-io/transport-no
 import {
   type BatchOutcome,
   type BatchRequest,
+  BrokerError,
   type Executor,
   MaxDeliveriesError,
   NoWorkersError,
@@ -171,7 +172,10 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
 
   /**
    * Resolves once the stage's streams exist and a live worker serves this exact task (same name,
-   * same file hash); rejects with SLUICE_ERR_NO_WORKERS after `workerWaitMs` without one.
+   * same file hash); rejects with SLUICE_ERR_NO_WORKERS after `workerWaitMs` without one, or with
+   * SLUICE_ERR_BROKER if the workers could not be listed by then. A listing that fails (a broker
+   * restarting, a request timing out) is asked again: the workers may well be there, and the run's
+   * own calls ride out the same restart.
    */
   async ready(): Promise<void> {
     await this.#opened;
@@ -180,9 +184,20 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
     for (;;) {
       if (this.#closed)
         throw new PoolClosedError(`stage ${this.#place.stage}: the remote executor is closed`);
-      const live = await liveWorkers(link);
-      if (live.some((w) => w.tasks.includes(this.#task.id))) return;
+      const listing = await listedBy(liveWorkers(link), deadline);
+      if (listing.workers?.some((w) => w.tasks.includes(this.#task.id))) return;
       if (Date.now() >= deadline) {
+        if (listing.workers === undefined) {
+          const why =
+            listing.error === undefined
+              ? 'no answer'
+              : String((listing.error as Error)?.message ?? listing.error);
+          throw new BrokerError(
+            `stage ${this.#place.stage}: the workers serving ${this.#task.id} could not be listed within ${this.#options.workerWaitMs} ms (${why})`,
+            { stage: this.#place.stage, task: this.#task.id, cause: listing.error },
+          );
+        }
+        const live = listing.workers;
         const seen = live.map((w) => `${w.name} (${w.tasks.join(', ') || 'no tasks'})`).join('; ') || 'none';
         throw new NoWorkersError(
           `stage ${this.#place.stage}: no worker serving ${this.#task.id} announced itself within ${this.#options.workerWaitMs} ms; workers seen: ${seen}`,
@@ -604,5 +619,30 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
       }
     }
     this.#maybeResolve(chunk.request);
+  }
+}
+
+/**
+ * A listing of the workers, or why there is none: its error, or no answer by `deadline` (a
+ * request during a broker restart waits for the client's timeout, which may outlast the wait).
+ */
+async function listedBy(
+  listing: Promise<WorkerInfo[]>,
+  deadline: number,
+): Promise<{ workers?: WorkerInfo[]; error?: unknown }> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<{ error?: unknown }>((resolve) => {
+    timer = setTimeout(() => resolve({}), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([
+      listing.then(
+        (workers) => ({ workers }),
+        (error: unknown) => ({ error }),
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }

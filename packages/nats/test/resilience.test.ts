@@ -160,6 +160,63 @@ describe('failures', () => {
     await Promise.all(workers.map((worker) => worker.close()));
   });
 
+  test('.ready() rides out a broker restart: it finds the worker that came up meanwhile', async (t) => {
+    const remote = closing(
+      t,
+      jetstream({ servers: server.url, runId: 'ready-restart', workerWaitMs: 30_000 }),
+    );
+    const stage = openStage<number, number>(remote, fixture('sleep.task.ts'), 'waiting');
+    let settled: string | undefined;
+    const waiting = stage.ready?.();
+    assert.ok(waiting !== undefined);
+    const ready = waiting.then(
+      () => {
+        settled = 'ready';
+      },
+      (error: unknown) => {
+        settled = `failed: ${(error as Error).message}`;
+      },
+    );
+    await sleep(500);
+    await server.kill();
+    await sleep(1_500);
+    await server.start();
+    assert.equal(settled, undefined, 'ready() settled while no worker was up');
+    const worker = closing(
+      t,
+      await startWorker({ servers: server.url, tasks: [fixture('sleep.task.ts')], threads: 1, name: 'late' }),
+    );
+    await ready;
+    assert.equal(settled, 'ready');
+    const outcome = await stage.execute({ items: [1, 1, 1], first: 0 });
+    assert.deepEqual(outcome.values, [0, 1, 2]);
+    await stage.close();
+    await remote.close();
+    await worker.close();
+  });
+
+  test('.ready() with the broker down for the whole wait: SLUICE_ERR_BROKER when the wait ends, not a raw client error', async (t) => {
+    const remote = closing(t, jetstream({ servers: server.url, runId: 'ready-down', workerWaitMs: 2_000 }));
+    const stage = openStage<number, number>(remote, fixture('sleep.task.ts'), 'waiting');
+    // The stage's streams exist before the broker goes: ready() is then only listing workers.
+    const ready = stage.ready?.() as Promise<void>;
+    await sleep(500);
+    await server.kill();
+    try {
+      const started = Date.now();
+      await assert.rejects(ready, (error) => {
+        assert.ok(isSluiceError(error, 'SLUICE_ERR_BROKER'), String(error));
+        assert.match((error as Error).message, /could not be listed within 2000 ms/);
+        return true;
+      });
+      assert.ok(Date.now() - started < 4_000, `ready() took ${Date.now() - started} ms to give up`);
+    } finally {
+      await server.start();
+    }
+    await stage.close();
+    await remote.close();
+  });
+
   test("a stage's streams deleted under a live coordinator are put back and the lost items sent again", async (t) => {
     const worker = closing(
       t,
