@@ -629,9 +629,13 @@ if (wanted('adaptive-hidden')) {
 interface AdaptiveJob {
   ratio: number;
   best: string;
+  rounds: number;
+  perRound: number[];
   levels: {
     contender: string;
     itemsPerSecond: number;
+    slowest: number;
+    fastest: number;
     p50Ms: number;
     p99Ms: number;
     requests: number;
@@ -642,7 +646,10 @@ interface AdaptiveJob {
   }[];
 }
 
-/** A job's table: each fixed level and 'adaptive' side by side, from one run of the scenario. */
+/**
+ * A job's table: each fixed level and 'adaptive' side by side, from one run of the scenario (its
+ * rounds interleaved, each contender's run of median time shown with the range of all its runs).
+ */
 function adaptiveJobTable(title: string, command: string, r: AdaptiveJob): void {
   const share = (n: number, of: number): string => `${n} of ${of} (${((100 * n) / of).toFixed(2)}%)`;
   lines.push(
@@ -650,7 +657,9 @@ function adaptiveJobTable(title: string, command: string, r: AdaptiveJob): void 
     '',
     command,
     '',
-    '| concurrency | requests/s | p50 | p99 | rejected, whole job | rejected, second half |',
+    `Each contender run ${r.rounds} times in rotated order after a warm-up job; the run of median time, and the range of every run's requests/s.`,
+    '',
+    '| concurrency | requests/s (range) | p50 | p99 | rejected, whole job | rejected, second half |',
     '| --- | ---: | ---: | ---: | ---: | ---: |',
   );
   for (const l of r.levels) {
@@ -659,10 +668,14 @@ function adaptiveJobTable(title: string, command: string, r: AdaptiveJob): void 
         ? l.contender
         : `adaptive (peak ${l.limit.perKey.peak}, ended at ${l.limit.total.final})`;
     lines.push(
-      `| ${name} | ${fmt(l.itemsPerSecond)} | ${l.p50Ms.toFixed(0)} ms | ${l.p99Ms.toFixed(0)} ms | ${share(l.rejected, l.requests)} | ${share(l.rejectedSecondHalf, l.requestsSecondHalf)} |`,
+      `| ${name} | ${fmt(l.itemsPerSecond)} (${fmt(l.slowest)} to ${fmt(l.fastest)}) | ${l.p50Ms.toFixed(0)} ms | ${l.p99Ms.toFixed(0)} ms | ${share(l.rejected, l.requests)} | ${share(l.rejectedSecondHalf, l.requestsSecondHalf)} |`,
     );
   }
-  lines.push('', `Adaptive: ${(100 * r.ratio).toFixed(0)}% of the best fixed level (${r.best}).`, '');
+  lines.push(
+    '',
+    `Adaptive: ${(100 * r.ratio).toFixed(0)}% of the best fixed level (${r.best}), medians; each round's own: ${r.perRound.map((x) => `${(100 * x).toFixed(0)}%`).join(', ')}.`,
+    '',
+  );
 }
 
 if (wanted('adaptive-capacity')) {
