@@ -62,8 +62,10 @@ const MIN_GRADIENT = 0.8;
 const SHRINK_SMOOTHING = 0.5;
 /**
  * 'throughput': the base grows only after a window whose calls reached this share of its limit.
- * Something else (the caller's lanes, connections, the descriptor budget) may hold the calls in
- * flight below the limit, and a limit grown past them would be a burst waiting to happen.
+ * Something else (the caller's lanes, its CPU, connections, the descriptor budget) may hold the
+ * calls in flight below the limit, and a limit grown past them would be a burst waiting to happen.
+ * A startup window that falls short of half its limit brings the limit back to where its calls
+ * fill this share of it.
  */
 const FILLED = 0.9;
 /** Near the limit where loss happened, growth slows to 1 a window. */
@@ -366,11 +368,21 @@ export class GradientLimit {
     // Whether the window's calls reached its limit: a limit they do not reach proves nothing
     // about one higher.
     const filled = this.#maxInflight >= FILLED * this.#limit;
+    const mostInflight = this.#maxInflight;
     this.#resetWindow(now);
     this.lastRtt = mean;
     this.#lowest.add(now, mean);
     if (this.#settings.objective === 'throughput') {
       if (!appLimited && mean > 0) this.#forThroughput(meanInflight, mean, filled);
+      // Startup grows the limit with every answer, by up to 2.89 a round trip: calls that do not
+      // fill it (a client whose loop lags, a stage with fewer items than that) leave it more
+      // than twice what they hold, and a window so far below its limit is not judged; with no
+      // window judged, startup never ended. The limit comes back to just above them, so the
+      // next one is.
+      else if (appLimited && startup) {
+        this.#set(Math.min(this.#limit, mostInflight / FILLED));
+        this.#windowLimit = this.#limit;
+      }
       return;
     }
     const baseline = this.baseline as number;
