@@ -173,9 +173,10 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
   /**
    * Resolves once the stage's streams exist and a live worker serves this exact task (same name,
    * same file hash); rejects with SLUICE_ERR_NO_WORKERS after `workerWaitMs` without one, or with
-   * SLUICE_ERR_BROKER if the workers could not be listed by then. A listing that fails (a broker
-   * restarting, a request timing out) is asked again: the workers may well be there, and the run's
-   * own calls ride out the same restart.
+   * SLUICE_ERR_BROKER if the last listing of the workers by then failed. A listing that fails (a
+   * broker restarting, a request timing out) is asked again: the workers may well be there, and
+   * the run's own calls ride out the same restart. A listing under way when the wait ends is
+   * waited for (up to the client's request timeout): one that answers late is still an answer.
    */
   async ready(): Promise<void> {
     await this.#opened;
@@ -184,20 +185,21 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
     for (;;) {
       if (this.#closed)
         throw new PoolClosedError(`stage ${this.#place.stage}: the remote executor is closed`);
-      const listing = await listedBy(liveWorkers(link), deadline);
-      if (listing.workers?.some((w) => w.tasks.includes(this.#task.id))) return;
+      let live: WorkerInfo[] | undefined;
+      let failure: unknown;
+      try {
+        live = await liveWorkers(link);
+      } catch (error) {
+        failure = error;
+      }
+      if (live?.some((w) => w.tasks.includes(this.#task.id))) return;
       if (Date.now() >= deadline) {
-        if (listing.workers === undefined) {
-          const why =
-            listing.error === undefined
-              ? 'no answer'
-              : String((listing.error as Error)?.message ?? listing.error);
+        if (live === undefined) {
           throw new BrokerError(
-            `stage ${this.#place.stage}: the workers serving ${this.#task.id} could not be listed within ${this.#options.workerWaitMs} ms (${why})`,
-            { stage: this.#place.stage, task: this.#task.id, cause: listing.error },
+            `stage ${this.#place.stage}: the workers serving ${this.#task.id} could not be listed within ${this.#options.workerWaitMs} ms: ${String((failure as Error)?.message ?? failure)}`,
+            { stage: this.#place.stage, task: this.#task.id, cause: failure },
           );
         }
-        const live = listing.workers;
         const seen = live.map((w) => `${w.name} (${w.tasks.join(', ') || 'no tasks'})`).join('; ') || 'none';
         throw new NoWorkersError(
           `stage ${this.#place.stage}: no worker serving ${this.#task.id} announced itself within ${this.#options.workerWaitMs} ms; workers seen: ${seen}`,
@@ -619,30 +621,5 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
       }
     }
     this.#maybeResolve(chunk.request);
-  }
-}
-
-/**
- * A listing of the workers, or why there is none: its error, or no answer by `deadline` (a
- * request during a broker restart waits for the client's timeout, which may outlast the wait).
- */
-async function listedBy(
-  listing: Promise<WorkerInfo[]>,
-  deadline: number,
-): Promise<{ workers?: WorkerInfo[]; error?: unknown }> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<{ error?: unknown }>((resolve) => {
-    timer = setTimeout(() => resolve({}), Math.max(0, deadline - Date.now()));
-  });
-  try {
-    return await Promise.race([
-      listing.then(
-        (workers) => ({ workers }),
-        (error: unknown) => ({ error }),
-      ),
-      late,
-    ]);
-  } finally {
-    clearTimeout(timer);
   }
 }
