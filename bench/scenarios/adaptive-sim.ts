@@ -5,16 +5,13 @@
  *
  *   node --conditions=sluice-source --import tsx bench/scenarios/adaptive-sim.ts [shape...]
  *     shapes: capacity-20k, capacity-80k, capacity-240k, connecting-20k, connecting-80k, crowded-20k, crowded-80k, crowded-cliffs (80k, cliffs at 2,500 and 3,500),
- *     cpu, peaked, fast-429, slow-429, reordered-429 (default: all)
+ *     cpu, peaked, fast-429, slow-429 (default: all)
  */
-import type { AdaptiveOptions } from '../../packages/sluice/src/limit/adaptive-options.js';
-import { DescriptorBudget } from '../../packages/sluice/src/limit/open-files.js';
 import {
   type Behaviour,
   fixed,
   job,
   SimulatedService,
-  seeded,
   serviceShapes,
 } from '../../packages/sluice/test/helpers/simulated-service.js';
 
@@ -59,39 +56,6 @@ async function refusals(name: string, shape: () => Behaviour) {
   console.log(`| ${name} | 8 s, 1,000 callers | ${cells.join(' | ')} |`);
 }
 
-/**
- * The 429 shape with calls reaching the service 0 to 4 ms after they start, so calls started
- * close together arrive in another order (bench/RESULTS.md: on the machine, a call on a new
- * connection arrives after one started later on a kept-alive one): eight seeds a side, and where
- * each run's limit ended.
- */
-async function reordered(name: string, shape: () => Behaviour, level: number, calls: number) {
-  const run = async (options: AdaptiveOptions<string>, seed: number) => {
-    const random = seeded(seed);
-    const service = new SimulatedService(options, shape(), new DescriptorBudget(100_000));
-    service.arrival = () => 4 * random();
-    service.start(1_000);
-    while (service.ok < calls) await service.run(10);
-    service.stop();
-    return { ms: service.clock.now(), rejected: service.rejected, limit: service.limit() };
-  };
-  const atLevel = await run(fixed(level), 1);
-  const cells: string[] = [];
-  for (const objective of ['throughput', 'latency'] as Objective[]) {
-    const runs = [];
-    for (let seed = 1; seed <= 8; seed++) runs.push(await run({ objective, max: 1_000 }, seed));
-    const ratios = runs.map((r) => atLevel.ms / r.ms);
-    const limits = runs.map((r) => r.limit).sort((a, b) => a - b);
-    const rejected = runs.map((r) => r.rejected / (calls + r.rejected));
-    cells.push(
-      `${pct(Math.min(...ratios))} to ${pct(Math.max(...ratios))}, ${pct(Math.max(...rejected))} rejected at most; limits at the end ${limits.join(', ')}`,
-    );
-  }
-  console.log(
-    `| ${name} | ${calls.toLocaleString('en')} calls vs fixed ${level}, 8 seeds | ${cells.join(' | ')} |`,
-  );
-}
-
 const shapes: Record<string, () => Promise<void>> = {
   'capacity-20k': () => sideBySide('200 ms, holds thousands', highCapacity, 3_200, 20_000, 8_000),
   'capacity-80k': () => sideBySide('200 ms, holds thousands', highCapacity, 3_200, 80_000, 8_000),
@@ -112,8 +76,6 @@ const shapes: Record<string, () => Promise<void>> = {
   peaked: () => sideBySide('throughput peaks at 50', peaked, 50, 20_000, 1_000),
   'fast-429': () => sideBySide('429 above 300, at once', rejecting, 300, 20_000, 1_000),
   'slow-429': () => refusals('429 above 300, after 50 ms', slowRefusal),
-  'reordered-429': () =>
-    reordered('429 above 300, calls arriving 0 to 4 ms after they start', rejecting, 300, 20_000),
 };
 
 const asked = process.argv.slice(2);

@@ -23,12 +23,6 @@ export class SimulatedService {
   /** Calls started, with the clock's time, to look at a later stretch only. */
   readonly starts: number[] = [];
   behaviour: Behaviour;
-  /**
-   * Milliseconds from a call's start to when the service counts it, drawn per call; none by
-   * default. Calls that start close together can then arrive in another order, as a call on a new
-   * connection (its handshake first) arrives after one started later on a kept-alive one.
-   */
-  arrival: (() => number) | undefined;
   #stopped = false;
   readonly #loops: Promise<void>[] = [];
 
@@ -52,13 +46,11 @@ export class SimulatedService {
       if (this.#stopped) return;
       const started = this.clock.now();
       this.starts.push(started);
-      const delay = this.arrival?.() ?? 0;
-      if (delay > 0) await sleep(this.clock, delay);
       const inflight = (this.inflight.get(key) ?? 0) + 1;
       this.inflight.set(key, inflight);
       this.totalInflight++;
       this.peak = Math.max(this.peak, this.totalInflight);
-      const { ms, error } = this.behaviour(inflight, key, this.clock.now());
+      const { ms, error } = this.behaviour(inflight, key, started);
       await sleep(this.clock, ms);
       this.inflight.set(key, (this.inflight.get(key) ?? 1) - 1);
       this.totalInflight--;
