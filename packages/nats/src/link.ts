@@ -66,10 +66,14 @@ export async function openLink(options: ConnectionOptions, role: string): Promis
   }
 }
 
+/** A client error's message, or what was thrown as text. */
+export function messageOf(error: unknown): string {
+  return String((error as { message?: unknown })?.message ?? error);
+}
+
 /** Whether a JetStream error says the stream or consumer is gone (the run ended or was cleaned up). */
 export function isGone(error: unknown): boolean {
-  const text = String((error as { message?: unknown })?.message ?? error);
-  return /not found|deleted/i.test(text);
+  return /not found|deleted/i.test(messageOf(error));
 }
 
 /** Sleeps `ms`, unref'd, so a wait between retries never holds the process open. */

@@ -28,7 +28,7 @@ import {
 } from 'sluice';
 import { HEADER_ROOM, type Piece, readResultBody, split, workBody } from './codec.js';
 import { abortError, InFlightWindow } from './in-flight-window.js';
-import { HEARTBEAT_MS, type Link, pause } from './link.js';
+import { HEARTBEAT_MS, type Link, messageOf, pause } from './link.js';
 import {
   CANCEL_ALL,
   header,
@@ -196,7 +196,7 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
       if (Date.now() >= deadline) {
         if (live === undefined) {
           throw new BrokerError(
-            `stage ${this.#place.stage}: the workers serving ${this.#task.id} could not be listed within ${this.#options.workerWaitMs} ms: ${String((failure as Error)?.message ?? failure)}`,
+            `stage ${this.#place.stage}: the workers serving ${this.#task.id} could not be listed within ${this.#options.workerWaitMs} ms: ${messageOf(failure)}`,
             { stage: this.#place.stage, task: this.#task.id, cause: failure },
           );
         }
