@@ -369,6 +369,10 @@ export class GradientLimit {
     // about one higher.
     const filled = this.#maxInflight >= FILLED * this.#limit;
     const mostInflight = this.#maxInflight;
+    // The stage's first window holds the calls it started while it filled its first limit, one
+    // by one as its lanes and connections started: their loads climb from 1 and say nothing of
+    // what the stage can use.
+    const first = this.baseline === undefined;
     this.#resetWindow(now);
     this.lastRtt = mean;
     this.#lowest.add(now, mean);
@@ -378,8 +382,9 @@ export class GradientLimit {
       // fill it (a client whose loop lags, a stage with fewer items than that) leave it more
       // than twice what they hold, and a window so far below its limit is not judged; with no
       // window judged, startup never ended. The limit comes back to just above them, so the
-      // next one is.
-      else if (appLimited && startup) {
+      // next one is. (Not after the first window: on the machine, read as a stage that leaves
+      // its limit unused, it brought a limit of 100 back to 31 a round trip into the job.)
+      else if (appLimited && startup && !first) {
         this.#set(Math.min(this.#limit, mostInflight / FILLED));
         this.#windowLimit = this.#limit;
       }

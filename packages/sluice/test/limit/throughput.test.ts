@@ -135,6 +135,25 @@ test("objective 'throughput': a limit the calls in flight never reach stays near
   );
 });
 
+test("objective 'throughput': the first calls, started one by one as the stage fills its first limit, do not pull it back", async () => {
+  // A stage's first calls start as its lanes start and its connections open, here one a
+  // millisecond, so the first answers come from calls started into a load of 1, 2, 3... A window
+  // of those is not a stage that leaves its limit unused: read as one, it brought the limit
+  // from 100 back to 28 before the second round trip (on the machine, 100 to 31).
+  const service = new SimulatedService({ objective: 'throughput', max: 10_000 }, () => ({ ms: 200 }));
+  const limit = service.limiter.slot('k').limit;
+  for (let i = 0; i < 100; i++) {
+    service.start(1);
+    await service.clock.advance(1);
+  }
+  service.start(5_000);
+  await service.run(600);
+  service.stop();
+  assert.ok(limit.lowest >= 100, `the limit fell to ${limit.lowest}`);
+  // Two round trips of startup: up to 2.89 a round trip.
+  assert.ok(limit.limit >= 500, `limit ${limit.limit}`);
+});
+
 test('onWindow hears every window the limit closes: the rule that judged it, the load, and the limit before and after', async () => {
   const service = new SimulatedService({ objective: 'throughput', max: 400 }, () => ({ ms: 20 }));
   const windows: WindowTrace[] = [];
