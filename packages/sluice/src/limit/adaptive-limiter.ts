@@ -150,6 +150,15 @@ export class AdaptiveLimiter {
     if (!failed) {
       slot.limit.success(now, now - started, load);
       slot.succeededSinceCut = true;
+      // A key held as refused outright that answers a call after all was not refused: its 429s
+      // were the excess of a burst, answered before the calls the service took (a first round
+      // trip past a concurrency it does not announce), not a spent quota. Held, it ran 50 calls
+      // in the second a Retry-After: 1 asked for, where it could answer 2,000.
+      if (slot.pausedUntil > now) {
+        slot.pausedUntil = Number.NEGATIVE_INFINITY;
+        if (slot.timer !== undefined) this.#clock.clearTimeout(slot.timer);
+        slot.timer = undefined;
+      }
     } else if (this.#settings.isOverload(error)) {
       this.#drops++;
       // A Retry-After holds every call on the key only when the key is refused outright: nothing

@@ -97,13 +97,12 @@ test("objective 'latency' refused in slow start goes back to the last limit the 
 });
 
 test('a Retry-After pauses new calls on the key until it has passed', async () => {
-  let failed = false;
-  const service = new SimulatedService({ initial: 4 }, () => {
-    if (failed) return { ms: 10 };
-    failed = true;
-    return { ms: 10, error: tooMany('2') };
-  }).start(4);
-  // The 429 comes back at 10 ms, with the three other first calls.
+  // The key is refused outright: each of the first four calls is answered 429 + Retry-After: 2.
+  let refused = 0;
+  const service = new SimulatedService({ initial: 4 }, () =>
+    refused++ < 4 ? { ms: 10, error: tooMany('2') } : { ms: 10 },
+  ).start(4);
+  // The 429s come back at 10 ms, and no call has succeeded.
   await service.run(1_500, 10);
   assert.deepEqual(service.starts, [0, 0, 0, 0]);
   await service.run(600, 10);
@@ -151,6 +150,21 @@ test('each key learns its own limit', async () => {
   assert.ok(service.limit('fast') >= 150, `fast ${service.limit('fast')}`);
   const report = service.limiter.report();
   assert.deepEqual(Object.keys(report.keys ?? {}).sort(), ['fast', 'slow']);
+});
+
+test('a key whose first answers are 429s, before any call succeeded, is not held once one does', async () => {
+  // A service that takes 50 at once answers the excess of a first burst of 100 with 429 +
+  // Retry-After: 1 in a millisecond, before its first success (20 ms): nothing has succeeded
+  // yet, as when a key is refused outright. The calls it took then answer: the key is not
+  // refused, and held for the second it would have answered 50 of its 2,000-odd calls.
+  const service = new SimulatedService({ objective: 'throughput', initial: 100 }, (inflight) =>
+    inflight > 50 ? { ms: 1, error: tooMany('1') } : { ms: 20 },
+  ).start(200);
+  await service.run(1_000, 1);
+  service.stop();
+  assert.ok(service.rejected >= 50, `${service.rejected} rejected: the first burst went past 50`);
+  assert.ok(service.ok > 1_000, `${service.ok} calls answered in 1 s`);
+  assert.ok(service.starts.some((t) => t > 20 && t < 100), 'calls started again within the first round trips');
 });
 
 test('a Retry-After holds only the rejected call while the key keeps answering the rest', async () => {
