@@ -164,7 +164,10 @@ test('a key whose first answers are 429s, before any call succeeded, is not held
   service.stop();
   assert.ok(service.rejected >= 50, `${service.rejected} rejected: the first burst went past 50`);
   assert.ok(service.ok > 1_000, `${service.ok} calls answered in 1 s`);
-  assert.ok(service.starts.some((t) => t > 20 && t < 100), 'calls started again within the first round trips');
+  assert.ok(
+    service.starts.some((t) => t > 20 && t < 100),
+    'calls started again within the first round trips',
+  );
 });
 
 test('a Retry-After holds only the rejected call while the key keeps answering the rest', async () => {
