@@ -57,8 +57,11 @@ export class KeySlot {
   pausedUntil = Number.NEGATIVE_INFINITY;
   /** Whether a call on the key has succeeded since the limit was last cut (or ever, before the first). */
   succeededSinceCut = false;
-  /** When the limit was last cut for a new episode of drops. */
-  cutAt = Number.NEGATIVE_INFINITY;
+  /**
+   * When the key's current run of cuts began: the first cut for a new episode of drops since a
+   * call on the key last succeeded.
+   */
+  firstCutAt = Number.NEGATIVE_INFINITY;
   /** Set only while callers wait out a pause, to wake them when it ends. */
   timer: TimerHandle | undefined;
   readonly #pump: (slot: KeySlot) => void;
@@ -165,15 +168,18 @@ export class AdaptiveLimiter {
       // has succeeded since the last cut (a spent quota, a service shedding all load). A service
       // that rejects only the calls above its capacity keeps answering the rest: the cut answers
       // it, and only the rejected call waits (its retry honours the Retry-After).
-      // (A round trip after the cut at least: rejections that return before the calls the cut
-      // kept could answer are a cut not yet deep enough, not a refusal.)
+      // (A round trip after the first cut of the run at least: rejections that return before the
+      // calls the cut kept could answer are a cut not yet deep enough, not a refusal. Counted
+      // from the last cut instead, a quota spent for good was never read as a refusal when its
+      // 429s came back faster than a round trip: each one is a new episode and a new cut, a
+      // millisecond after the last, and the key started 13 calls a millisecond into it.)
       const newEpisode = slot.limit.isNewEpisode(started);
       const roundTrip = slot.limit.lastRtt ?? 0;
-      const refused = newEpisode && !slot.succeededSinceCut && now - slot.cutAt >= roundTrip;
+      const refused = newEpisode && !slot.succeededSinceCut && now - slot.firstCutAt >= roundTrip;
       slot.limit.drop(now, started, load);
       if (newEpisode) {
+        if (slot.succeededSinceCut) slot.firstCutAt = now;
         slot.succeededSinceCut = false;
-        slot.cutAt = now;
       }
       const pause = retryAfterMs(error);
       if (refused && pause !== undefined && pause > 0) {

@@ -170,6 +170,25 @@ test('a key whose first answers are 429s, before any call succeeded, is not held
   );
 });
 
+for (const objective of ['latency', 'throughput'] as const) {
+  test(`objective '${objective}': a quota spent for good, its 429s back faster than a round trip, pauses the key for its Retry-After`, async () => {
+    // A 200 ms service whose quota runs out at 1 s: from then on every call is answered 429 +
+    // Retry-After: 2 within a millisecond, while the calls it took before finish. Each 429 that
+    // came back was a new episode a millisecond after the last cut, and the refusal was judged
+    // a round trip from the last cut: never reached, the key was never paused and started 1,769
+    // ('latency') and 2,021 ('throughput') calls in the two seconds it was asked to wait.
+    const random = seeded(3);
+    const service = new SimulatedService({ objective }, (_inflight, _key, now) =>
+      now >= 1_000 ? { ms: 1, error: tooMany('2') } : { ms: 200 * (0.5 + random()) },
+    ).start(2_000);
+    await service.run(1_000, 1);
+    await service.run(2_000, 1);
+    service.stop();
+    const refusedStarts = service.starts.filter((t) => t >= 1_000).length;
+    assert.ok(refusedStarts < 600, `${refusedStarts} calls started in the 2 s the service asked to wait`);
+  });
+}
+
 test('a Retry-After holds only the rejected call while the key keeps answering the rest', async () => {
   // Above 8 in flight the service answers 429 with Retry-After: 2; below it, it answers. The
   // limit starts at 8 and grows past it: the 429s come after successes.
