@@ -631,6 +631,7 @@ interface AdaptiveJob {
   best: string;
   rounds: number;
   perRound: number[];
+  roundsMedian: number;
   levels: {
     contender: string;
     itemsPerSecond: number;
@@ -673,7 +674,7 @@ function adaptiveJobTable(title: string, command: string, r: AdaptiveJob): void 
   }
   lines.push(
     '',
-    `Adaptive: ${(100 * r.ratio).toFixed(0)}% of the best fixed level (${r.best}), medians; each round's own: ${r.perRound.map((x) => `${(100 * x).toFixed(0)}%`).join(', ')}.`,
+    `Adaptive: ${(100 * r.ratio).toFixed(0)}% of the best fixed level (${r.best}), medians; each round's own: ${r.perRound.map((x) => `${(100 * x).toFixed(0)}%`).join(', ')} (their median ${(100 * r.roundsMedian).toFixed(0)}%).`,
     '',
   );
 }
