@@ -172,7 +172,7 @@ export class AdaptiveLimiter {
       // calls the cut kept could answer are a cut not yet deep enough, not a refusal. Counted
       // from the last cut instead, a quota spent for good was never read as a refusal when its
       // 429s came back faster than a round trip: each one is a new episode and a new cut, a
-      // millisecond after the last, and the key started 13 calls a millisecond into it.)
+      // millisecond after the last, and a key asked to wait 2 s started 1,769 calls in them.)
       const newEpisode = slot.limit.isNewEpisode(started);
       const roundTrip = slot.limit.lastRtt ?? 0;
       const refused = newEpisode && !slot.succeededSinceCut && now - slot.firstCutAt >= roundTrip;
