@@ -65,6 +65,7 @@ export class KeySlot {
   /** Set only while callers wait out a pause, to wake them when it ends. */
   timer: TimerHandle | undefined;
   readonly #pump: (slot: KeySlot) => void;
+  readonly #clock: Clock;
   /** Lets this key's waiting calls go while the limit has room. */
   readonly wake = (): void => this.#pump(this);
   /** 'throughput' only: the load each call started into, which its latency is read against. */
@@ -74,10 +75,19 @@ export class KeySlot {
     this.limit = limit;
     this.starts = starts;
     this.#pump = pump;
-    this.waiters = new WaiterQueue(() => {
-      if (this.timer !== undefined) clock.clearTimeout(this.timer);
-      this.timer = undefined;
-    });
+    this.#clock = clock;
+    this.waiters = new WaiterQueue(() => this.#stopTimer());
+  }
+
+  /** Ends a pause before its time: new calls may start at once. */
+  endPause(): void {
+    this.pausedUntil = Number.NEGATIVE_INFINITY;
+    this.#stopTimer();
+  }
+
+  #stopTimer(): void {
+    if (this.timer !== undefined) this.#clock.clearTimeout(this.timer);
+    this.timer = undefined;
   }
 }
 
@@ -157,11 +167,7 @@ export class AdaptiveLimiter {
       // were the excess of a burst, answered before the calls the service took (a first round
       // trip past a concurrency it does not announce), not a spent quota. Held, it ran 50 calls
       // in the second a Retry-After: 1 asked for, where it could answer 2,000.
-      if (slot.pausedUntil > now) {
-        slot.pausedUntil = Number.NEGATIVE_INFINITY;
-        if (slot.timer !== undefined) this.#clock.clearTimeout(slot.timer);
-        slot.timer = undefined;
-      }
+      if (slot.pausedUntil > now) slot.endPause();
     } else if (this.#settings.isOverload(error)) {
       this.#drops++;
       // A Retry-After holds every call on the key only when the key is refused outright: nothing
