@@ -62,7 +62,7 @@ export class KeySlot {
    * call on the key last succeeded.
    */
   firstCutAt = Number.NEGATIVE_INFINITY;
-  /** Set only while callers wait out a pause, to wake them when it ends. */
+  /** Set only while callers wait, out a pause or for the limit to grow before the first answer, to wake them. */
   timer: TimerHandle | undefined;
   readonly #pump: (slot: KeySlot) => void;
   readonly #clock: Clock;
@@ -134,7 +134,7 @@ export class AdaptiveLimiter {
    */
   get callers(): number {
     const slot = this.#single;
-    return slot === undefined ? Number.POSITIVE_INFINITY : slot.limit.limit;
+    return slot === undefined ? Number.POSITIVE_INFINITY : slot.limit.callers;
   }
 
   /** Takes a turn if one is free and nobody queued before; never waits. */
@@ -244,10 +244,17 @@ export class AdaptiveLimiter {
 
   #canStart(slot: KeySlot): boolean {
     return (
-      slot.inflight < slot.limit.limit &&
+      (slot.inflight < slot.limit.limit || this.#opened(slot)) &&
       !this.#budget.full &&
       (slot.pausedUntil === Number.NEGATIVE_INFINITY || this.#clock.now() >= slot.pausedUntil)
     );
+  }
+
+  /** A full key whose limit still grows with time before its first answer: whether it grew. */
+  #opened(slot: KeySlot): boolean {
+    if (!slot.limit.opening) return false;
+    slot.limit.open(this.#clock.now());
+    return slot.inflight < slot.limit.limit;
   }
 
   #take(slot: KeySlot): void {
@@ -261,21 +268,30 @@ export class AdaptiveLimiter {
   #pump(slot: KeySlot): void {
     while (slot.waiters.size > 0) {
       if (!this.#canStart(slot)) {
-        if (slot.inflight >= slot.limit.limit) return; // a release will pump again
+        if (slot.inflight >= slot.limit.limit) {
+          // A release will pump again; before the first answer, so will the limit's growth.
+          const grows = slot.limit.open(this.#clock.now());
+          if (grows !== undefined) this.#wakeIn(slot, grows);
+          return;
+        }
         if (this.#budget.full) {
           this.#budget.whenFree(slot.wake);
           return;
         }
-        if (slot.timer === undefined) {
-          slot.timer = this.#clock.setTimeout(() => {
-            slot.timer = undefined;
-            this.#pump(slot);
-          }, slot.pausedUntil - this.#clock.now());
-        }
+        this.#wakeIn(slot, slot.pausedUntil - this.#clock.now());
         return;
       }
       this.#take(slot);
       slot.waiters.serve();
     }
+  }
+
+  /** Pumps the key's waiters again in `ms`, unless a timer to do so is already set. */
+  #wakeIn(slot: KeySlot, ms: number): void {
+    if (slot.timer !== undefined) return;
+    slot.timer = this.#clock.setTimeout(() => {
+      slot.timer = undefined;
+      this.#pump(slot);
+    }, ms);
   }
 }

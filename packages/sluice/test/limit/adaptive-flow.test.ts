@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sleep } from '../../src/core/clock.js';
-import { flow } from '../../src/index.js';
+import { type AdaptiveConcurrency, flow } from '../../src/index.js';
 import { FakeClock } from '../../src/testing.js';
 import { seeded, tooMany } from '../helpers/simulated-service.js';
 
@@ -74,30 +74,57 @@ test("concurrency: 'adaptive' completes every item against a server that rejects
   assert.ok(service.rejected < 0.05 * 3_000, `${service.rejected} rejected`);
 });
 
-test('an adaptive stage takes from its input only the items its limit lets it run, not one per unit of its max', async () => {
-  const clock = new FakeClock();
+/**
+ * An adaptive map stage over 100,000 numbers whose calls each take `ms` on the fake clock, run
+ * until the test stops it: the most calls it had in flight, and the items it took from its input.
+ */
+function slowCallsStage(clock: FakeClock, ms: number, concurrency: 'adaptive' | AdaptiveConcurrency) {
   const source = countingSource(100_000);
-  let inFlight = 0;
-  let peak = 0;
+  const seen = { peak: 0, inFlight: 0, taken: () => source.taken };
   const stop = new AbortController();
   const running = flow(source.items)
     .map(
       async (i: number) => {
-        peak = Math.max(peak, ++inFlight);
-        await sleep(clock, 100);
-        inFlight--;
+        seen.peak = Math.max(seen.peak, ++seen.inFlight);
+        await sleep(clock, ms);
+        seen.inFlight--;
         return i;
       },
-      { concurrency: 'adaptive' },
+      { concurrency },
     )
     .run({ clock, signal: stop.signal });
+  const stopped = async () => {
+    stop.abort();
+    await assert.rejects(running, { code: 'SLUICE_ERR_ABORTED' });
+  };
+  return { seen, stopped };
+}
+
+test('an adaptive stage takes from its input only the items its limit lets it run, not one per unit of its max', async () => {
+  const clock = new FakeClock();
+  const { seen, stopped } = slowCallsStage(clock, 100, 'adaptive');
   await clock.advance(0);
   // The limit starts at 16: sixteen calls, and nothing more taken from the input to wait with
   // (the stage's max, 10,000, once meant 10,000 items parked at the limiter).
-  assert.equal(peak, 16);
-  assert.ok(source.taken <= 16 + 1, `${source.taken} items taken while 16 could run`);
-  stop.abort();
-  await assert.rejects(running, { code: 'SLUICE_ERR_ABORTED' });
+  assert.equal(seen.peak, 16);
+  assert.ok(seen.taken() <= 16 + 1, `${seen.taken()} items taken while 16 could run`);
+  await stopped();
+});
+
+test("an adaptive stage for throughput has its first round trip's calls going as its limit grows before the first answer, and holds no more", async () => {
+  const clock = new FakeClock();
+  const { seen, stopped } = slowCallsStage(clock, 200, { adaptive: true, objective: 'throughput' });
+  await clock.advance(0);
+  assert.equal(seen.peak, 100);
+  for (let t = 0; t < 195; t += 5) await clock.advance(5);
+  // The limit doubles every 100 ms until the first answer: the lanes are there to use it.
+  assert.ok(seen.peak >= 380, `${seen.peak} in flight before the first answer`);
+  // Up to eight times the start wait at the limiter for it to grow, and no more.
+  assert.ok(seen.taken() <= 800 + 1, `${seen.taken()} items taken`);
+  await stopped();
+  // The calls out end in their time; the timer that grew the limit is gone with the run.
+  await clock.advance(200);
+  assert.equal(clock.pending, 0);
 });
 
 test('items waiting out a retry backoff in an adaptive stage do not hold back the items behind them', async () => {
