@@ -4,9 +4,10 @@
  * calls in flight over their mean RTT, and how latency follows the limit over recent windows (the
  * slope of log RTT on log limit, the *elasticity*) says whether more calls still buy throughput.
  *
- * - **'throughput'** (batch jobs): each call is judged against the load it started into. Startup
- *   grows the limit with every success, by up to 2.89 a round trip but within 2.89 of what the
- *   answers show the service holding at its lowest latency (BBR's startup), until throughput
+ * - **'throughput'** (batch jobs): each call is judged against the load it started into. Until
+ *   the first answer the limit doubles every 100 ms (see `open`); then startup grows it with
+ *   every success, by up to 2.89 a round trip but within 2.89 of what the answers show the
+ *   service holding at its lowest latency (BBR's startup), until throughput
  *   stops growing by a quarter a window, then drains to where it was best; after it the limit is
  *   probed up and down around a base (BBR's ProbeBW), and the base follows the elasticity, but
  *   goes straight back from a load whose calls a second fell by a quarter (a cliff, as a client
