@@ -62,7 +62,10 @@ export class KeySlot {
    * call on the key last succeeded.
    */
   firstCutAt = Number.NEGATIVE_INFINITY;
-  /** Set only while callers wait, out a pause or for the limit to grow before the first answer, to wake them. */
+  /**
+   * Set only while callers wait, to wake them: out a pause, or for the limit to grow before the
+   * first answer.
+   */
   timer: TimerHandle | undefined;
   readonly #pump: (slot: KeySlot) => void;
   readonly #clock: Clock;
