@@ -247,17 +247,10 @@ export class AdaptiveLimiter {
 
   #canStart(slot: KeySlot): boolean {
     return (
-      (slot.inflight < slot.limit.limit || this.#opened(slot)) &&
+      slot.inflight < slot.limit.limit &&
       !this.#budget.full &&
       (slot.pausedUntil === Number.NEGATIVE_INFINITY || this.#clock.now() >= slot.pausedUntil)
     );
-  }
-
-  /** A full key whose limit still grows with time before its first answer: whether it grew. */
-  #opened(slot: KeySlot): boolean {
-    if (!slot.limit.opening) return false;
-    slot.limit.open(this.#clock.now());
-    return slot.inflight < slot.limit.limit;
   }
 
   #take(slot: KeySlot): void {
@@ -272,8 +265,11 @@ export class AdaptiveLimiter {
     while (slot.waiters.size > 0) {
       if (!this.#canStart(slot)) {
         if (slot.inflight >= slot.limit.limit) {
-          // A release will pump again; before the first answer, so will the limit's growth.
+          // A release will pump again. Before the first answer the limit also grows with time:
+          // it may have grown since, and a timer pumps again when it grows next.
+          if (!slot.limit.opening) return;
           const grows = slot.limit.open(this.#clock.now());
+          if (slot.inflight < slot.limit.limit) continue;
           if (grows !== undefined) this.#wakeIn(slot, grows);
           return;
         }
