@@ -11,7 +11,7 @@
  *   stops growing by a quarter a window, then drains to where it was best; after it the limit is
  *   probed up and down around a base (BBR's ProbeBW), and the base follows the elasticity, but
  *   goes straight back from a load whose calls a second fell by a quarter (a cliff, as a client
- *   and server sharing their cores meet).
+ *   and server sharing their cores meet), and the probes up go only half way back to it.
  * - **'latency'** (shared backends): the limit grows while the window's mean RTT stays within
  *   `tolerance` of the baseline (the lowest window mean of the last `baselineMs`), doubling per
  *   window until the first congestion, then by sqrt(limit); past it, only while the elasticity
@@ -575,7 +575,7 @@ export class GradientLimit {
     this.#base = Math.min(max, Math.max(min, base));
     this.#phase = (this.#phase + 1) % PROBE_GAINS.length;
     let probe = this.#base * (PROBE_GAINS[this.#phase] as number);
-    if (probe > this.#base) probe = Math.max(this.#base, Math.min(probe, top));
+    if (probe > this.#base) probe = Math.max(this.#base, Math.min(probe, top, this.#halfwayToTop()));
     // A probe does not knock on a door that answered 429 until the hold is over.
     if (this.#lossMark !== undefined && this.#held <= hold) {
       probe = Math.min(probe, Math.max(this.#base, this.#ceiling(this.#lossMark)));
@@ -597,6 +597,20 @@ export class GradientLimit {
     }
     if (lower === undefined || rate >= OVERSHOOT * lower.rate) return undefined;
     return { top: load, load: lower.load };
+  }
+
+  /**
+   * 'throughput', after startup: how far an up-probe may go while a load that went past the top is
+   * remembered: half way from the base to it. The probe looks for throughput past the base; a full
+   * quarter up from a base that settled just under a cliff lands past it again (a base of 3,008
+   * under a cliff at 3,000 probed 3,761: a window of a second at half the calls a second, every
+   * cycle). Half the gap finds a top that moved up all the same, and each probe that falls again
+   * marks a lower top, so the next one costs less.
+   */
+  #halfwayToTop(): number {
+    const mark = this.#topMark;
+    if (mark === undefined || mark <= this.#base) return Number.POSITIVE_INFINITY;
+    return this.#base + (mark - this.#base) / 2;
   }
 
   /**

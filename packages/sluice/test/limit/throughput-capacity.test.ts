@@ -4,7 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fixed, job, serviceShapes, sideBySide } from '../helpers/simulated-service.js';
+import type { WindowTrace } from '../../src/limit/gradient-limit.js';
+import { DescriptorBudget } from '../../src/limit/open-files.js';
+import { fixed, job, SimulatedService, serviceShapes, sideBySide } from '../helpers/simulated-service.js';
 
 const { highCapacity, crowdedCores } = serviceShapes;
 
@@ -56,4 +58,25 @@ test('the same service sharing its cores with the client, throughput halving pas
   // Its probes go up to 5% below the load that fell, never as far as 3,500, where latency has
   // doubled.
   assert.ok(adaptive.limit() < 3_500, `limit ${adaptive.limit()}`);
+});
+
+test('the same cliff: once a probe above the base fell, the next ones go only half way back to it, never where latency doubled', async () => {
+  // Over 80,000 calls the base settles just under the cliff (3,008 against 3,000). A probe a
+  // quarter above it landed at 3,761, past the cliff's far side: a window of a second at half the
+  // calls a second, and again every few cycles. Half way back to the load that fell is where the
+  // next probe looks.
+  const service = new SimulatedService(
+    { objective: 'throughput', max: DEMAND },
+    crowdedCores(),
+    new DescriptorBudget(100_000),
+  );
+  const windows: WindowTrace[] = [];
+  service.limiter.slot('k').limit.onWindow = (w) => windows.push(w);
+  service.start(DEMAND);
+  while (service.ok < 80_000) await service.run(10);
+  service.stop();
+  const probes = windows.filter((w) => w.phase === 'probe');
+  assert.ok(probes.length >= 15, `${probes.length} windows after startup`);
+  const highest = Math.max(...probes.map((w) => w.to));
+  assert.ok(highest < 3_500, `a probe went to ${highest}`);
 });
