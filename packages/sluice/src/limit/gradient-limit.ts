@@ -5,7 +5,7 @@
  * slope of log RTT on log limit, the *elasticity*) says whether more calls still buy throughput.
  *
  * - **'throughput'** (batch jobs): each call is judged against the load it started into. Until
- *   the first answer the limit doubles every 100 ms (see `open`); then startup grows it with
+ *   the first answer the limit doubles every 50 ms (see `open`); then startup grows it with
  *   every success, by up to 2.89 a round trip but within 2.89 of what the answers show the
  *   service holding at its lowest latency (BBR's startup), until throughput
  *   stops growing by a quarter a window, then drains to where it was best; after it the limit is
@@ -87,12 +87,13 @@ const MAX_HITS = 4;
  * service answered that fast. A limit grows only as answers come back, so without this the first
  * round trip ran at `initial` whatever the service takes: a concurrency guessed before any answer
  * is a rate only once the latency is known. A service that answers sooner grows it with its
- * answers anyway (20 ms: 115 before the first, 50 ms: 141); a slow one is not held back by its
- * own latency (200 ms: 400). On the machine a 20,000-call job against the 200 ms service lost a
- * third of a second to the first round trip, its connections (opened at about 2,300 a second)
- * idle until the first answers came.
+ * answers anyway (20 ms: 131 before the first, 50 ms: 200); a slow one is not held back by its
+ * own latency (200 ms: 800, reached 150 ms in). Doubling every 100 ms had the 200 ms service's
+ * job at 174 in flight 100 ms in and 348 at 200 ms, where fixed 3,200's client already had 905
+ * and 1,687 (bench/RESULTS.md): the client opens connections faster than that, and the first
+ * round trip is the one a 20,000-call job can least afford to run below them.
  */
-const OPENING_DOUBLING_MS = 100;
+const OPENING_DOUBLING_MS = 50;
 const OPENING_STEP_MS = 5;
 const OPENING_CAP = 8;
 /**
@@ -194,10 +195,14 @@ export class GradientLimit {
    */
   #reach = 0;
   /**
-   * 'throughput', in startup: the load of the last window whose throughput beat the best by 25%.
-   * The limit may always double it, as slow start would: where latency rises with load for
-   * reasons of the caller's own (a client short of CPU still gains from more in flight), the
-   * reach alone would stop startup at a fraction of what pays.
+   * 'throughput', in startup: the load of the last window whose throughput beat the best by 25%
+   * without its calls queueing (STARTUP_QUEUE). The limit may always double it, as slow start
+   * would: where latency rises with load for reasons of the caller's own (a client short of CPU
+   * still gains from more in flight), the reach alone would stop startup at a fraction of what
+   * pays. A window whose calls waited 2.5 times the lowest RTT still paid, by a hair, but twice
+   * its load will not: simulated connections that cost to open took a limit doubled from such a
+   * window (3,776 in flight at 3.5 times the lowest RTT) to 7,552, and a 20,000-call job from
+   * 92% of fixed 3,200 to 76%.
    */
   #grown = 0;
   /**
@@ -512,7 +517,8 @@ export class GradientLimit {
       const best = this.#startupBest;
       if (best === undefined || rate >= STARTUP_GROWTH * best.rate) {
         this.#startupBest = { rate, limit: inflight };
-        this.#grown = inflight;
+        // A window that queued paid this time; twice its load would not (see #grown).
+        if (mean <= STARTUP_QUEUE * (this.baseline as number)) this.#grown = inflight;
         this.#stalls = 0;
         return;
       }
