@@ -59,10 +59,10 @@ test('the same service sharing its cores with the client, throughput halving pas
   // What the machine shows (bench/scenarios/adaptive.ts): startup leaves at the first window
   // whose calls waited twice the lowest RTT without a quarter more throughput, and the probes go
   // back below the load that fell, rather than walking down a slope read across the cliff.
-  // (From 100, startup's windows land at 540, 1,620 and 4,420 in flight, the last past the cliff:
-  // it leaves for 1,620 and the probes climb from there. From 16 they landed at 1,075 and 3,317,
-  // and the job came out two points ahead, 75.8% against 73.6%: where startup's windows fall
-  // decides it. On the machine, 100 came out ahead: bench/RESULTS.md.)
+  // (From 100, doubling every 50 ms until the first answer, startup's windows land at 800,
+  // 2,383 and 5,036 in flight, the last past the cliff: it leaves for 2,382 and the probes climb
+  // from there. Where startup's windows fall decides much of it: from 16, before the limit grew
+  // with time, they landed at 1,075 and 3,317 and the job came out two points ahead of 100's.)
   const { best, ratio, adaptive } = await sideBySide(crowdedCores, [2_400, 3_000, 3_600], 80_000);
   assert.equal(best, 3_000);
   assert.ok(
