@@ -8,7 +8,8 @@
  *   the first answer the limit doubles every 50 ms (see `open`); then startup grows it with
  *   every success, by up to 2.89 a round trip but within 2.89 of what the answers show the
  *   service holding at its lowest latency (BBR's startup), until throughput
- *   stops growing by a quarter a window, then drains to where it was best; after it the limit is
+ *   stops growing by a quarter a window (or the calls stop filling the limit), then drains to
+ *   where it was best; after it the limit is
  *   probed up and down around a base (BBR's ProbeBW), and the base follows the elasticity, but
  *   goes straight back from a load whose calls a second fell by a quarter (a cliff, as a client
  *   and server sharing their cores meet), and the probes up go only half way back to it.
@@ -449,9 +450,19 @@ export class GradientLimit {
       // window judged, startup never ended. The limit comes back to just above them, so the
       // next one is. (Not after the first window: on the machine, read as a stage that leaves
       // its limit unused, it brought a limit of 100 back to 31 a round trip into the job.)
+      // Such a window is also a stall: the calls grew no further. Counting only judged windows,
+      // the answers grew the limit past the calls again between them, and a client holding
+      // 2,500 to 3,300 in flight kept an 80,000-GET job in startup for 3.6 of its 8 seconds.
+      // Startup so ended holds the base for the rest of the cycle instead of draining a fifth
+      // below it: the calls built no queue to drain, and on the machine that first window
+      // below cost a 20,000-GET job what the earlier end gained it.
       else if (appLimited && startup && !first) {
         this.#set(Math.min(this.#limit, mostInflight / FILLED));
         this.#windowLimit = this.#limit;
+        if (this.#startupBest !== undefined && ++this.#stalls >= STARTUP_STALLS) {
+          this.#endStartup();
+          this.#phase = PROBE_GAINS.indexOf(0.8);
+        }
       }
       return;
     }
@@ -530,11 +541,7 @@ export class GradientLimit {
         mean > STARTUP_QUEUE * (this.baseline as number);
       if (rate > best.rate) this.#startupBest = { rate, limit: inflight };
       if (++this.#stalls < STARTUP_STALLS && !pastTop) return;
-      this.#slowStart = false;
-      this.#base = Math.max(this.#settings.min, (this.#startupBest as { limit: number }).limit);
-      this.#phase = 0;
-      this.#history.length = 0;
-      this.#set(this.#base);
+      this.#endStartup();
       return;
     }
     if (this.#topMark !== undefined && ++this.#sinceTop > TOP_HOLD_WINDOWS) this.#topMark = undefined;
@@ -587,6 +594,15 @@ export class GradientLimit {
       probe = Math.min(probe, Math.max(this.#base, this.#ceiling(this.#lossMark)));
     }
     this.#set(probe);
+  }
+
+  /** 'throughput': startup is over; the limit drains to the load of its best window, the probes' base. */
+  #endStartup(): void {
+    this.#slowStart = false;
+    this.#base = Math.max(this.#settings.min, (this.#startupBest as { limit: number }).limit);
+    this.#phase = 0;
+    this.#history.length = 0;
+    this.#set(this.#base);
   }
 
   /**
