@@ -459,10 +459,8 @@ export class GradientLimit {
       else if (appLimited && startup && !first) {
         this.#set(Math.min(this.#limit, mostInflight / FILLED));
         this.#windowLimit = this.#limit;
-        if (this.#startupBest !== undefined && ++this.#stalls >= STARTUP_STALLS) {
-          this.#endStartup();
-          this.#phase = PROBE_GAINS.indexOf(0.8);
-        }
+        if (this.#startupBest !== undefined && ++this.#stalls >= STARTUP_STALLS)
+          this.#endStartup(PROBE_GAINS.indexOf(0.8));
       }
       return;
     }
@@ -596,11 +594,14 @@ export class GradientLimit {
     this.#set(probe);
   }
 
-  /** 'throughput': startup is over; the limit drains to the load of its best window, the probes' base. */
-  #endStartup(): void {
+  /**
+   * 'throughput': startup is over; the limit drains to the load of its best window, the probes'
+   * base, and the probe cycle goes on from `phase` (0: its next window is the fifth down).
+   */
+  #endStartup(phase = 0): void {
     this.#slowStart = false;
     this.#base = Math.max(this.#settings.min, (this.#startupBest as { limit: number }).limit);
-    this.#phase = 0;
+    this.#phase = phase;
     this.#history.length = 0;
     this.#set(this.#base);
   }
