@@ -235,6 +235,20 @@ describe('head start: the calling thread runs items while the workers start', ()
     });
   });
 
+  test('cpu() - a 200 ms job whose first 10 ms of items ran ten times their cost (the JIT not done compiling) does not start the last worker', async () => {
+    await onTaskTime(async (pool) => {
+      // Seen in cold processes (bench/RESULTS.md): 2-microsecond items read 21 to 24 us each for
+      // their first 6 to 10 ms, while the compiler thread shared two cores with a starting
+      // worker. Projected from those, 100,000 items looked like two seconds.
+      const items = [
+        ...Array.from({ length: 450 }, () => 0.022),
+        ...Array.from({ length: 99_550 }, () => 0.002),
+      ];
+      await flow(items).map(cpu<number, number>(spend, { pool })).collect();
+      assert.equal(pool.size, 1);
+    });
+  });
+
   test('cpu() - a short job whose first two items read slow starts no worker: the plan waits for PLANNING_PIECES timed pieces after the first', async () => {
     await onTaskTime(async (pool) => {
       // 40 ms of work in all, short of SOLO_MS; read from either of its first two items alone,

@@ -34,7 +34,10 @@
  * each), and on a busy machine a preemption reads as work too. Projected from that, a 200 ms job
  * looked like minutes and started the last worker, which on 2 cores then took a core from the
  * calling thread for the rest of the job. The last worker cannot be taken back; starting it a few
- * milliseconds later costs little.
+ * milliseconds later costs little. 5 ms was not enough: in cold processes on 2 cores, about one run
+ * in six of 100,000 two-microsecond items read 21 to 24 us an item for its first 6 to 10 ms (the
+ * compiler's thread sharing the cores with a starting worker), started the last worker, stood the
+ * calling thread aside and took 255 to 287 ms, where the other runs took 203 to 230.
  *
  * The plan only grows: a worker once started stays for the pool's life.
  */
@@ -51,7 +54,7 @@ export const UNMEASURED_ITEM_MS = 0.001;
 /** Pieces timed after the pool's first before their fastest time per item plans the workers. */
 export const PLANNING_PIECES = 2;
 /** Milliseconds of items timed after the first piece before the time per item may start the last worker. */
-export const WARM_MS = 5;
+export const WARM_MS = 20;
 
 export interface WorkerPlanInput {
   /** The pool's `workers` option. */
