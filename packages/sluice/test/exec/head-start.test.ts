@@ -235,6 +235,20 @@ describe('head start: the calling thread runs items while the workers start', ()
     });
   });
 
+  test('cpu() - a 25 ms job whose first items ran ten times their cost (the JIT not done compiling) starts no worker', async () => {
+    await onTaskTime(async (pool) => {
+      // Seen in cold processes (bench/RESULTS.md): 10,000 two-microsecond items read 6 to 23 us
+      // each from their first pieces, looked like 60 to 230 ms and started a worker.
+      const items = [
+        ...Array.from({ length: 300 }, () => 0.02),
+        ...Array.from({ length: 9_700 }, () => 0.002),
+      ];
+      const threads = await flow(items).map(cpu<number, number>(spend, { pool })).collect();
+      assert.equal(pool.size, 0);
+      assert.ok(threads.every((thread) => thread === threadId));
+    });
+  });
+
   test('cpu() - a 200 ms job whose first 10 ms of items ran ten times their cost (the JIT not done compiling) does not start the last worker', async () => {
     await onTaskTime(async (pool) => {
       // Seen in cold processes (bench/RESULTS.md): 2-microsecond items read 21 to 24 us each for

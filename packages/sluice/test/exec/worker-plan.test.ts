@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import {
+  COLD_ITEM_MS,
+  COLD_READ,
   FULL_POOL_MS,
   SOLO_MS,
   UNMEASURED_ITEM_MS,
@@ -85,6 +87,18 @@ describe('workersWanted', () => {
       }),
       2,
     );
+  });
+
+  test('until WARM_MS were timed, a measured cost under COLD_ITEM_MS counts a tenth of what it read (COLD_READ): a short job read cold starts no worker', () => {
+    // 10,000 items of 2 us read at 20 us while cold: 200 ms projected, 20 ms at a tenth.
+    const cold = { workers: 2, doneMs: 3, perItemMs: 0.02, waitingItems: 9_850 };
+    assert.equal(workersWanted({ ...cold, timedMs: WARM_MS - 0.1 }), 0);
+    assert.equal(workersWanted({ ...cold, timedMs: WARM_MS }), 1);
+    // Long even at a tenth of its reading: the first worker starts at once, the last waits.
+    assert.equal(workersWanted({ ...cold, waitingItems: 1_000_000 / COLD_READ, timedMs: 0 }), 1);
+    // A millisecond call reads near its cost while cold: 100 items of 1 ms start a worker at once.
+    assert.equal(workersWanted({ ...cold, perItemMs: 1, waitingItems: 95, timedMs: 2 }), 1);
+    assert.equal(workersWanted({ ...cold, perItemMs: COLD_ITEM_MS, waitingItems: 600, timedMs: 2 }), 1);
   });
 
   test('between 0 and workers, and never fewer for a longer job', () => {
