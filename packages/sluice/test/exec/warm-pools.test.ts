@@ -62,6 +62,27 @@ describe('pools kept warm between runs', () => {
     }
   });
 
+  test('a run stopped while the calling thread had a slice scheduled for it hands its pool on', async () => {
+    const clock = new FakeClock();
+    const workers = new WorkerGate();
+    const controller = new AbortController();
+    try {
+      // The worker is held at its gate: the calling thread runs items in slices. The run stops at
+      // its first result, when the next slice is already scheduled; the cancelled requests leave
+      // it nothing to run, and nothing else holds the pool.
+      const stopped = flow(Array.from({ length: 100 }, (_, i) => i))
+        .map(cpu<number, Ran>(gated, { workers: 1, headStart: true, keepWarmMs: 1000, clock }))
+        .forEach(() => controller.abort())
+        .run({ signal: controller.signal });
+      await assert.rejects(stopped, (error) => isSluiceError(error));
+      // Parked, not closed: its idle timer is the clock's one pending timer.
+      assert.equal(clock.pending, 1);
+    } finally {
+      workers.close();
+      await clock.runAll();
+    }
+  });
+
   test('keepWarmMs: 0 - every run starts and closes its own workers', async () => {
     const clock = new FakeClock();
     const [first] = await threadsOf(clock, { keepWarmMs: 0 });

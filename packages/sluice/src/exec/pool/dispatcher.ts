@@ -107,6 +107,12 @@ export class Dispatcher implements Executor<unknown, unknown> {
   /** A head-start slice is scheduled or running: at most one at a time. */
   #headStartBusy = false;
   /**
+   * A head-start slice is running (an async task's item may hold it across turns). Only that
+   * makes the pool busy: a slice still scheduled when a worker took what it was for, or its
+   * request was cancelled, finds nothing to run.
+   */
+  #headStartRunning = false;
+  /**
    * The calling thread stands aside while workers start on every core (#planWorkers), once per
    * pool; the timer lets it carry on if none of them is ready within WORKERS_STARTING_MS.
    */
@@ -202,7 +208,7 @@ export class Dispatcher implements Executor<unknown, unknown> {
    * before its last worker is ready, and that worker is what the next run wants.
    */
   get idle(): boolean {
-    if (this.#closed || this.#broken !== undefined || this.#headStartBusy) return false;
+    if (this.#closed || this.#broken !== undefined || this.#headStartRunning) return false;
     if (this.#queue.length > 0) return false;
     for (const slot of this.#slots)
       if (slot.inflight.length > 0 || slot.killedFor !== undefined) return false;
@@ -534,6 +540,7 @@ export class Dispatcher implements Executor<unknown, unknown> {
   async #runHeadStart(): Promise<void> {
     const startedAt = this.#clock.now();
     const until = startedAt + SLICE_MS;
+    this.#headStartRunning = true;
     try {
       while (this.#clock.now() < until) {
         this.#fill();
@@ -585,6 +592,7 @@ export class Dispatcher implements Executor<unknown, unknown> {
     } finally {
       this.#headStartMs += this.#clock.now() - startedAt;
       this.#headStartBusy = false;
+      this.#headStartRunning = false;
       this.#planWorkers();
       this.#dispatch();
     }
