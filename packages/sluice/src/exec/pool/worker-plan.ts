@@ -69,6 +69,7 @@ export const WARM_MS = 20;
  * compiled it: until WARM_MS, a measured time per item under COLD_ITEM_MS counts divided by this.
  */
 export const COLD_READ = 10;
+/** The time per item below which a cold reading is discounted (COLD_READ): calls too short to be compiled while they run. */
 export const COLD_ITEM_MS = 0.1;
 
 export interface WorkerPlanInput {
