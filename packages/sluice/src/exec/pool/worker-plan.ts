@@ -37,7 +37,7 @@
  * milliseconds later costs little. 5 ms was not enough: in cold processes on 2 cores, about one run
  * in six of 100,000 two-microsecond items read 21 to 24 us an item for its first 6 to 10 ms (the
  * compiler's thread sharing the cores with a starting worker), started the last worker, stood the
- * calling thread aside and took 255 to 287 ms, where the other runs took 203 to 230.
+ * calling thread aside and took 256 to 287 ms, where the other runs took 203 to 230.
  *
  * Before WARM_MS, a measured cost of under COLD_ITEM_MS counts a tenth of what it read (COLD_READ)
  * towards starting the first worker too. Calls of microseconds run up to ten times slower before
