@@ -104,14 +104,12 @@ export class Dispatcher implements Executor<unknown, unknown> {
   #keepingAlive = true;
   /** Runs queued work on the calling thread until a worker is ready; then undefined for good. */
   #headStart: HeadStart | undefined;
-  /** A head-start slice is scheduled or running: at most one at a time. */
-  #headStartBusy = false;
   /**
-   * A head-start slice is running (an async task's item may hold it across turns). Only that
-   * makes the pool busy: a slice still scheduled when a worker took what it was for, or its
-   * request was cancelled, finds nothing to run.
+   * The head-start slice, at most one at a time: scheduled, or running (an async task's item may
+   * hold it across turns). Only a running one makes the pool busy: a slice still scheduled when a
+   * worker took what it was for, or its request was cancelled, finds nothing to run.
    */
-  #headStartRunning = false;
+  #slice: 'none' | 'scheduled' | 'running' = 'none';
   /**
    * The calling thread stands aside while workers start on every core (#planWorkers), once per
    * pool; the timer lets it carry on if none of them is ready within WORKERS_STARTING_MS.
@@ -208,7 +206,7 @@ export class Dispatcher implements Executor<unknown, unknown> {
    * before its last worker is ready, and that worker is what the next run wants.
    */
   get idle(): boolean {
-    if (this.#closed || this.#broken !== undefined || this.#headStartRunning) return false;
+    if (this.#closed || this.#broken !== undefined || this.#slice === 'running') return false;
     if (this.#queue.length > 0) return false;
     for (const slot of this.#slots)
       if (slot.inflight.length > 0 || slot.killedFor !== undefined) return false;
@@ -527,8 +525,8 @@ export class Dispatcher implements Executor<unknown, unknown> {
 
   /** Work is waiting and no worker has room: run a slice of it here after the loop's next turn. */
   #scheduleHeadStart(): void {
-    if (this.#headStartBusy || this.#aside || this.#headStart?.ready !== true) return;
-    this.#headStartBusy = true;
+    if (this.#slice !== 'none' || this.#aside || this.#headStart?.ready !== true) return;
+    this.#slice = 'scheduled';
     setImmediate(() => this.#runHeadStart());
   }
 
@@ -540,7 +538,7 @@ export class Dispatcher implements Executor<unknown, unknown> {
   async #runHeadStart(): Promise<void> {
     const startedAt = this.#clock.now();
     const until = startedAt + SLICE_MS;
-    this.#headStartRunning = true;
+    this.#slice = 'running';
     try {
       while (this.#clock.now() < until) {
         this.#fill();
@@ -591,8 +589,7 @@ export class Dispatcher implements Executor<unknown, unknown> {
       }
     } finally {
       this.#headStartMs += this.#clock.now() - startedAt;
-      this.#headStartBusy = false;
-      this.#headStartRunning = false;
+      this.#slice = 'none';
       this.#planWorkers();
       this.#dispatch();
     }
