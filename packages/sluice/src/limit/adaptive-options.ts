@@ -40,7 +40,7 @@ export interface AdaptiveConcurrency<T = unknown> {
    * Where the limit starts. `'throughput'` starts at 100, the fewest concurrent streams HTTP/2
    * asks a server to allow one connection (RFC 9113): a batch job's first round trips at 16
    * cost a slow service's job a third of its time; until the first call answers, it doubles
-   * every 50 ms, up to eight times this, so a slow service's first round trip is not run at
+   * every 50 ms, up to sixteen times this, so a slow service's first round trip is not run at
    * it. `'latency'` starts at 16, cautious with a backend shared with others.
    * @default Math.min(objective === 'throughput' ? 100 : 16, max)
    */
@@ -111,7 +111,7 @@ const DEFAULT_MAX = 10_000;
 /**
  * Where each objective's limit starts. A limit grows as answers come back, so its first round
  * trip runs near the initial limit whatever the service can take ('throughput' lets it double
- * every 50 ms until the first answer, up to eight times it): against a 200 ms service that
+ * every 50 ms until the first answer, up to sixteen times it): against a 200 ms service that
  * holds thousands, a 20,000-call job started at 16 spent a third of its time climbing (the
  * machine's figures in bench/RESULTS.md). A batch job ('throughput') starts at the fewest
  * concurrent streams HTTP/2 asks a server to allow a single connection (RFC 9113, 6.5.2: no

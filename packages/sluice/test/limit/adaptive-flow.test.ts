@@ -117,10 +117,10 @@ test("an adaptive stage for throughput has its first round trip's calls going as
   await clock.advance(0);
   assert.equal(seen.peak, 100);
   for (let t = 0; t < 195; t += 5) await clock.advance(5);
-  // The limit doubles every 100 ms until the first answer: the lanes are there to use it.
-  assert.ok(seen.peak >= 380, `${seen.peak} in flight before the first answer`);
-  // Up to eight times the start wait at the limiter for it to grow, and no more.
-  assert.ok(seen.taken() <= 800 + 1, `${seen.taken()} items taken`);
+  // The limit doubles every 50 ms until the first answer: the lanes are there to use it.
+  assert.ok(seen.peak >= 1_450, `${seen.peak} in flight before the first answer`);
+  // Up to sixteen times the start wait at the limiter for it to grow, and no more.
+  assert.ok(seen.taken() <= 1_600 + 1, `${seen.taken()} items taken`);
   await stopped();
   // The calls out end in their time; the timer that grew the limit is gone with the run.
   await clock.advance(200);
