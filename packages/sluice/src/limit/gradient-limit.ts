@@ -93,10 +93,10 @@ const MAX_HITS = 4;
  * service's job at 174 in flight 100 ms in and 348 at 200 ms, where fixed 3,200's client already
  * had 905 and 1,687 (bench/RESULTS.md): the client opens connections faster than that, and the
  * first round trip is the one a 20,000-call job can least afford to run below them. Capped at
- * eight times, the limit stood at 800 from 150 ms to the first answer, and such a job ran at 92%
- * of fixed 3,200 against 96% at sixteen (interleaved pairs on the machine). Past sixteen only a
- * service slower than 200 ms would see more before its first answer, and one that refuses
- * above a hidden limit would refuse all of it.
+ * eight times, the limit stood at 800 from 150 ms to the first answer, and such a job ran at 90%
+ * of fixed 3,200 against 93% at sixteen (with the taper, STARTUP_QUEUE; interleaved pairs on the
+ * machine, bench/RESULTS.md). Past sixteen only a service slower than 200 ms would see more
+ * before its first answer, and one that refuses above a hidden limit would refuse all of it.
  */
 const OPENING_DOUBLING_MS = 50;
 const OPENING_STEP_MS = 5;
