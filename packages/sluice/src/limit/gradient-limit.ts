@@ -220,7 +220,8 @@ export class GradientLimit {
    * pays. A window whose calls waited 2.5 times the lowest RTT still paid, by a hair, but twice
    * its load will not: simulated connections that cost to open took a limit doubled from such a
    * window (3,776 in flight at 3.5 times the lowest RTT) to 7,552, and a 20,000-call job from
-   * 92% of fixed 3,200 to 76%.
+   * 92% of fixed 3,200 to 76%. An opening that ran to its cap before any answer counts as such a
+   * load (see `open`).
    */
   #grown = 0;
   /**
@@ -317,6 +318,13 @@ export class GradientLimit {
     const grown = initial * 2 ** ((steps * OPENING_STEP_MS) / OPENING_DOUBLING_MS);
     this.#set(Math.max(this.#limit, Math.min(this.#openingCap, grown)));
     if (this.#limit >= this.#openingCap) {
+      // Sixteen times the start in flight and no answer yet: a service this slow is answered
+      // at its cap, and the reach its first answers show is that of the calls started first, at
+      // a sixteenth of it. Bound by that reach alone, the limit stood at its cap for a round
+      // trip's first half on the machine (1,600 from 200 to 330 ms into a job against the 200 ms
+      // service, where fixed 3,200's client had 2,800 in flight by 270 ms); startup may double
+      // the cap, as it may a window that paid, its growth tapered as any by the answers' RTT.
+      this.#grown = Math.max(this.#grown, this.#limit);
       this.#opening = false;
       return undefined;
     }
@@ -555,7 +563,7 @@ export class GradientLimit {
       if (best === undefined || rate >= STARTUP_GROWTH * best.rate) {
         this.#startupBest = { rate, limit: inflight };
         // A window that queued paid this time; twice its load would not (see #grown).
-        if (mean <= STARTUP_QUEUE * (this.baseline as number)) this.#grown = inflight;
+        if (mean <= STARTUP_QUEUE * (this.baseline as number)) this.#grown = Math.max(this.#grown, inflight);
         this.#stalls = 0;
         return;
       }

@@ -216,6 +216,21 @@ test("objective 'throughput': before the first answer the limit grows with time,
   assert.equal(slower.peak, afterFirst, 'the limit grew with time after the first answer');
 });
 
+test("objective 'throughput': an opening that ran to its cap before the first answer may be doubled as its answers come back", async () => {
+  // A 300 ms service: the limit reaches sixteen times its start (1,600) at 200 ms with no answer.
+  // The first answers are those of the calls started first, at loads of a few hundred: bounded by
+  // what they show alone, the limit stood at 1,600 until 450 ms in.
+  const service = new SimulatedService({ objective: 'throughput', max: 10_000 }, () => ({
+    ms: 300,
+  })).start(8_000);
+  await service.run(250);
+  assert.equal(service.limit(), 1_600);
+  await service.run(150);
+  service.stop();
+  assert.ok(service.totalInflight >= 2_200, `${service.totalInflight} in flight 400 ms in`);
+  assert.ok(service.limit() <= 3_200, `limit ${service.limit()} a round trip after the cap`);
+});
+
 test('onWindow hears every window the limit closes: the rule that judged it, the load, and the limit before and after', async () => {
   const service = new SimulatedService({ objective: 'throughput', max: 400 }, () => ({ ms: 20 }));
   const windows: WindowTrace[] = [];
