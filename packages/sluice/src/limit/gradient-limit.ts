@@ -213,7 +213,7 @@ export class GradientLimit {
    */
   #reach = 0;
   /**
-   * 'throughput', in startup: the load of the last window whose throughput beat the best by 25%
+   * 'throughput', in startup: the highest load of a window whose throughput beat the best by 25%
    * without its calls queueing (STARTUP_QUEUE). The limit may always double it, as slow start
    * would: where latency rises with load for reasons of the caller's own (a client short of CPU
    * still gains from more in flight), the reach alone would stop startup at a fraction of what
