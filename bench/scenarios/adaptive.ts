@@ -51,23 +51,54 @@ const adaptiveOf = (o: 'throughput' | 'latency') =>
  * `fn` through one stage at `concurrency` for `ms`, items numbered from 0: what tune() measures of
  * a level, for a setting tune() does not take (an adaptive limit with options).
  */
+/** The `q` quantile of `sorted` (ascending), by nearest rank; 0 for none. */
+function nearestRank(sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+}
+
 async function timed(
   fn: (i: number) => Promise<void>,
   concurrency: ReturnType<typeof adaptiveOf>,
   ms: number,
-): Promise<{ concurrency: string; items: number; seconds: number; throughput: number; limit: unknown }> {
+): Promise<{
+  concurrency: string;
+  items: number;
+  seconds: number;
+  throughput: number;
+  p50Ms: number;
+  p99Ms: number;
+  limit: unknown;
+}> {
   const started = performance.now();
+  // Each call's latency, for the same columns tune() gives a fixed level.
+  const latencies: number[] = [];
   const report = await flow(
     (function* () {
       for (let i = 0; performance.now() - started < ms; i++) yield i;
     })(),
   )
-    .map(fn, { concurrency })
+    .map(
+      async (i: number) => {
+        const callStarted = performance.now();
+        await fn(i);
+        latencies.push(performance.now() - callStarted);
+      },
+      { concurrency },
+    )
     .run();
   const seconds = (performance.now() - started) / 1000;
   const stage = report.stages[0];
   const items = stage?.emitted ?? 0;
-  return { concurrency: 'adaptive', items, seconds, throughput: items / seconds, limit: stage?.limit };
+  latencies.sort((a, b) => a - b);
+  return {
+    concurrency: 'adaptive',
+    items,
+    seconds,
+    throughput: items / seconds,
+    p50Ms: nearestRank(latencies, 0.5),
+    p99Ms: nearestRank(latencies, 0.99),
+    limit: stage?.limit,
+  };
 }
 
 async function startServer(...args: number[]): Promise<{ origin: string; stop: () => void }> {
@@ -263,15 +294,13 @@ async function job(
   const stage = report.stages[0];
   if (stage?.emitted !== items) throw new Error(`${concurrency}: ${stage?.emitted} of ${items} completed`);
   latencies.sort((a, b) => a - b);
-  const rank = (q: number): number =>
-    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
   return {
     contender: String(concurrency),
     items,
     seconds,
     itemsPerSecond: items / seconds,
-    p50Ms: rank(0.5),
-    p99Ms: rank(0.99),
+    p50Ms: nearestRank(latencies, 0.5),
+    p99Ms: nearestRank(latencies, 0.99),
     requests,
     rejected,
     requestsSecondHalf,
