@@ -56,6 +56,14 @@ const terminals = {
   collect: async () => {
     for (const x of await mapped().collect(options)) sum += x;
   },
+  /**
+   * An async reader takes no run options: the library's own clock is frozen instead, by freezing
+   * what it reads (`performance.now`).
+   */
+  forAwait: async () => {
+    performance.now = () => 0;
+    for await (const x of mapped()) sum += x;
+  },
   forEach: async () => {
     await mapped()
       .forEach((x) => {

@@ -6,7 +6,7 @@
  * in fresh `node --single-threaded` processes (no concurrent compiler or collector threads, so
  * their work is counted and repeats), and the difference divided by the difference in items is
  * the cost of an item, start-up and module loading cancelled out.
- *   node bench/scenarios/instructions.mjs [terminal...]            # bare run reduce collect forEach
+ *   node bench/scenarios/instructions.mjs [terminal...]            # bare run reduce collect forEach forAwait
  *   BY_FUNCTION=1 node bench/scenarios/instructions.mjs reduce    # and where they go, by function
  *   SLUICE_ROOT=<worktree> node bench/scenarios/instructions.mjs  # that tree's compiled library
  * Instructions are not time (a cache miss costs more than an add), so a change read here is then
@@ -23,7 +23,7 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 const child = fileURLToPath(new URL('./instructions-child.mjs', import.meta.url));
 const wanted = process.argv.slice(2);
-const terminals = wanted.length > 0 ? wanted : ['bare', 'run', 'reduce', 'collect', 'forEach'];
+const terminals = wanted.length > 0 ? wanted : ['bare', 'run', 'reduce', 'collect', 'forEach', 'forAwait'];
 const SMALL = 100_000;
 const LARGE = 300_000;
 const byFunction = process.env.BY_FUNCTION === '1';
