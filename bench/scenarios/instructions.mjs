@@ -2,7 +2,8 @@
  * What each terminal costs an item, counted in machine instructions by valgrind's callgrind rather
  * than timed: on this shared machine the same flow's time moves by 2x from hour to hour, and a
  * change of a few percent in a terminal's cost is lost in it; instruction counts repeat within
- * about 2% (instructions-child.mjs says why its clock is frozen). Each terminal runs at two sizes
+ * 2 to 4%, the compiled functions' own rows exactly (instructions-child.mjs says why its clock is
+ * frozen). Each terminal runs at two sizes
  * in fresh `node --single-threaded` processes (no concurrent compiler or collector threads, so
  * their work is counted and repeats), and the difference divided by the difference in items is
  * the cost of an item, start-up and module loading cancelled out.
@@ -27,14 +28,13 @@ const terminals = wanted.length > 0 ? wanted : ['bare', 'run', 'reduce', 'collec
 const SMALL = 100_000;
 const LARGE = 300_000;
 const byFunction = process.env.BY_FUNCTION === '1';
-const dir = mkdtempSync(join(tmpdir(), 'sluice-instructions-'));
-
 try {
   execFileSync('valgrind', ['--version'], { stdio: 'ignore' });
 } catch {
   console.error('valgrind not found: apt-get install valgrind');
   process.exit(2);
 }
+const dir = mkdtempSync(join(tmpdir(), 'sluice-instructions-'));
 
 /** Runs `terminal` over `items` under callgrind; returns the instructions and the output file. */
 async function count(terminal, items) {
