@@ -47,15 +47,15 @@ const objective = process.env.OBJECTIVE as 'throughput' | 'latency' | undefined;
 const adaptiveOf = (o: 'throughput' | 'latency') =>
   adaptive({ objective: o, ...(process.env.INITIAL ? { initial: Number(process.env.INITIAL) } : {}) });
 
-/**
- * `fn` through one stage at `concurrency` for `ms`, items numbered from 0: what tune() measures of
- * a level, for a setting tune() does not take (an adaptive limit with options).
- */
 /** The `q` quantile of `sorted` (ascending), by nearest rank; 0 for none. */
 function nearestRank(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 }
 
+/**
+ * `fn` through one stage at `concurrency` for `ms`, items numbered from 0: what tune() measures of
+ * a level, for a setting tune() does not take (an adaptive limit with options).
+ */
 async function timed(
   fn: (i: number) => Promise<void>,
   concurrency: ReturnType<typeof adaptiveOf>,
