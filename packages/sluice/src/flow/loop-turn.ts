@@ -68,6 +68,11 @@ export class LoopTurn {
         this.#pause = undefined;
         this.#yieldDue = false;
         this.#lastYield = this.#clock.now();
+        // At least one call goes before the clock is read again: on a clock that moves by
+        // YIELD_AFTER_MS or more between two readings (a fake clock that advances as it is read,
+        // a coarse or stepping one), every reading would find a turn due, and the stage would
+        // hand the loop turn after turn without ever calling its function.
+        if (this.#untilCheck < 2) this.#untilCheck = 2;
         resolve();
       }),
     );

@@ -291,6 +291,58 @@ test('a run over a large in-memory source with synchronous functions does not st
   );
 });
 
+test('a clock that moves at every reading still lets every terminal call its function between turns', {
+  timeout: 60_000,
+}, async () => {
+  // A fake clock that advances as it is read, or a coarse one that steps by more than the 10 ms a
+  // stage may keep the loop: each reading finds a turn due. The stage must still call its function
+  // between turns, or it hands the loop turn after turn and the run never ends.
+  const seed = 20261130;
+  await fc.assert(
+    fc.asyncProperty(
+      fc.record({
+        step: fc.integer({ min: 0, max: 50 }),
+        items: fc.integer({ min: 0, max: 300 }),
+        concurrency: fc.integer({ min: 1, max: 64 }),
+        terminal: fc.constantFrom('run', 'reduce', 'collect', 'forEach', 'readable'),
+        sync: fc.boolean(),
+      }),
+      async ({ step, items, concurrency, terminal, sync }) => {
+        let now = 0;
+        const clock = {
+          now: () => (now += step),
+          setTimeout,
+          clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout),
+        };
+        const mapped = flow(range(items)).map(sync ? (x: number) => x : async (x: number) => x, {
+          concurrency,
+        });
+        const expected = range(items).reduce((a, x) => a + x, 0);
+        let sum = 0;
+        if (terminal === 'run') {
+          const report = await mapped.run({ clock });
+          assert.equal(report.stages[0]?.emitted, items);
+          return;
+        }
+        if (terminal === 'reduce') sum = await mapped.reduce((a, x) => a + x, 0, { clock });
+        else if (terminal === 'collect') for (const x of await mapped.collect({ clock })) sum += x;
+        else if (terminal === 'forEach') {
+          await mapped
+            .forEach(
+              (x) => {
+                sum += x;
+              },
+              { concurrency },
+            )
+            .run({ clock });
+        } else for await (const x of mapped.toReadable({ clock })) sum += x as number;
+        assert.equal(sum, expected);
+      },
+    ),
+    { seed, numRuns: 60, verbose: true },
+  );
+});
+
 test('lanes cost nothing until there is work: concurrency 1e9 over three items, every terminal', async () => {
   const double = async (x: number): Promise<number> => x * 2;
   const huge = () => flow([1, 2, 3]).map(double, { concurrency: 1e9 });
