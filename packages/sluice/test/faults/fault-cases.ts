@@ -51,6 +51,12 @@ export interface FaultCase {
   /** `iterate` and `stream` only: leave the loop after this many items. */
   readonly breakAfter: number | undefined;
   readonly abortAfterMs: number | undefined;
+  /**
+   * The run's clock moves this many milliseconds at every reading and not otherwise (a fake clock
+   * that advances as it is read, or a coarse one); undefined for the system clock. Not for
+   * `iterate`, whose `for await` takes no run options.
+   */
+  readonly clockStep: number | undefined;
 }
 
 /** The CPU step's own rule (test/fixtures/tasks/fault.task.ts): 997 mod 1009 kills the worker, multiples of 89 throw. */
@@ -206,6 +212,10 @@ export const faultCaseArb: fc.Arbitrary<FaultCase> = fc
     slowConsumer: fc.boolean(),
     breakAfter: fc.option(fc.integer({ min: 0, max: 20 }), { nil: undefined, freq: 3 }),
     abortAfterMs: fc.option(fc.integer({ min: 0, max: 40 }), { nil: undefined, freq: 3 }),
+    clockStep: fc.oneof(
+      { arbitrary: fc.constant(undefined), weight: 3 },
+      { arbitrary: fc.integer({ min: 1, max: 30 }), weight: 1 },
+    ),
   })
   .map((c): FaultCase => {
     const asyncSource = isAsyncSource(c.source);
@@ -218,6 +228,7 @@ export const faultCaseArb: fc.Arbitrary<FaultCase> = fc
           : undefined,
       idle: asyncSource && c.idle,
       breakAfter: c.terminal === 'iterate' || c.terminal === 'stream' ? c.breakAfter : undefined,
+      clockStep: c.terminal === 'iterate' ? undefined : c.clockStep,
     };
     // A run that cannot end on its own is stopped by an abort: every case must settle.
     return expect(base).endless && base.abortAfterMs === undefined ? { ...base, abortAfterMs: 10 } : base;

@@ -23,6 +23,7 @@ import {
   type StageOptions,
   withRunSignal,
 } from '../../src/index.js';
+import type { Clock } from '../../src/core/clock.js';
 import { apply, expect, type FaultCase, hits, type Pace, type StageCase } from './fault-cases.js';
 import { type FaultBench, sourceOf, TASK } from './fault-sources.js';
 
@@ -36,6 +37,16 @@ const quiet = { warn: () => undefined, info: () => undefined, debug: () => undef
 export interface Outcome {
   readonly status: RunReport['status'] | 'broke';
   readonly code?: string;
+}
+
+/** A clock that moves `step` ms at every reading; its timers are real ones. */
+function steppingClock(step: number): Clock {
+  let now = 0;
+  return {
+    now: () => (now += step),
+    setTimeout: (callback, ms) => setTimeout(callback, ms),
+    clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+  };
 }
 
 function pace(kind: Pace): Promise<void> | undefined {
@@ -266,7 +277,8 @@ export async function runCase(c: FaultCase, bench: FaultBench): Promise<Outcome>
   const consume = async (): Promise<RunReport | undefined> => {
     const source = await sourceOf(c, bench);
     const built = build(c, source, bench);
-    const options = { signal: controller.signal, logger: quiet };
+    const clock = c.clockStep === undefined ? undefined : steppingClock(c.clockStep);
+    const options = { signal: controller.signal, logger: quiet, ...(clock === undefined ? {} : { clock }) };
     if ('sink' in built) return built.sink.run(options);
     const f = built.flow;
     switch (c.terminal) {
@@ -299,7 +311,7 @@ export async function runCase(c: FaultCase, bench: FaultBench): Promise<Outcome>
       case 'stream':
         // toReadable(), read by Node's own async iterator; leaving the loop destroys the stream.
         await withRunSignal(controller.signal, async () => {
-          for await (const x of f.toReadable()) {
+          for await (const x of f.toReadable(clock === undefined ? {} : { clock })) {
             received++;
             if (c.slowConsumer) await turn();
             if (outputs.length === c.breakAfter) break;
