@@ -140,20 +140,29 @@ class StageRetrySchedule implements RetrySchedule {
  * for, so a call that never looks at it never makes one. A class, so the getter sits on the
  * prototype: an object literal with a getter costs an accessor pair per call. (`{ ...ctx }` drops
  * `signal`; reading `ctx.signal`, destructuring it or passing `ctx` as a fetch's options all see it.)
+ *
+ * Plain properties set in the constructor, not class fields and not a `#private` source: a class
+ * with fields runs a field initializer from its constructor, and the two took 58 bytes of the
+ * inlining budget of the lane that makes a context per item (docs/ARCHITECTURE.md, "The hot
+ * path"); in a stage read by `for await` the budget ran out there, and every context was made
+ * through V8's generic construct stub, 165 instructions an item. This constructor is 20 bytes,
+ * under the size V8 inlines whatever the budget. The price is `signalSource`, an own property a
+ * `{ ...ctx }` copies and `console.log(ctx)` shows.
  */
 export class CallContext implements StageContext {
-  readonly #source: SignalSource;
+  declare readonly index: number;
+  declare readonly attempt: number;
+  /** Where `signal` comes from, read only if the function reads `signal`. */
+  declare readonly signalSource: SignalSource;
 
-  constructor(
-    readonly index: number,
-    readonly attempt: number,
-    source: SignalSource,
-  ) {
-    this.#source = source;
+  constructor(index: number, attempt: number, signalSource: SignalSource) {
+    this.index = index;
+    this.attempt = attempt;
+    this.signalSource = signalSource;
   }
 
   get signal(): AbortSignal {
-    return this.#source.signal;
+    return this.signalSource.signal;
   }
 }
 
