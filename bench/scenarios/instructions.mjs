@@ -1,9 +1,12 @@
 /**
  * What each terminal costs an item, counted in machine instructions by valgrind's callgrind rather
  * than timed: on this shared machine the same flow's time moves by 2x from hour to hour, and a
- * change of a few percent in a terminal's cost is lost in it; instruction counts repeat within
- * 2 to 4%, the compiled functions' own rows exactly (instructions-child.mjs says why its clock is
- * frozen). Each terminal runs at two sizes
+ * change of a few percent in a terminal's cost is lost in it. The compiled functions' own rows
+ * repeat exactly (instructions-child.mjs says why its clock is frozen); the totals repeated within
+ * 2 to 4% on 2026-11-30, but on 2026-12-01 the same tree read 1,246 and 1,758 for reduce and 867
+ * and 904 for the bare loop (the collector's and the runtime's rows move; a fixed young generation
+ * or V8's predictable GC schedule did not hold them): judge a change by its compiled rows
+ * (`BY_FUNCTION=1`) and by totals repeated in interleaved runs. Each terminal runs at two sizes
  * in fresh `node --single-threaded` processes (no concurrent compiler or collector threads, so
  * their work is counted and repeats), and the difference divided by the difference in items is
  * the cost of an item, start-up and module loading cancelled out.
