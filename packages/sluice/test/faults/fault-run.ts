@@ -11,6 +11,7 @@
 import assert from 'node:assert/strict';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { setImmediate as turn } from 'node:timers/promises';
+import type { Clock } from '../../src/core/clock.js';
 import {
   adaptive,
   cpu,
@@ -23,7 +24,6 @@ import {
   type StageOptions,
   withRunSignal,
 } from '../../src/index.js';
-import type { Clock } from '../../src/core/clock.js';
 import { apply, expect, type FaultCase, hits, type Pace, type StageCase } from './fault-cases.js';
 import { type FaultBench, sourceOf, TASK } from './fault-sources.js';
 
