@@ -1,8 +1,8 @@
 /**
  * The fault suite's cases: a random flow (its source, its stages and their options, its terminal)
  * under random faults (throws, rejections, hangs, flaky calls, poison items that kill a worker,
- * a source that fails, an abort at a random moment, a consumer that is slow or leaves early), and
- * the model that says what a correct run of it must do.
+ * a source that fails, an abort at a random moment, a consumer that is slow or leaves early, a
+ * run clock that jumps at every reading), and the model that says what a correct run of it must do.
  */
 import fc from 'fast-check';
 
