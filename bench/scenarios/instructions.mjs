@@ -8,7 +8,7 @@
  * or V8's predictable GC schedule did not hold them): judge a change by its compiled rows
  * (`BY_FUNCTION=1`) and by totals repeated in interleaved runs. Each terminal runs at two sizes
  * in fresh `node --single-threaded` processes (no concurrent compiler or collector threads, so
- * their work is counted and repeats), and the difference divided by the difference in items is
+ * their work is counted with the rest), and the difference divided by the difference in items is
  * the cost of an item, start-up and module loading cancelled out.
  *   node bench/scenarios/instructions.mjs [terminal...]            # bare run reduce collect forEach forAwait
  *   BY_FUNCTION=1 node bench/scenarios/instructions.mjs reduce    # and where they go, by function
