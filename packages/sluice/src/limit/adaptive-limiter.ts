@@ -164,7 +164,7 @@ export class AdaptiveLimiter {
     // ('latency' reads the calls in flight now, as it always has: it judges the limit, not the load.)
     const load = slot.starts?.at(started) ?? slot.inflight;
     if (!failed) {
-      slot.limit.success(now, now - started, load);
+      slot.limit.success(now, now - started, load, slot.inflight);
       slot.succeededSinceCut = true;
       // A key held as refused outright that answers a call after all was not refused: its 429s
       // were the excess of a burst, answered before the calls the service took (a first round

@@ -126,6 +126,15 @@ const STARTUP_GROWTH = 1.25;
  */
 const STARTUP_QUEUE = 2.5;
 /**
+ * Startup grows the limit only while the calls in flight fill more than 1/STARTUP_USED of it, as
+ * TCP grows its window in slow start only while it uses half of it (RFC 7661; Linux's
+ * tcp_is_cwnd_limited). A limit the stage does not fill is permission it cannot use: a client
+ * whose own CPU holds its calls to 3,000 in flight (its loop 30 to 50 ms late) saw its limit
+ * grown to its cap of 10,000 by the answers of those 3,000, cut back at each window it left
+ * unused and grown again within the next, and its lanes and connections churned with it.
+ */
+const STARTUP_USED = 2;
+/**
  * Steady state ('throughput'): the limit is probed a quarter up for a window, then a fifth down
  * for one, then held for the rest of the cycle (BBR's ProbeBW gains). The two probes keep the
  * limits of recent windows spread, so how throughput follows the limit can always be read, and the
@@ -344,8 +353,9 @@ export class GradientLimit {
    * A call finished without signalling overload.
    * @param rtt how long it took, on the caller's clock
    * @param inflight calls in flight when it started, itself included
+   * @param held calls in flight now, itself included
    */
-  success(now: number, rtt: number, inflight: number): void {
+  success(now: number, rtt: number, inflight: number, held = inflight): void {
     this.#opening = false;
     const started = now - rtt;
     // Startup for throughput grows with every success, not once a window: a window's wait is a
@@ -357,8 +367,9 @@ export class GradientLimit {
       const floor = this.baseline ?? rtt;
       const reach = rtt > floor ? (inflight * floor) / rtt : inflight;
       if (reach > this.#reach) this.#reach = reach;
-      // (A stage that does not fill its limit shows no reach to grow it by.)
-      const bound = Math.max(STARTUP_GAIN * this.#reach, 2 * this.#grown);
+      // (A stage that does not fill its limit shows no reach to grow it by, and holds fewer in
+      // flight now than the limit allows: see STARTUP_USED.)
+      const bound = Math.min(Math.max(STARTUP_GAIN * this.#reach, 2 * this.#grown), STARTUP_USED * held);
       const next = Math.min(this.#limit + (STARTUP_GAIN - 1) * startupTaper(rtt / floor), bound);
       if (next > this.#limit) this.#set(next);
     }
@@ -463,8 +474,8 @@ export class GradientLimit {
     const startup = this.#settings.objective === 'throughput' && this.#slowStart;
     const appLimited = this.#maxInflight * 2 < (startup ? this.#windowLimit : this.#limit);
     // Whether the window's calls reached its limit: a limit they do not reach proves nothing
-    // about one higher.
-    const filled = this.#maxInflight >= FILLED * this.#limit;
+    // about one higher. (In startup, its first limit, as above.)
+    const filled = this.#maxInflight >= FILLED * (startup ? this.#windowLimit : this.#limit);
     const mostInflight = this.#maxInflight;
     // The stage's first window holds the calls it started while it filled its first limit, one
     // by one as its lanes and connections started: their loads climb from 1 and say nothing of
@@ -488,6 +499,12 @@ export class GradientLimit {
       // below it: the calls built no queue to drain, and on the machine that first window
       // below cost a 20,000-GET job what the earlier end gained it.
       else if (appLimited && startup && !first) {
+        // What it held it delivered, all the same: a best window, if it beat the best, is where
+        // startup ends. Left out, a client that held 2,750 calls at 9,700 a second in such a
+        // window ended startup at the 1,880 of an earlier one that ran 6,700 a second.
+        const rate = meanInflight / mean;
+        if (mean > 0 && (this.#startupBest === undefined || rate > this.#startupBest.rate))
+          this.#startupBest = { rate, limit: meanInflight };
         this.#set(Math.min(this.#limit, mostInflight / FILLED));
         this.#windowLimit = this.#limit;
         if (this.#startupBest !== undefined && ++this.#stalls >= STARTUP_STALLS)
@@ -575,7 +592,10 @@ export class GradientLimit {
         mean > STARTUP_QUEUE * (this.baseline as number);
       if (rate > best.rate) this.#startupBest = { rate, limit: inflight };
       if (++this.#stalls < STARTUP_STALLS && !pastTop) return;
-      this.#endStartup();
+      // A window whose calls did not fill its limit built no queue of the limit's making: the
+      // base holds for the rest of the cycle rather than drain a fifth below it (as after
+      // windows left unused, below).
+      this.#endStartup(filled ? 0 : PROBE_GAINS.indexOf(0.8));
       return;
     }
     if (this.#topMark !== undefined && ++this.#sinceTop > TOP_HOLD_WINDOWS) this.#topMark = undefined;

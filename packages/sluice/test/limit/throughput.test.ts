@@ -145,6 +145,24 @@ test("objective 'throughput': a limit the calls in flight never reach stays near
   );
 });
 
+test("objective 'throughput': startup grows the limit no further than twice the calls in flight", async () => {
+  // 2,000 callers against a service that would take thousands, as a client whose own CPU holds
+  // its calls to what it can start: their answers show a reach of 2,000, and startup grew the
+  // limit to 2.89 times that (5,780), cut it back at each window it left unused, and grew it
+  // again within the next.
+  const service = new SimulatedService(
+    { objective: 'throughput', max: 10_000 },
+    serviceShapes.highCapacity(),
+  );
+  const limit = service.limiter.slot('k').limit;
+  service.start(2_000);
+  await service.run(4_000);
+  service.stop();
+  assert.ok(limit.peak <= 2 * 2_000, `the limit reached ${limit.peak}`);
+  // Grown as far as the callers go, all the same.
+  assert.ok(limit.peak >= 2_000, `the limit reached only ${limit.peak}`);
+});
+
 test("objective 'throughput': a stage whose calls never fill the limit ends startup within five windows, and holds its base rather than probe below it", async () => {
   // 1,000 callers against a service that would take thousands: successes grow the limit past
   // what the calls can fill, every other window is under half its limit and cut back, and only
