@@ -147,9 +147,9 @@ test("objective 'throughput': a limit the calls in flight never reach stays near
 
 test("objective 'throughput': startup grows the limit no further than twice the calls in flight", async () => {
   // 2,000 callers against a service that would take thousands, as a client whose own CPU holds
-  // its calls to what it can start: their answers show a reach of 2,000, and startup grew the
-  // limit to 2.89 times that (5,780), cut it back at each window it left unused, and grew it
-  // again within the next.
+  // its calls to what it can start: their answers show a reach of 2,000, and startup, bounded by
+  // 2.89 times that, grew the limit to 4,407, cut it back at each window it left unused, and
+  // grew it again within the next.
   const service = new SimulatedService(
     { objective: 'throughput', max: 10_000 },
     serviceShapes.highCapacity(),
