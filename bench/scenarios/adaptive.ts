@@ -141,7 +141,7 @@ let traced: GradientLimit | undefined;
 if (tracing) {
   // The limiter makes its limits inside the stage: each one is reached at its first answer.
   const success = GradientLimit.prototype.success;
-  GradientLimit.prototype.success = function (this: GradientLimit, now, rtt, inflight) {
+  GradientLimit.prototype.success = function (this: GradientLimit, now, rtt, inflight, held) {
     if (this.onWindow === undefined) {
       traced = this;
       this.onWindow = (w) => {
@@ -151,7 +151,7 @@ if (tracing) {
         process.stderr.write(`${JSON.stringify({ window: true, ...round, inFlightNow })}\n`);
       };
     }
-    success.call(this, now, rtt, inflight);
+    success.call(this, now, rtt, inflight, held);
   };
 }
 

@@ -355,7 +355,7 @@ export class GradientLimit {
    * @param inflight calls in flight when it started, itself included
    * @param held calls in flight now, itself included
    */
-  success(now: number, rtt: number, inflight: number, held = inflight): void {
+  success(now: number, rtt: number, inflight: number, held: number): void {
     this.#opening = false;
     const started = now - rtt;
     // Startup for throughput grows with every success, not once a window: a window's wait is a
