@@ -36,6 +36,14 @@ export class InlineForEach implements Outlet<unknown> {
    * several and cannot be inlined; this call site sees only forEach's.
    */
   readonly #direct: LaneSpec['fn'] | undefined;
+  /**
+   * What a timed call calls: the invoker when a policy wraps the function, else a call of the
+   * function made here. Through the invoker, the few timed calls of the forEach's function reached
+   * the call site every stage's invoker shares, and the stage before, whose every call goes
+   * through it, no longer had its own function inlined there (V8 inlines a call site that has
+   * only ever seen one function).
+   */
+  readonly #timedCall: Invoker;
   readonly #turn: LoopTurn;
   readonly #concurrency: number;
   /** An adaptive stage's limiter: checked first, so a fixed stage's room costs one comparison. */
@@ -68,7 +76,10 @@ export class InlineForEach implements Outlet<unknown> {
     this.#metrics = stats.metrics;
     this.#run = run;
     this.#invoke = run.invoker(spec, stats);
-    this.#direct = hasPolicies(spec) ? undefined : spec.fn;
+    const direct = hasPolicies(spec) ? undefined : spec.fn;
+    this.#direct = direct;
+    this.#timedCall =
+      direct === undefined ? this.#invoke : (value, index) => direct(value, new CallContext(index, 1, run));
     this.#turn = new LoopTurn(run.clock);
     this.#concurrency = spec.concurrency;
     this.#gate = stats.limit;
@@ -90,14 +101,24 @@ export class InlineForEach implements Outlet<unknown> {
     return this.#done;
   }
 
+  /**
+   * Calls the function on `value` now when nothing waits and there is room, else queues it. The
+   * stage before calls this for every item from its lane, which inlines it within V8's budget of
+   * bytecode inlined into one function (see LaneStage's #finish): so the common path here and
+   * in #call is kept short, and everything else is a call away.
+   */
   tryPush(value: unknown): boolean {
+    if (this.#queueHead === this.#queue.length && !this.#closed && this.#hasRoom() && !this.#turn.due()) {
+      this.#call(value);
+      return true;
+    }
+    return this.#queueValue(value);
+  }
+
+  /** tryPush when the value cannot be called now: it waits, or there is no room (false). */
+  #queueValue(value: unknown): boolean {
     if (this.#closed) throw this.#closedError();
-    if (this.#queueHead === this.#queue.length) {
-      if (this.#hasRoom() && !this.#turn.due()) {
-        this.#call(value);
-        return true;
-      }
-    } else if (this.size >= this.#capacity) return false;
+    if (this.size >= this.#capacity) return false;
     this.#queue.push(value);
     this.#resumeLater();
     return true;
@@ -147,30 +168,48 @@ export class InlineForEach implements Outlet<unknown> {
     return inFlight < callsAllowed(this.#concurrency, this.#stats);
   }
 
-  /** One call: in this turn it returns, or it is counted in flight until it settles. */
+  /**
+   * One call: in this turn it returns, or it is counted in flight until it settles. The function
+   * is called here when nothing wraps it and the call is not timed; #callOther does the rest.
+   */
   #call(value: unknown): void {
     const index = this.#stats.entered++;
+    const direct = this.#direct;
+    if (direct === undefined || --this.#untilTimed === 0) {
+      this.#callOther(value, index);
+      return;
+    }
     let result: unknown;
     try {
-      if (--this.#untilTimed === 0) {
-        this.#untilTimed = StageMetrics.gapAfter(index);
-        result = this.#metrics.time(this.#invoke, value, index);
-      } else {
-        const direct = this.#direct;
-        result =
-          direct === undefined
-            ? this.#invoke(value, index)
-            : direct(value, new CallContext(index, 1, this.#run));
-      }
+      result = direct(value, new CallContext(index, 1, this.#run));
     } catch (error) {
       this.#settleFailure(value, index, error);
       return;
     }
-    if (!isThenable(result)) {
-      // As a lane's: an item that returns after the run stopped stays unsettled in the report.
-      if (!this.#run.stopped) this.#stats.emitted++;
+    if (isThenable(result)) this.#awaitCall(value, index, result);
+    // As a lane's: an item that returns after the run stopped stays unsettled in the report.
+    else if (!this.#run.stopped) this.#stats.emitted++;
+  }
+
+  /** #call for a timed call (#call counted it down), or for a function under a policy. */
+  #callOther(value: unknown, index: number): void {
+    const timed = this.#direct !== undefined || --this.#untilTimed === 0;
+    let result: unknown;
+    try {
+      if (timed) {
+        this.#untilTimed = StageMetrics.gapAfter(index);
+        result = this.#metrics.time(this.#timedCall, value, index);
+      } else result = this.#invoke(value, index);
+    } catch (error) {
+      this.#settleFailure(value, index, error);
       return;
     }
+    if (isThenable(result)) this.#awaitCall(value, index, result);
+    else if (!this.#run.stopped) this.#stats.emitted++;
+  }
+
+  /** A call that returned a promise: it is in flight until it settles. */
+  #awaitCall(value: unknown, index: number, result: PromiseLike<unknown>): void {
     this.#inFlight++;
     result.then(
       () => {

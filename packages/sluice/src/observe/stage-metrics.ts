@@ -86,16 +86,21 @@ export class StageMetrics {
     return index + 1 < SAMPLE_ALL_BELOW ? 1 : index + 1 < SPARSE_FROM ? DENSE_GAP : SPARSE_GAP;
   }
 
-  /** Sampled calls that returned a promise: when they started, and how long they held the loop. */
+  /** Sampled calls that returned a thenable other than a promise: when they started, and how long they held the loop. */
   readonly #pending = new Map<number, { start: number; held: number }>();
 
-  /** Timed calls whose promise has not settled yet: when 0, `settled` has nothing to look up. A plain field: every call reads it. */
+  /** Timed calls whose thenable has not settled yet: when 0, `settled` has nothing to look up. A plain field: every call reads it. */
   pending = 0;
 
   /**
-   * Makes call `index` timed: a clock read on each side of it. When it returns a promise, its
-   * lane calls `settled(index)` once it has awaited it; chaining a `then` here instead would make
-   * every timed item finish a tick late, and in an ordered stage the items behind it would wait.
+   * Makes call `index` timed: a clock read on each side of it. A promise it returns is watched by
+   * a reaction of this method's own, registered before the stage awaits it, so it runs first, in
+   * the turn the stage resumes (the stage awaits the call's own promise: awaiting one chained here
+   * would make every timed item finish a tick late, and in an ordered stage the items behind it
+   * would wait). Stages therefore never call `settled` for a promise, and V8 does not inline that
+   * rare path into their lanes, whose budget for inlining is spent on every item's path. Any other
+   * thenable is not touched twice (a query builder's `then` may run its query): its stage calls
+   * `settled(index)` once it has awaited it.
    */
   time(call: Call, item: unknown, index: number): unknown {
     const start = meter.current.now();
@@ -108,14 +113,20 @@ export class StageMetrics {
       throw error;
     }
     const held = meter.current.now() - start;
-    if (isThenable(result)) {
+    if (!isThenable(result)) this.record(held, held);
+    else if (result instanceof Promise) {
+      result.then(
+        () => this.record(held, meter.current.now() - start),
+        () => this.record(held, meter.current.now() - start, true),
+      );
+    } else {
       this.#pending.set(index, { start, held });
       this.pending++;
-    } else this.record(held, held);
+    }
     return result;
   }
 
-  /** The promise of call `index` settled (rejected, when `failed`): records it, if it was timed. */
+  /** The thenable of call `index` settled (rejected, when `failed`): records it, if it was timed. */
   settled(index: number, failed = false): void {
     const pending = this.#pending.get(index);
     if (pending === undefined) return;

@@ -333,6 +333,42 @@ describe('the run report', () => {
     });
   });
 
+  test('times calls that return a thenable other than a promise, and reads each one once', async () => {
+    await withFakeMeter(async (meter) => {
+      let queries = 0;
+      // As a query builder's: `then` runs the query, so a second `then` would run it again.
+      const query = (x: number): PromiseLike<number> =>
+        ({
+          then(resolve: (value: number) => void, reject: (error: unknown) => void): void {
+            queries++;
+            sleepOn(meter.clock, 5).then(() => resolve(x), reject);
+          },
+        }) as unknown as PromiseLike<number>;
+      let saved = 0;
+      const report = await meter.settle(
+        flow(range(100))
+          .map(function load(x) {
+            return query(x);
+          })
+          .forEach(function save(x) {
+            saved += x;
+            return query(x);
+          })
+          .run({ clock: meter.clock }),
+      );
+      assert.equal(queries, 200);
+      assert.equal(saved, 4950);
+      for (const name of ['load', 'save']) {
+        const latency = stage(report, name).latencyMs;
+        assert.deepEqual(
+          [latency?.samples, latency?.p50, latency?.max],
+          [64, 5, 5],
+          `${name} ${JSON.stringify(latency)}`,
+        );
+      }
+    });
+  });
+
   test('is plain JSON: it survives a round trip unchanged', async () => {
     const report = await flow(range(100))
       .map(async (x) => x * 2, { concurrency: 4 })
