@@ -6,7 +6,7 @@
  *   node bench/scenarios/cold-ab.mjs <other worktree> <rounds> <tasks> <n> <contender...>
  *   SOURCE=objects node bench/scenarios/cold-ab.mjs ...   # cold.mjs's task source (default mjs)
  * Contenders: serial (run once a round), flow (`flow(items).map(cpu(url)).collect()`, each
- * tree's default), flow-hs (with `headStart: true`), flow-no-hs (with `headStart: false`),
+ * tree's default), flow-named (the same on a stage named before the timer starts), flow-hs (with `headStart: true`), flow-no-hs (with `headStart: false`),
  * flows-x10 (the same job as ten flows in a row, each built anew). Prints the range and median of each, its ratio to the serial loop (best to best,
  * median to median), the event loop's p99 lateness, and the load average over the rounds.
  */
@@ -22,6 +22,7 @@ const source = process.env.SOURCE ?? 'mjs';
 const contenderOf = {
   serial: 'serial',
   flow: 'sluice-flow',
+  'flow-named': 'sluice-flow-named',
   'flow-hs': 'sluice-flow-head-start',
   'flow-no-hs': 'sluice-flow-no-head-start',
   'flows-x10': 'sluice-flows-10',

@@ -14,6 +14,7 @@ import {
   threads,
   workersOf,
 } from './local-providers.js';
+import { hasHeadStart, preloadTask } from './pool/head-start.js';
 import { resolveTaskModule, type TaskModule } from './pool/task-module.js';
 import { checkPoolOptions, poolKeys, WorkerPool, type WorkerPoolOptions } from './pool/worker-pool.js';
 
@@ -64,7 +65,8 @@ export function cpu<In, Out>(task: URL | string, options?: CpuOptions): CpuTask<
   }
   checkOptions('cpu options', options, cpuKeys);
   const file = basename(task instanceof URL ? task.pathname : task);
-  const executor = executorOf(options);
+  const { executor, headStart } = executorOf(options);
+  if (headStart) preload(task);
   return {
     [cpuBrand]: true,
     name: file.replace(/(\.task)?\.[cm]?[jt]s$/, '') || file,
@@ -74,8 +76,26 @@ export function cpu<In, Out>(task: URL | string, options?: CpuOptions): CpuTask<
   };
 }
 
-/** The provider cpu()'s options name: the one given, a shared pool, or a pool of the options' kind. */
-function executorOf(options: CpuOptions | undefined): ExecutorProvider {
+/**
+ * Loads the task module on this thread ahead of the first run's head start (see `preloadTask`).
+ * A module that cannot be found is left to fail where the stage is written, as it always has.
+ */
+function preload(task: URL | string): void {
+  let module: TaskModule;
+  try {
+    module = resolveTaskModule('cpu()', task);
+  } catch {
+    return;
+  }
+  preloadTask(module.url);
+}
+
+/**
+ * The provider cpu()'s options name: the one given, a shared pool, or a pool of the options' kind;
+ * and whether that pool has a head start of its own (a provider from elsewhere, or a shared pool,
+ * loads the task where and when it chooses).
+ */
+function executorOf(options: CpuOptions | undefined): { executor: ExecutorProvider; headStart: boolean } {
   const { pool, executor, ...poolOptions } = options ?? {};
   if (executor !== undefined) {
     const given = checkProvider('cpu.executor', executor);
@@ -89,19 +109,21 @@ function executorOf(options: CpuOptions | undefined): ExecutorProvider {
         options,
       );
     }
-    return given;
+    return { executor: given, headStart: false };
   }
   if (pool !== undefined) {
     if (!(pool instanceof WorkerPool)) throw invalidType('cpu.pool', 'a WorkerPool', pool);
-    return sharedPool(pool);
+    return { executor: sharedPool(pool), headStart: false };
   }
   const { isolation, keepWarmMs: _checkedByTheProvider, ...rest } = poolOptions;
   // Checked here as a whole, so a bad option names the same field it always did.
-  checkPoolOptions({ isolation, ...rest });
+  const checked = checkPoolOptions({ isolation, ...rest });
   const warm = poolOptions.keepWarmMs === undefined ? {} : { keepWarmMs: poolOptions.keepWarmMs };
-  return isolation === 'process'
-    ? processes({ ...withoutThreadLimits(rest), ...warm })
-    : threads({ ...rest, ...warm });
+  const local =
+    isolation === 'process'
+      ? processes({ ...withoutThreadLimits(rest), ...warm })
+      : threads({ ...rest, ...warm });
+  return { executor: local, headStart: hasHeadStart(checked) };
 }
 
 /** `headStart: true` passes through as it came: processes() refuses it with a coded error. */

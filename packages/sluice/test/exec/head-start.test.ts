@@ -63,6 +63,70 @@ async function waitsForWorkers(
   }
 }
 
+/** Loads of the `loads` task module at `url` on this thread. */
+function loadsOf(url: URL): number {
+  const loads = (globalThis as Record<symbol, Record<string, number> | undefined>)[
+    Symbol.for('sluice.test.task-loads')
+  ];
+  return loads?.[url.search] ?? 0;
+}
+
+/** Waits until `done()` holds, polling every millisecond; fails after 10 s. */
+async function until(done: () => boolean, what: string): Promise<void> {
+  for (let waited = 0; !done(); waited++) {
+    if (waited > 10_000) assert.fail(`still waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
+describe('cpu(url): naming a stage starts loading its task for the head start', () => {
+  const loads = (name: string) => new URL(`../fixtures/tasks/loads.task.js?${name}`, import.meta.url);
+
+  test('the task module is loaded on the calling thread once the program waits, before any run', async () => {
+    const url = loads('named');
+    cpu(url);
+    assert.equal(loadsOf(url), 0, 'loaded before the program waited on anything');
+    await until(() => loadsOf(url) === 1, 'the module to load');
+    // The run's head start takes the module as it is: loaded once on this thread.
+    assert.deepEqual(
+      await flow([1, 2, 3])
+        .map(cpu<number, number>(url, { workers: 1 }))
+        .collect(),
+      [1, 2, 3],
+    );
+    assert.equal(loadsOf(url), 1);
+  });
+
+  test('not where no head start runs: headStart: false, child processes, resource limits, a pool or executor given', async () => {
+    const off = {
+      noHeadStart: loads('no-head-start'),
+      processes: loads('processes'),
+      limits: loads('limits'),
+    };
+    cpu(off.noHeadStart, { headStart: false });
+    cpu(off.processes, { isolation: 'process' });
+    cpu(off.limits, { resourceLimits: { maxOldGenerationSizeMb: 64 } });
+    // Named at the same time, a stage that loads: once it has, the others would have too.
+    const control = loads('control');
+    cpu(control);
+    await until(() => loadsOf(control) === 1, 'the control module to load');
+    await turns(20);
+    assert.deepEqual(
+      Object.entries(off).map(([name, url]) => [name, loadsOf(url)]),
+      Object.keys(off).map((name) => [name, 0]),
+    );
+  });
+
+  test('a task module that does not exist still fails where the stage is written', () => {
+    const missing = new URL('../fixtures/tasks/no-such.task.js', import.meta.url);
+    const stage = cpu<number, number>(missing);
+    assert.throws(
+      () => flow([1]).map(stage),
+      (error) => isSluiceError(error, 'SLUICE_ERR_TASK_NOT_FOUND'),
+    );
+  });
+});
+
 describe('head start: the calling thread runs items while the workers start', () => {
   let workers: WorkerGate;
   beforeEach(() => {

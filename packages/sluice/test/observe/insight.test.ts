@@ -339,6 +339,7 @@ describe('the run report', () => {
       // As a query builder's: `then` runs the query, so a second `then` would run it again.
       const query = (x: number): PromiseLike<number> =>
         ({
+          // biome-ignore lint/suspicious/noThenProperty: a thenable that is not a promise, on purpose
           then(resolve: (value: number) => void, reject: (error: unknown) => void): void {
             queries++;
             sleepOn(meter.clock, 5).then(() => resolve(x), reject);

@@ -26,7 +26,7 @@ import { anyMoved, unwrapMoved } from '../task.js';
 import { BatchSizer } from './batch-sizer.js';
 import { recover } from './crash-recovery.js';
 import { DeadlineWatchdog, deadlineError, overdueItem } from './deadline-watchdog.js';
-import { HeadStart, type HeadStartResult, MAX_ITEM_MS, SLICE_MS } from './head-start.js';
+import { HeadStart, type HeadStartResult, hasHeadStart, MAX_ITEM_MS, SLICE_MS } from './head-start.js';
 import { InlineWorker } from './inline-worker.js';
 import { cut, type Job, type Piece, pieceOf, singles } from './pieces.js';
 import { CANCEL_RING_SIZE, CONTROL_CANCEL_RING, type FromWorker, runningItem } from './protocol.js';
@@ -154,11 +154,9 @@ export class Dispatcher implements Executor<unknown, unknown> {
     );
     if (options.isolation !== 'inline')
       checkTypeScriptPeer(options.task, options.isolation === 'thread' ? 'tsx/esm/api' : 'tsx');
-    // Moving work to the calling thread is only a stand-in for thread workers, and only for work
-    // the user has not fenced: a memory limit says the task must not run where it cannot be stopped.
     // With a head start, workers start as the job's measured size asks for them (#planWorkers);
     // without one, all of them now.
-    if (options.headStart && options.isolation === 'thread' && options.resourceLimits === undefined) {
+    if (hasHeadStart(options)) {
       const loading = this.#clock.setTimeout(() => {
         if (this.#headStart?.ready === false) this.#spawnUpTo(options.workers);
       }, HEAD_START_LOAD_MS);
