@@ -76,10 +76,8 @@ export class InlineForEach implements Outlet<unknown> {
     this.#metrics = stats.metrics;
     this.#run = run;
     this.#invoke = run.invoker(spec, stats);
-    const direct = hasPolicies(spec) ? undefined : spec.fn;
-    this.#direct = direct;
-    this.#timedCall =
-      direct === undefined ? this.#invoke : (value, index) => direct(value, new CallContext(index, 1, run));
+    this.#direct = hasPolicies(spec) ? undefined : spec.fn;
+    this.#timedCall = this.#direct === undefined ? this.#invoke : this.#callDirect;
     this.#turn = new LoopTurn(run.clock);
     this.#concurrency = spec.concurrency;
     this.#gate = stats.limit;
@@ -104,7 +102,7 @@ export class InlineForEach implements Outlet<unknown> {
   /**
    * Calls the function on `value` now when nothing waits and there is room, else queues it. The
    * stage before calls this for every item from its lane, which inlines it within V8's budget of
-   * bytecode inlined into one function (see LaneStage's #finish): so the common path here and
+   * bytecode inlined into one function (see LaneStage's #lane): so the common path here and
    * in #call is kept short, and everything else is a call away.
    */
   tryPush(value: unknown): boolean {
@@ -207,6 +205,10 @@ export class InlineForEach implements Outlet<unknown> {
     if (isThenable(result)) this.#awaitCall(value, index, result);
     else if (!this.#run.stopped) this.#stats.emitted++;
   }
+
+  /** The function called without the invoker, for a timed call (see #timedCall). */
+  readonly #callDirect = (value: unknown, index: number): unknown =>
+    (this.#direct as LaneSpec['fn'])(value, new CallContext(index, 1, this.#run));
 
   /** A call that returned a promise: it is in flight until it settles. */
   #awaitCall(value: unknown, index: number, result: PromiseLike<unknown>): void {
