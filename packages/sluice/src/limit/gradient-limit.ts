@@ -131,9 +131,14 @@ const STARTUP_QUEUE = 2.5;
  * tcp_is_cwnd_limited). A limit the stage does not fill is permission it cannot use: a client
  * whose own CPU holds its calls to 3,000 in flight (its loop 30 to 50 ms late) saw its limit
  * grown to its cap of 10,000 by the answers of those 3,000, cut back at each window it left
- * unused and grown again within the next, and its lanes and connections churned with it.
+ * unused and grown again within the next, and its lanes and connections churned with it. At
+ * twice the calls in flight (TCP's own margin) it still ran to 7,400 lanes, each starting a call
+ * on a connection of its own whenever a turn of the loop let thousands go at once (4,645
+ * connections against fixed 3,200's 3,706), for a client whose CPU held 3,000: an 80,000-GET job
+ * ran at 93% to 95% of fixed 3,200, and at one and a half times at 96% to 99% (interleaved pairs,
+ * bench/RESULTS.md; 1.25 gained nothing more on 20,000).
  */
-const STARTUP_USED = 2;
+const STARTUP_USED = 1.5;
 /**
  * Steady state ('throughput'): the limit is probed a quarter up for a window, then a fifth down
  * for one, then held for the rest of the cycle (BBR's ProbeBW gains). The two probes keep the

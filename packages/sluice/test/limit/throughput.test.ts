@@ -145,11 +145,11 @@ test("objective 'throughput': a limit the calls in flight never reach stays near
   );
 });
 
-test("objective 'throughput': startup grows the limit no further than twice the calls in flight", async () => {
+test("objective 'throughput': startup grows the limit no further than one and a half times the calls in flight", async () => {
   // 2,000 callers against a service that would take thousands, as a client whose own CPU holds
   // its calls to what it can start: their answers show a reach of 2,000, and startup, bounded by
   // 2.89 times that, grew the limit to 4,407, cut it back at each window it left unused, and
-  // grew it again within the next.
+  // grew it again within the next (to 4,000 at twice the calls in flight).
   const service = new SimulatedService(
     { objective: 'throughput', max: 10_000 },
     serviceShapes.highCapacity(),
@@ -158,7 +158,7 @@ test("objective 'throughput': startup grows the limit no further than twice the 
   service.start(2_000);
   await service.run(4_000);
   service.stop();
-  assert.ok(limit.peak <= 2 * 2_000, `the limit reached ${limit.peak}`);
+  assert.ok(limit.peak <= 1.5 * 2_000, `the limit reached ${limit.peak}`);
   // Grown as far as the callers go, all the same.
   assert.ok(limit.peak >= 2_000, `the limit reached only ${limit.peak}`);
 });
