@@ -6,9 +6,11 @@
  *   node bench/scenarios/cold-ab.mjs <other worktree> <rounds> <tasks> <n> <contender...>
  *   SOURCE=objects node bench/scenarios/cold-ab.mjs ...   # cold.mjs's task source (default mjs)
  * Contenders: serial (run once a round), flow (`flow(items).map(cpu(url)).collect()`, each
- * tree's default), flow-named (the same on a stage named before the timer starts), flow-hs (with `headStart: true`), flow-no-hs (with `headStart: false`),
- * flows-x10 (the same job as ten flows in a row, each built anew). Prints the range and median of each, its ratio to the serial loop (best to best,
- * median to median), the event loop's p99 lateness, and the load average over the rounds.
+ * tree's default), flow-named (the same on a stage named before the timer starts), flow-hs (with
+ * `headStart: true`), flow-no-hs (with `headStart: false`), flows-x10 (the same job as ten flows
+ * in a row, each built anew). Prints the range and median of each, its ratio to the serial loop
+ * (best to best, median to median), the event loop's p99 lateness, and the load average over the
+ * rounds.
  */
 import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';

@@ -475,12 +475,14 @@ export class GradientLimit {
   #judgeWindow(now: number): void {
     const mean = this.#rttSum / this.#samples;
     const meanInflight = this.#inflightSum / this.#samples;
-    // (In 'throughput' startup, against the window's first limit: the limit grows within it.)
     const startup = this.#settings.objective === 'throughput' && this.#slowStart;
-    const appLimited = this.#maxInflight * 2 < (startup ? this.#windowLimit : this.#limit);
+    // The limit the window's calls are held against: in 'throughput' startup, the window's first,
+    // since the limit grows within it.
+    const against = startup ? this.#windowLimit : this.#limit;
+    const appLimited = this.#maxInflight * 2 < against;
     // Whether the window's calls reached its limit: a limit they do not reach proves nothing
-    // about one higher. (In startup, its first limit, as above.)
-    const filled = this.#maxInflight >= FILLED * (startup ? this.#windowLimit : this.#limit);
+    // about one higher.
+    const filled = this.#maxInflight >= FILLED * against;
     const mostInflight = this.#maxInflight;
     // The stage's first window holds the calls it started while it filled its first limit, one
     // by one as its lanes and connections started: their loads climb from 1 and say nothing of

@@ -86,10 +86,16 @@ export class StageMetrics {
     return index + 1 < SAMPLE_ALL_BELOW ? 1 : index + 1 < SPARSE_FROM ? DENSE_GAP : SPARSE_GAP;
   }
 
-  /** Sampled calls that returned a thenable other than a promise: when they started, and how long they held the loop. */
+  /**
+   * Sampled calls that returned a thenable other than a promise: when they started, and how long
+   * they held the loop.
+   */
   readonly #pending = new Map<number, { start: number; held: number }>();
 
-  /** Timed calls whose thenable has not settled yet: when 0, `settled` has nothing to look up. A plain field: every call reads it. */
+  /**
+   * Timed calls whose thenable has not settled yet: when 0, `settled` has nothing to look up. A
+   * plain field: every call reads it.
+   */
   pending = 0;
 
   /**
