@@ -30,6 +30,8 @@ import type { BatchOptions, CpuStageOptions, StageContext, StageOptions } from '
  * loop in the middle of the run, and on a machine whose fresh memory is dear (bench/RESULTS.md)
  * the last one alone took 30 ms. Chunks that grew by `push` still took fresh memory for every
  * store they outgrew: a million results took 1,700 more page faults than chunks made at their size.
+ * When the number of outputs is bounded before the run (an array through map, tap or cpu stages),
+ * the first chunk is made at that bound: the whole result, trimmed to what came, joined with nothing.
  */
 const FIRST_COLLECT_CHUNK = 64;
 const COLLECT_CHUNK = 65_536;
@@ -164,7 +166,8 @@ export class Flow<T> implements AsyncIterable<T> {
   /** Runs the flow and resolves with every output, in order. */
   async collect(options?: RunOptions): Promise<T[]> {
     const chunks: T[][] = [];
-    let chunk: T[] = new Array(FIRST_COLLECT_CHUNK);
+    // Made at its full size, the first chunk is the whole result, joined with nothing.
+    let chunk: T[] = new Array(this.#outputsAtMost() || FIRST_COLLECT_CHUNK);
     let at = 0;
     await this.#start(options, (value) => {
       if (at === chunk.length) {
@@ -178,6 +181,19 @@ export class Flow<T> implements AsyncIterable<T> {
     if (chunks.length === 0) return chunk;
     chunks.push(chunk);
     return joined(chunks);
+  }
+
+  /**
+   * The most outputs a run can give, when that is known before it starts: an array's length,
+   * through stages that give at most one output an item and never more (map, tap, cpu). A filter
+   * gives at most as many too, but may keep a few of millions: what collect() sets aside for its
+   * outputs should follow what they take. The array may still grow while the run reads it.
+   */
+  #outputsAtMost(): number | undefined {
+    if (!Array.isArray(this.#source)) return undefined;
+    for (const stage of this.#stages)
+      if (stage.kind !== 'map' && stage.kind !== 'tap' && stage.kind !== 'cpu') return undefined;
+    return this.#source.length;
   }
 
   /**

@@ -153,13 +153,47 @@ test('.collect() - every output once, in order, whatever it is, past the size it
   const values = (i: number): unknown =>
     [i, -0, Number.NaN, undefined, null, `s${i}`, [i, [i]], { i }, 2 ** 40 + i][i % 9];
   for (const count of [0, 1, 63, 64, 65, 191, 192, 1_985, 65_471, 65_472, 65_473, 131_009]) {
-    const out = await flow(range(count))
-      .map(async (i) => values(i), { concurrency: 8 })
-      .collect();
-    assert.equal(out.length, count);
-    assert.equal(Object.keys(out).length, count, `${count} outputs: no holes`);
-    assert.deepEqual(out, range(count).map(values), `${count} outputs`);
+    // From a generator, the run's outputs are not known ahead; from an array through a map, they
+    // are, and the first chunk is made at that size.
+    for (const source of [range(count).values(), range(count)]) {
+      const out = await flow(source)
+        .map(async (i) => values(i), { concurrency: 8 })
+        .collect();
+      const what = `${count} outputs from ${Array.isArray(source) ? 'an array' : 'a generator'}`;
+      assert.equal(out.length, count, what);
+      assert.equal(Object.keys(out).length, count, `${what}: no holes`);
+      assert.deepEqual(out, range(count).map(values), what);
+    }
   }
+});
+
+test('.collect() from an array: items skipped leave no holes, and items added during the run are kept', async () => {
+  // Fewer outputs than the array's items: the result is as long as what came out.
+  const skipped = await flow(range(1_000))
+    .map(
+      async (i) => {
+        if (i % 3 === 0) throw new Error(`item ${i}`);
+        return i;
+      },
+      { concurrency: 8, onError: 'skip' },
+    )
+    .collect();
+  const kept = range(1_000).filter((i) => i % 3 !== 0);
+  assert.equal(Object.keys(skipped).length, kept.length);
+  assert.deepEqual(skipped, kept);
+
+  // More: the array grew while the run read it (an array source is read as it stands).
+  const growing = range(100);
+  const grown = await flow(growing)
+    .tap((i) => {
+      if (i < 100) growing.push(i + 100);
+    })
+    .map((i) => i * 2)
+    .collect();
+  assert.deepEqual(
+    grown,
+    range(200).map((i) => i * 2),
+  );
 });
 
 test("collect()'s join: the chunks' elements once each, in order, however many concat() takes at once", () => {
