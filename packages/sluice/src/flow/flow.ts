@@ -34,6 +34,11 @@ import type { BatchOptions, CpuStageOptions, StageContext, StageOptions } from '
  * the first chunk is made at that bound: the whole result, trimmed to what came, joined with nothing.
  */
 const FIRST_COLLECT_CHUNK = 64;
+/**
+ * The most places collect() sets aside before the run (128 MB of references): an array of tens of
+ * millions read by a run that is aborted early should not cost their whole result at its start.
+ */
+const MOST_SET_ASIDE = 2 ** 24;
 const COLLECT_CHUNK = 65_536;
 /** Arrays one concat() joins: it takes them as arguments, and a call's arguments are bounded. */
 const JOIN_AT_ONCE = 4_096;
@@ -167,7 +172,7 @@ export class Flow<T> implements AsyncIterable<T> {
   async collect(options?: RunOptions): Promise<T[]> {
     const chunks: T[][] = [];
     // Made at its full size, the first chunk is the whole result, joined with nothing.
-    let chunk: T[] = new Array(this.#outputsAtMost() || FIRST_COLLECT_CHUNK);
+    let chunk: T[] = new Array(Math.min(this.#outputsAtMost() || FIRST_COLLECT_CHUNK, MOST_SET_ASIDE));
     let at = 0;
     await this.#start(options, (value) => {
       if (at === chunk.length) {
