@@ -148,18 +148,18 @@ test('.forEach() - awaitable, and its report counts consumed items as emitted', 
 
 test('.collect() - every output once, in order, whatever it is, past the size it gathers outputs in', async () => {
   // Outputs of every kind, arrays among them (kept whole, never spread into the result), over
-  // several of collect()'s chunks (64, 128, ... 65,536 outputs: the first five ends at 64, 192,
-  // 448, 960, 1,984), none of their unfilled places left in the result.
+  // several of collect()'s chunks (64, 128, ... 65,536 outputs: the first five end at 64, 192,
+  // 448, 960 and 1,984 outputs), none of their unfilled places left in the result.
   const values = (i: number): unknown =>
     [i, -0, Number.NaN, undefined, null, `s${i}`, [i, [i]], { i }, 2 ** 40 + i][i % 9];
   for (const count of [0, 1, 63, 64, 65, 191, 192, 1_985, 65_471, 65_472, 65_473, 131_009]) {
-    // From a generator, the run's outputs are not known ahead; from an array through a map, they
+    // From an iterator, the run's outputs are not known ahead; from an array through a map, they
     // are, and the first chunk is made at that size.
     for (const source of [range(count).values(), range(count)]) {
       const out = await flow(source)
         .map(async (i) => values(i), { concurrency: 8 })
         .collect();
-      const what = `${count} outputs from ${Array.isArray(source) ? 'an array' : 'a generator'}`;
+      const what = `${count} outputs from ${Array.isArray(source) ? 'an array' : 'an iterator'}`;
       assert.equal(out.length, count, what);
       assert.equal(Object.keys(out).length, count, `${what}: no holes`);
       assert.deepEqual(out, range(count).map(values), what);
@@ -197,7 +197,7 @@ test('.collect() from an array: items skipped leave no holes, and items added du
 });
 
 test("collect()'s join: the chunks' elements once each, in order, however many concat() takes at once", () => {
-  // A million outputs make 25 chunks, far under the 4,096 one concat() joins: the rounds of
+  // A million outputs from an iterator make 25 chunks, far under the 4,096 one concat() joins: the rounds of
   // joins above that are run here with a handful at once.
   fc.assert(
     fc.property(
