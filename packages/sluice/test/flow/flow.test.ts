@@ -197,8 +197,8 @@ test('.collect() from an array: items skipped leave no holes, and items added du
 });
 
 test("collect()'s join: the chunks' elements once each, in order, however many concat() takes at once", () => {
-  // A million outputs from an iterator make 25 chunks, far under the 4,096 one concat() joins: the rounds of
-  // joins above that are run here with a handful at once.
+  // A million outputs from an iterator make 25 chunks, far under the 4,096 one concat() joins:
+  // the rounds of joins above that are run here with a handful at once.
   fc.assert(
     fc.property(
       fc.array(
