@@ -190,9 +190,10 @@ export class Flow<T> implements AsyncIterable<T> {
 
   /**
    * The most outputs a run can give, when that is known before it starts: an array's length,
-   * through stages that give at most one output an item and never more (map, tap, cpu). A filter
-   * gives at most as many too, but may keep a few of millions: what collect() sets aside for its
-   * outputs should follow what they take. The array may still grow while the run reads it.
+   * through stages that give at most one output an item (map, tap, cpu). A filter gives no more
+   * either, but may keep a few of millions: what collect() sets aside for its outputs should
+   * follow what they take. The array may still grow while the run reads it (collect() then
+   * gathers the rest in chunks).
    */
   #outputsAtMost(): number | undefined {
     if (!Array.isArray(this.#source)) return undefined;
