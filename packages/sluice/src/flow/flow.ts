@@ -34,12 +34,12 @@ import type { BatchOptions, CpuStageOptions, StageContext, StageOptions } from '
  * the first chunk is made at that bound: the whole result, trimmed to what came, joined with nothing.
  */
 const FIRST_COLLECT_CHUNK = 64;
+const COLLECT_CHUNK = 65_536;
 /**
  * The most places collect() sets aside before the run (128 MB of references): an array of tens of
  * millions read by a run that is aborted early should not cost their whole result at its start.
  */
 const MOST_SET_ASIDE = 2 ** 24;
-const COLLECT_CHUNK = 65_536;
 /** Arrays one concat() joins: it takes them as arguments, and a call's arguments are bounded. */
 const JOIN_AT_ONCE = 4_096;
 
