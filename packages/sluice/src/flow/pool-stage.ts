@@ -170,7 +170,7 @@ export class PoolStage {
       try {
         outcome = await this.#execute(executor, items, first);
         // The batch's latency is each item's: from leaving the stage to coming back, off the loop.
-        this.#stats.metrics.record(0, performance.now() - sentAt);
+        this.#stats.metrics.record(0, performance.now() - sentAt, false, items.length);
         if (this.#reportsBusy) this.#stats.workerBusyMs = (executor.busyMs as number) - this.#busyAtStart;
         this.#stats.loopMs = (executor.loopMs ?? 0) - this.#loopAtStart;
       } catch (error) {

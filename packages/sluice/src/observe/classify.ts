@@ -116,8 +116,9 @@ function evidence(s: StageSample, cpu: number, wall: number, share: number, run:
 }
 
 /**
- * The stage that sets the pace: one that computes on a saturated event loop, else the busiest.
- * When every stage is idle most of the time, they are all waiting for input: the source.
+ * The stage that sets the pace: one that computes on a saturated event loop, else one whose
+ * calls' starts and ends saturate it, else the busiest. When every stage is idle most of the time
+ * on a loop with time to spare, they are all waiting for input: the source.
  */
 export function findBottleneck(
   stages: readonly StageSample[],
@@ -126,17 +127,24 @@ export function findBottleneck(
 ): Bottleneck | undefined {
   if (stages.length === 0) return undefined;
   if (run.loopUtilization > 0.9) {
-    let worst = -1;
-    for (const [i, c] of classes.entries()) {
-      if (stages[i]?.where !== 'event-loop' || c === undefined || c.cpuShare < 0.5) continue;
-      if (worst < 0 || c.cpuMsPerItem * (stages[i]?.calls ?? 0) > cpuTotal(worst)) worst = i;
-    }
-    const stage = stages[worst];
-    if (stage !== undefined) {
+    const computing = stages[heaviestOnLoop((c) => c.cpuShare >= 0.5)];
+    if (computing !== undefined) {
       return {
-        stage: stage.name,
+        stage: computing.name,
         busy: round(run.loopUtilization),
         reason: 'it computes on the event loop, which was busy nearly all the time',
+      };
+    }
+    // No stage computes, yet the loop was busy nearly all the time: starting and finishing the
+    // calls filled it (thousands of requests in flight, say), and the stages idled waiting for a
+    // turn of the loop, not for input.
+    const heaviest = heaviestOnLoop(() => true);
+    const waiting = stages[heaviest];
+    if (waiting !== undefined && cpuTotal(heaviest) >= run.loopBusyMs / 2) {
+      return {
+        stage: waiting.name,
+        busy: round(run.loopUtilization),
+        reason: 'starting and finishing its calls kept the event loop busy nearly all the time',
       };
     }
   }
@@ -154,6 +162,16 @@ export function findBottleneck(
     busy: round(busiest.busy),
     reason: `its ${busiest.where === 'workers' ? 'workers' : 'lanes'} were busy ${Math.round(busiest.busy * 100)}% of the time`,
   };
+
+  /** The event-loop stage whose calls took the most of the loop, of those `counts` accepts; -1 for none. */
+  function heaviestOnLoop(counts: (c: Classification) => boolean): number {
+    let heaviest = -1;
+    for (const [i, c] of classes.entries()) {
+      if (stages[i]?.where !== 'event-loop' || c === undefined || !counts(c)) continue;
+      if (heaviest < 0 || cpuTotal(i) > cpuTotal(heaviest)) heaviest = i;
+    }
+    return heaviest;
+  }
 
   function cpuTotal(i: number): number {
     return (classes[i]?.cpuMsPerItem ?? 0) * (stages[i]?.calls ?? 0);

@@ -24,11 +24,17 @@ export class EventLoopMonitor {
   readonly #startActiveMs = meter.current.loopActiveMs();
   #final: EventLoopReport | undefined;
 
+  /** Milliseconds the loop has been busy since the monitor started; after stop(), during the run. */
+  get busyMs(): number {
+    if (this.#final !== undefined) return this.#final.busyMs;
+    return Math.max(0, meter.current.loopActiveMs() - this.#startActiveMs);
+  }
+
   /** The numbers so far; after stop(), the final ones. */
   report(): EventLoopReport {
     if (this.#final !== undefined) return this.#final;
     const elapsedMs = meter.current.now() - this.#startMs;
-    const busyMs = Math.max(0, meter.current.loopActiveMs() - this.#startActiveMs);
+    const busyMs = this.busyMs;
     const d = this.#delay.histogram;
     const seen = d.count > 0;
     return {

@@ -1,7 +1,8 @@
 /**
  * A histogram of durations in milliseconds. The first RAW_LIMIT values are kept as they are, and
- * their percentiles are exact; past that they move into buckets 2% wide on a log scale, from a
- * microsecond to about three hours, so a percentile is within 1% of a value that was recorded.
+ * their percentiles are exact; past that, or once a value stands for several (a weight), they move
+ * into buckets 2% wide on a log scale, from a microsecond to about three hours, so a percentile is
+ * within 1% of a value that was recorded.
  *
  * Why not `perf_hooks.createHistogram()`: a native histogram with its default range allocates
  * hundreds of kilobytes outside the JavaScript heap, and a run made three. A three-item flow took
@@ -20,34 +21,41 @@ export class Histogram {
   #raw: number[] | undefined = [];
   /** The raw values sorted, kept between percentiles until the next record: a report reads three. */
   #sorted: Float64Array | undefined;
-  #counts: Uint32Array | undefined;
+  #counts: Float64Array | undefined;
+  /** Values recorded, each counted as many times as its weight. */
   count = 0;
   min = Number.POSITIVE_INFINITY;
   max = 0;
 
-  record(ms: number): void {
+  /**
+   * Records `ms`, standing for `weight` values: a sampled call stands for the calls since the
+   * last one sampled (see StageMetrics). Raw values are kept only while each stands for itself.
+   */
+  record(ms: number, weight = 1): void {
     const value = ms > 0 ? ms : 0;
-    this.count++;
+    this.count += weight;
     if (value < this.min) this.min = value;
     if (value > this.max) this.max = value;
     const raw = this.#raw;
     if (raw !== undefined) {
       this.#sorted = undefined;
-      raw.push(value);
-      if (raw.length <= RAW_LIMIT) return;
+      if (weight === 1) {
+        raw.push(value);
+        if (raw.length <= RAW_LIMIT) return;
+      }
       this.#raw = undefined;
-      this.#counts = new Uint32Array(BUCKETS);
-      for (const v of raw) this.#bucket(v);
-      return;
+      this.#counts = new Float64Array(BUCKETS);
+      for (const v of raw) this.#bucket(v, 1);
+      if (weight === 1) return;
     }
-    this.#bucket(value);
+    this.#bucket(value, weight);
   }
 
-  #bucket(value: number): void {
-    const counts = this.#counts as Uint32Array;
+  #bucket(value: number, weight: number): void {
+    const counts = this.#counts as Float64Array;
     const index =
       value <= LOWEST_MS ? 0 : Math.min(BUCKETS - 1, Math.floor(Math.log(value / LOWEST_MS) / LOG_GROWTH));
-    counts[index] = (counts[index] as number) + 1;
+    counts[index] = (counts[index] as number) + weight;
   }
 
   /** The value below which `p` percent of the recorded values fall; 0 when none was recorded. */
@@ -60,7 +68,7 @@ export class Histogram {
       this.#sorted ??= Float64Array.from(raw).sort();
       return this.#sorted[rank - 1] as number;
     }
-    const counts = this.#counts as Uint32Array;
+    const counts = this.#counts as Float64Array;
     let seen = 0;
     for (let i = 0; i < BUCKETS; i++) {
       seen += counts[i] as number;

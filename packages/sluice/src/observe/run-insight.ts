@@ -127,6 +127,8 @@ export class RunInsight {
   readonly #tickMs: number;
   #timer: TimerHandle | undefined;
   #lastTickMs: number;
+  /** The loop's busy milliseconds at the last tick (EventLoopMonitor.busyMs). */
+  #lastLoopBusyMs = 0;
   #lastSettled: number[];
   #lastTaken: number[];
   #stopped = false;
@@ -193,7 +195,9 @@ export class RunInsight {
     if (this.#stopped) return;
     const now = this.#clock.now();
     const windowMs = now - this.#lastTickMs;
-    this.#checkBlocking(windowMs);
+    const loopBusyMs = this.#loop.busyMs;
+    this.#checkBlocking(windowMs, loopBusyMs - this.#lastLoopBusyMs);
+    this.#lastLoopBusyMs = loopBusyMs;
     const snapshot = this.snapshot(windowMs);
     this.#lastTickMs = now;
     this.#lastSettled = this.#stages.map((s) => s.settled);
@@ -238,13 +242,16 @@ export class RunInsight {
     };
   }
 
-  /** A stage whose synchronous calls filled half the last tick gets its warning. */
-  #checkBlocking(windowMs: number): void {
+  /**
+   * A stage whose synchronous calls filled half the last tick gets its warning. `loopBusyMs`: how
+   * long the loop was busy in that tick, which no stage can have held it for longer than.
+   */
+  #checkBlocking(windowMs: number, loopBusyMs: number): void {
     if (windowMs <= 0) return;
     for (const [i, s] of this.#stages.entries()) {
       if (s.kind === 'cpu' || s.kind === 'batch' || s.metrics.succeeded === 0) continue;
       const calls = s.taken - (this.#lastTaken[i] ?? 0);
-      const share = (heldPerCall(s) * calls) / windowMs;
+      const share = heldAtMost(s, calls, loopBusyMs) / windowMs;
       if (share >= BLOCKING_SHARE)
         this.#warnBlocking(
           s,
@@ -255,18 +262,21 @@ export class RunInsight {
 
   #warnBlocking(stage: ObservedStage, measured: string): void {
     const m = stage.metrics;
-    if (this.#warned.has(stage.name) || m.succeeded < MIN_SAMPLES || m.heldMedianMs < WORTH_MOVING_MS) return;
-    this.#warned.add(stage.name);
-    const held = heldPerCall(stage);
-    const wall = m.samples === 0 ? 0 : m.wallMs / m.samples;
+    if (this.#warned.has(stage.name) || m.succeeded < MIN_SAMPLES) return;
+    const held = m.heldPerCallMs;
+    const wall = m.wallPerCallMs ?? 0;
     // Calls that mostly wait (an HTTP client's, thousands at once) can fill the loop with what
-    // starting and finishing each one costs: moving them to workers would move the waiting too.
-    const advice =
-      wall > 0 && held / wall < IO_BOUND_BELOW
-        ? `Its calls mostly wait (${held.toFixed(2)} of ${wall.toFixed(1)} ms each on the loop), so cpu() would not help: ` +
-          'the loop is saturated by what each call costs to start and finish, and more concurrency only queues them. ' +
-          boundAdvice(stage.objective)
-        : 'Move it to a task module and run it with cpu() to compute on worker threads and keep the loop free.';
+    // starting and finishing each one costs, however little that is: moving them to workers would
+    // move the waiting too, and the concurrency is what to bound. Calls that compute are worth a
+    // warning only when each is worth a message to a worker.
+    const waits = wall > 0 && held / wall < IO_BOUND_BELOW;
+    if (!waits && m.heldMedianMs < WORTH_MOVING_MS) return;
+    this.#warned.add(stage.name);
+    const advice = waits
+      ? `Its calls mostly wait (${held.toFixed(2)} of ${wall.toFixed(1)} ms each on the loop), so cpu() would not help: ` +
+        'the loop is saturated by what each call costs to start and finish, and more concurrency only queues them. ' +
+        boundAdvice(stage.objective)
+      : 'Move it to a task module and run it with cpu() to compute on worker threads and keep the loop free.';
     const message =
       `Stage "${stage.name}" blocks the event loop with synchronous work: ${measured} ` +
       `(${m.heldMedianMs.toFixed(2)} ms per call, longest ${m.longestSyncMs.toFixed(1)} ms). ${advice}`;
@@ -291,7 +301,7 @@ export class RunInsight {
     if (durationMs >= MIN_JUDGED_MS) {
       for (const s of this.#stages) {
         if (s.kind === 'cpu' || s.kind === 'batch' || s.metrics.succeeded === 0) continue;
-        const share = (heldPerCall(s) * s.taken) / durationMs;
+        const share = heldAtMost(s, s.taken, this.#loop.busyMs) / durationMs;
         if (share >= BLOCKING_SHARE) this.#warnBlocking(s, `it kept it busy ${percent(share)} of the run`);
       }
     }
@@ -315,7 +325,7 @@ export class RunInsight {
     const end = this.#realEnd ?? meter.current.now();
     const realMs = Math.max(end - this.#realStart, 1e-3);
     const samples = this.#stages.map((s) =>
-      sample(s, Math.max(end - Math.max(this.#realStart, s.readyAtMs ?? 0), 1e-3)),
+      sample(s, Math.max(end - Math.max(this.#realStart, s.readyAtMs ?? 0), 1e-3), loop.busyMs),
     );
     const run: RunSample = { durationMs: realMs, loopBusyMs: loop.busyMs, loopUtilization: loop.utilization };
     const classes = classify(samples, run);
@@ -340,17 +350,18 @@ export class RunInsight {
 }
 
 /**
- * The event loop time a call of the stage holds, on average over every sampled call: a failed call
- * counts as holding none (see StageMetrics), so a stage's share of the loop is what its working
- * calls cost, not how fast its failures come.
+ * How long `calls` of a stage held the event loop: a call's mean hold (from a sample of its calls,
+ * see StageMetrics) times the calls, but never longer than the loop was busy in all. A sampled
+ * call stands for thousands: one that a collection or the scheduler held up would otherwise make
+ * a stage look busier than the loop was.
  */
-function heldPerCall(s: ObservedStage): number {
-  return s.metrics.samples === 0 ? 0 : s.metrics.syncMs / s.metrics.samples;
+function heldAtMost(s: ObservedStage, calls: number, loopBusyMs: number): number {
+  return Math.min(s.metrics.heldPerCallMs * calls, loopBusyMs);
 }
 
-function sample(s: ObservedStage, durationMs: number): StageSample {
+function sample(s: ObservedStage, durationMs: number, loopBusyMs: number): StageSample {
   const m = s.metrics;
-  const wall = m.samples === 0 ? undefined : m.wallMs / m.samples;
+  const wall = m.wallPerCallMs;
   if (s.kind === 'cpu') {
     const cpu = s.taken === 0 ? undefined : s.workerBusyMs / s.taken;
     return {
@@ -379,13 +390,14 @@ function sample(s: ObservedStage, durationMs: number): StageSample {
   // A failed call counts as holding nothing, and its wait counts. A stage none of whose calls
   // succeeded has no label (its errors are the news), though it still takes its share of the loop
   // time no call accounts for.
+  const heldMs = heldAtMost(s, s.taken, loopBusyMs);
   return {
     name: s.name,
     where: 'event-loop',
     calls: s.taken,
     wallMsPerItem: wall,
-    cpuMsPerItem: m.succeeded === 0 ? undefined : heldPerCall(s),
-    heldMs: heldPerCall(s) * s.taken,
+    cpuMsPerItem: m.succeeded === 0 ? undefined : s.taken === 0 ? m.heldPerCallMs : heldMs / s.taken,
+    heldMs,
     busy: wall === undefined ? 0 : Math.min(1, (wall * s.taken) / (durationMs * s.capacity)),
     concurrency: s.capacity,
   };

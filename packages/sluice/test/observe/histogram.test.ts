@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { Histogram } from '../../src/observe/histogram.js';
 
 function exactPercentile(sorted: number[], p: number): number {
@@ -53,4 +54,32 @@ test('zero, negative and huge durations land in the end buckets without throwing
   histogram.record(1e12);
   assert.equal(histogram.percentile(50), 0);
   assert.equal(histogram.percentile(100), 1e12);
+});
+
+test('a value recorded with a weight counts as that many values recorded one by one', () => {
+  // Seeded: a failure prints the seed and the shrunk case, and reruns as it was.
+  const SEED = 20261201;
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.double({ min: 0.001, max: 1e5, noNaN: true }), fc.integer({ min: 1, max: 300 })), {
+        minLength: 1,
+        maxLength: 60,
+      }),
+      fc.constantFrom(1, 10, 50, 90, 99, 100),
+      (records, p) => {
+        const weighted = new Histogram();
+        const expanded: number[] = [];
+        for (const [value, weight] of records) {
+          weighted.record(value, weight);
+          for (let i = 0; i < weight; i++) expanded.push(value);
+        }
+        expanded.sort((a, b) => a - b);
+        assert.equal(weighted.count, expanded.length);
+        const exact = exactPercentile(expanded, p);
+        const got = weighted.percentile(p);
+        assert.ok(Math.abs(got - exact) / exact < 0.02, `p${p}: ${got} against ${exact}`);
+      },
+    ),
+    { seed: SEED, numRuns: 500 },
+  );
 });

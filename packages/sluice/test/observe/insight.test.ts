@@ -239,12 +239,13 @@ describe('classification', () => {
     items: number,
     concurrency: StageOptions<number>['concurrency'],
     logger: Logger,
+    startMs = 0.2,
   ): Promise<RunReport> {
     return meter.settle(
       flow(range(items))
         .map(
           async function request(x) {
-            meter.work(0.2);
+            meter.work(startMs);
             await sleepOn(meter.clock, 20);
             return x;
           },
@@ -269,6 +270,72 @@ describe('classification', () => {
       assert.match(message, /Lower its concurrency/);
       assert.doesNotMatch(message, /Move it to a task module/);
       assert.equal(logger.warnings[0]?.message, message);
+    });
+  });
+
+  test('calls that mostly wait are warned when their starts fill the loop, however little each start costs', async () => {
+    await withFakeMeter(async (meter) => {
+      // 30 us to start each: too little to be worth a worker, but 4,000 at once want 6 s of loop a second.
+      const report = await waitingCalls(meter, 40_000, 4_000, recordingLogger(), 0.03);
+      assert.deepEqual(
+        report.warnings.map((w) => [w.code, w.stage]),
+        [['SLUICE_W_LOOP_BLOCKED', 'request']],
+      );
+      assert.match(report.warnings[0]?.message ?? '', /mostly wait .* Lower its concurrency/);
+      assert.equal(report.bottleneck?.stage, 'request');
+      assert.match(
+        report.bottleneck?.reason ?? '',
+        /starting and finishing its calls kept the event loop busy/,
+      );
+    });
+  });
+
+  test('a stage whose first calls were its slowest is reported at what its calls cost over the run, and never busier than the loop', async () => {
+    await withFakeMeter(async (meter) => {
+      const logger = recordingLogger();
+      // Every one of the first 64 calls is timed, then one in 64, then one in 4,096: counted one
+      // each, the timed calls averaged 2.5 ms, twenty-five times what the calls after the first 64
+      // cost.
+      const report = await meter.settle(
+        flow(range(40_000))
+          .map(function parse(x) {
+            meter.work(x < 64 ? 5 : 0.1);
+            return x;
+          })
+          .run({ logger, clock: meter.clock }),
+      );
+      const perItem = report.eventLoop.busyMs / 40_000;
+      const measured = stage(report, 'parse').classification?.cpuMsPerItem ?? 0;
+      assert.ok(Math.abs(measured - perItem) / perItem < 0.1, `${measured} ms an item, against ${perItem}`);
+      const messages = report.warnings.map((w) => w.message);
+      assert.equal(messages.length, 1, JSON.stringify(messages));
+      const busy = /kept it busy (\d+)% of the last/.exec(messages[0] ?? '');
+      assert.ok(busy !== null, messages[0]);
+      assert.ok(Number(busy[1]) <= 100, messages[0]);
+      assert.equal(logger.warnings[0]?.message, messages[0]);
+    });
+  });
+
+  test('a timed call that was held up (a collection, the scheduler) never makes a stage look busier than the loop was', async () => {
+    await withFakeMeter(async (meter) => {
+      // Call 8,191 is timed, and stands for the 4,096 calls since the last one timed.
+      const report = await meter.settle(
+        flow(range(20_000))
+          .map(function parse(x) {
+            meter.work(x === 8_191 ? 50 : 0.1);
+            return x;
+          })
+          .run({ logger: recordingLogger(), clock: meter.clock }),
+      );
+      const loopPerItem = report.eventLoop.busyMs / 20_000;
+      const measured = stage(report, 'parse').classification?.cpuMsPerItem ?? 0;
+      assert.ok(
+        measured <= loopPerItem + 1e-9,
+        `${measured} ms an item, the loop busy ${loopPerItem} an item`,
+      );
+      const busy = /kept it busy (\d+)% of the/.exec(report.warnings[0]?.message ?? '');
+      assert.ok(busy !== null, JSON.stringify(report.warnings));
+      assert.ok(Number(busy[1]) <= 100, report.warnings[0]?.message);
     });
   });
 
