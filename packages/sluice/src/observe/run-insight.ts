@@ -262,21 +262,18 @@ export class RunInsight {
 
   #warnBlocking(stage: ObservedStage, measured: string): void {
     const m = stage.metrics;
-    if (this.#warned.has(stage.name) || m.succeeded < MIN_SAMPLES) return;
+    if (this.#warned.has(stage.name) || m.succeeded < MIN_SAMPLES || m.heldMedianMs < WORTH_MOVING_MS) return;
+    this.#warned.add(stage.name);
     const held = m.heldPerCallMs;
     const wall = m.wallPerCallMs ?? 0;
     // Calls that mostly wait (an HTTP client's, thousands at once) can fill the loop with what
-    // starting and finishing each one costs, however little that is: moving them to workers would
-    // move the waiting too, and the concurrency is what to bound. Calls that compute are worth a
-    // warning only when each is worth a message to a worker.
-    const waits = wall > 0 && held / wall < IO_BOUND_BELOW;
-    if (!waits && m.heldMedianMs < WORTH_MOVING_MS) return;
-    this.#warned.add(stage.name);
-    const advice = waits
-      ? `Its calls mostly wait (${held.toFixed(2)} of ${wall.toFixed(1)} ms each on the loop), so cpu() would not help: ` +
-        'the loop is saturated by what each call costs to start and finish, and more concurrency only queues them. ' +
-        boundAdvice(stage.objective)
-      : 'Move it to a task module and run it with cpu() to compute on worker threads and keep the loop free.';
+    // starting and finishing each one costs: moving them to workers would move the waiting too.
+    const advice =
+      wall > 0 && held / wall < IO_BOUND_BELOW
+        ? `Its calls mostly wait (${held.toFixed(2)} of ${wall.toFixed(1)} ms each on the loop), so cpu() would not help: ` +
+          'the loop is saturated by what each call costs to start and finish, and more concurrency only queues them. ' +
+          boundAdvice(stage.objective)
+        : 'Move it to a task module and run it with cpu() to compute on worker threads and keep the loop free.';
     const message =
       `Stage "${stage.name}" blocks the event loop with synchronous work: ${measured} ` +
       `(${m.heldMedianMs.toFixed(2)} ms per call, longest ${m.longestSyncMs.toFixed(1)} ms). ${advice}`;
