@@ -1,8 +1,8 @@
 /**
- * A histogram of durations in milliseconds. The first RAW_LIMIT values are kept as they are, and
- * their percentiles are exact; past that, or once a value stands for several (a weight), they move
- * into buckets 2% wide on a log scale, from a microsecond to about three hours, so a percentile is
- * within 1% of a value that was recorded.
+ * A histogram of durations in milliseconds. The first RAW_LIMIT values are kept as they are, with
+ * the weight of each (how many values it stands for), and their percentiles are exact; past that
+ * they move into buckets 2% wide on a log scale, from a microsecond to about three hours, so a
+ * percentile is within 1% of a value that was recorded.
  *
  * Why not `perf_hooks.createHistogram()`: a native histogram with its default range allocates
  * hundreds of kilobytes outside the JavaScript heap, and a run made three. A three-item flow took
@@ -19,8 +19,10 @@ const BUCKETS = Math.ceil(Math.log(HIGHEST_MS / LOWEST_MS) / LOG_GROWTH) + 1;
 
 export class Histogram {
   #raw: number[] | undefined = [];
-  /** The raw values sorted, kept between percentiles until the next record: a report reads three. */
-  #sorted: Float64Array | undefined;
+  /** Each raw value's weight, at the same place; undefined while every one is 1. */
+  #rawWeights: number[] | undefined;
+  /** The raw values' places in value order, kept between percentiles until the next record: a report reads three. */
+  #sorted: number[] | undefined;
   #counts: Float64Array | undefined;
   /** Values recorded, each counted as many times as its weight. */
   count = 0;
@@ -29,7 +31,7 @@ export class Histogram {
 
   /**
    * Records `ms`, standing for `weight` values: a sampled call stands for the calls since the
-   * last one sampled (see StageMetrics). Raw values are kept only while each stands for itself.
+   * last one sampled (see StageMetrics).
    */
   record(ms: number, weight = 1): void {
     const value = ms > 0 ? ms : 0;
@@ -37,18 +39,19 @@ export class Histogram {
     if (value < this.min) this.min = value;
     if (value > this.max) this.max = value;
     const raw = this.#raw;
-    if (raw !== undefined) {
-      this.#sorted = undefined;
-      if (weight === 1) {
-        raw.push(value);
-        if (raw.length <= RAW_LIMIT) return;
-      }
-      this.#raw = undefined;
-      this.#counts = new Float64Array(BUCKETS);
-      for (const v of raw) this.#bucket(v, 1);
-      if (weight === 1) return;
+    if (raw === undefined) {
+      this.#bucket(value, weight);
+      return;
     }
-    this.#bucket(value, weight);
+    this.#sorted = undefined;
+    if (weight !== 1) this.#rawWeights ??= raw.map(() => 1);
+    this.#rawWeights?.push(weight);
+    raw.push(value);
+    if (raw.length <= RAW_LIMIT) return;
+    this.#counts = new Float64Array(BUCKETS);
+    for (let i = 0; i < raw.length; i++) this.#bucket(raw[i] as number, this.#rawWeights?.[i] ?? 1);
+    this.#raw = undefined;
+    this.#rawWeights = undefined;
   }
 
   #bucket(value: number, weight: number): void {
@@ -65,8 +68,17 @@ export class Histogram {
     if (rank >= this.count) return this.max;
     const raw = this.#raw;
     if (raw !== undefined) {
-      this.#sorted ??= Float64Array.from(raw).sort();
-      return this.#sorted[rank - 1] as number;
+      const sorted = (this.#sorted ??= raw
+        .map((_, i) => i)
+        .sort((x, y) => (raw[x] as number) - (raw[y] as number)));
+      const weights = this.#rawWeights;
+      if (weights === undefined) return raw[sorted[rank - 1] as number] as number;
+      let seen = 0;
+      for (const i of sorted) {
+        seen += weights[i] as number;
+        if (seen >= rank) return raw[i] as number;
+      }
+      return this.max;
     }
     const counts = this.#counts as Float64Array;
     let seen = 0;
