@@ -21,8 +21,12 @@ export class Histogram {
   #raw: number[] | undefined = [];
   /** Each raw value's weight, at the same place; undefined while every one is 1. */
   #rawWeights: number[] | undefined;
-  /** The raw values' places in value order, kept between percentiles until the next record: a report reads three. */
-  #sorted: number[] | undefined;
+  /**
+   * Kept between percentiles until the next record (a report reads three): the raw values sorted,
+   * or, once some weigh more than one, their places in value order.
+   */
+  #sorted: Float64Array | undefined;
+  #order: number[] | undefined;
   #counts: Float64Array | undefined;
   /** Values recorded, each counted as many times as its weight. */
   count = 0;
@@ -44,6 +48,7 @@ export class Histogram {
       return;
     }
     this.#sorted = undefined;
+    this.#order = undefined;
     if (weight !== 1) this.#rawWeights ??= raw.map(() => 1);
     this.#rawWeights?.push(weight);
     raw.push(value);
@@ -68,13 +73,14 @@ export class Histogram {
     if (rank >= this.count) return this.max;
     const raw = this.#raw;
     if (raw !== undefined) {
-      const sorted = (this.#sorted ??= raw
-        .map((_, i) => i)
-        .sort((x, y) => (raw[x] as number) - (raw[y] as number)));
       const weights = this.#rawWeights;
-      if (weights === undefined) return raw[sorted[rank - 1] as number] as number;
+      if (weights === undefined) {
+        this.#sorted ??= Float64Array.from(raw).sort();
+        return this.#sorted[rank - 1] as number;
+      }
+      this.#order ??= raw.map((_, i) => i).sort((x, y) => (raw[x] as number) - (raw[y] as number));
       let seen = 0;
-      for (const i of sorted) {
+      for (const i of this.#order) {
         seen += weights[i] as number;
         if (seen >= rank) return raw[i] as number;
       }
