@@ -393,7 +393,8 @@ function sample(s: ObservedStage, durationMs: number, loopBusyMs: number): Stage
     where: 'event-loop',
     calls: s.taken,
     wallMsPerItem: wall,
-    cpuMsPerItem: m.succeeded === 0 ? undefined : s.taken === 0 ? m.heldPerCallMs : heldMs / s.taken,
+    // A call that succeeded was taken: `taken` is at least 1 here.
+    cpuMsPerItem: m.succeeded === 0 ? undefined : heldMs / s.taken,
     heldMs,
     busy: wall === undefined ? 0 : Math.min(1, (wall * s.taken) / (durationMs * s.capacity)),
     concurrency: s.capacity,
