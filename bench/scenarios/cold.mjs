@@ -1,7 +1,7 @@
 /**
  * One contender of the cold-start CPU benchmark: a fresh process that runs `tasks` sum-of-squares
  * calls of size `n` once, with nothing warmed: no pool, no worker, no JIT feedback for the task.
- *   node bench/scenarios/cold.mjs <serial|sluice-flow|sluice-flow-named|sluice-flow-head-start|sluice-flow-no-head-start|sluice-flows-10> [tasks] [n] [mjs|mjs-full|objects]  # compiled (dist/)
+ *   node bench/scenarios/cold.mjs <serial|sluice-flow|sluice-flow-named|sluice-flow-head-start|sluice-flow-no-head-start|sluice-flows-10> [tasks] [n] [mjs|mjs-full|objects|wide]  # compiled (dist/)
  *   node --conditions=sluice-source --import tsx bench/scenarios/cold.mjs ... ts   # from sources
  *   SLUICE_ROOT=<worktree> node bench/scenarios/cold.mjs ...   # that tree's dist/ and task module
  * Plain ESM so that, run without tsx, it measures what users of the compiled library run: `sluice`
@@ -28,14 +28,17 @@ const n = Number(nArg);
 // mjs: a plain task module importing sluice/task; mjs-full: the same importing all of sluice, as
 // task modules written before sluice/task do; ts: the TypeScript task, for runs from sources;
 // objects: items and results are small objects ({ id, n, tag } in, { id, sum, tag } out), which
-// cross between threads by structured clone where numbers cost next to nothing.
+// cross between threads by structured clone where numbers cost next to nothing; wide: rows of ten
+// fields, as a database or an API gives them, which the task enriches ({ ...row, sum }).
 const taskFiles = {
   mjs: 'sum.task.mjs',
   'mjs-full': 'sum-full.task.mjs',
   ts: 'sum.task.ts',
   objects: 'sum-object.task.mjs',
+  wide: 'sum-wide.task.mjs',
 };
-const objects = source === 'objects';
+const wide = source === 'wide';
+const objects = source === 'objects' || wide;
 const taskUrl =
   root === undefined
     ? new URL(`./tasks/${taskFiles[source]}`, import.meta.url)
@@ -48,7 +51,11 @@ function sum(m) {
   return s;
 }
 /** What the serial contender does per item: the task's own work. */
-const work = objects ? (item) => ({ id: item.id, sum: sum(item.n), tag: item.tag }) : sum;
+const work = wide
+  ? (row) => ({ ...row, sum: sum(row.n) })
+  : objects
+    ? (item) => ({ id: item.id, sum: sum(item.n), tag: item.tag })
+    : sum;
 
 const contenders = {
   serial: async (items) => {
@@ -95,7 +102,22 @@ if (contender === 'sluice-flow-named') {
   await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
-const items = Array.from({ length: tasks }, (_, i) => (objects ? { id: i, n, tag: `item-${i}` } : n));
+const COUNTRIES = ['DE', 'FR', 'US', 'JP', 'BR'];
+const wideRow = (i) => ({
+  id: i,
+  n,
+  customer: `customer-${i % 5_000}`,
+  email: `user${i}@example.com`,
+  country: COUNTRIES[i % COUNTRIES.length],
+  amount: (i % 10_000) / 100,
+  currency: 'EUR',
+  createdAt: new Date(1_764_547_200_000 + i * 1_000).toISOString(),
+  status: i % 7 === 0 ? 'refunded' : 'paid',
+  note: i % 3 === 0 ? null : `order ${i}`,
+});
+const items = Array.from({ length: tasks }, (_, i) =>
+  wide ? wideRow(i) : objects ? { id: i, n, tag: `item-${i}` } : n,
+);
 // How late the event loop ran during the job (the serial contender blocks it throughout, by design).
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();

@@ -118,6 +118,61 @@ describe('record columns: flat records cross between threads as columns', () => 
     );
   });
 
+  test("toColumns/fromColumns - results that carry their item's values over echo its columns, and still come back as their clone", () => {
+    const carried = fc.constantFrom('carried', 'carried-but-one', 'new');
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(key, { maxLength: 5 }),
+        fc.uniqueArray(fc.tuple(key, carried), { maxLength: 6, selector: ([k]) => k }),
+        fc.integer({ min: MIN_RECORDS, max: 40 }),
+        fc.array(primitive, { minLength: 240, maxLength: 240 }),
+        (itemKeys, resultPlan, count, pool) => {
+          const items = Array.from({ length: count }, (_, i) =>
+            record(itemKeys.map((k, j) => [k, pool[(i * 7 + j) % pool.length]] as const)),
+          );
+          // As the pool moves them: the calling thread sends columns, a worker rebuilds the items,
+          // the task answers, the worker sends the answers' columns, the calling thread rebuilds them.
+          const sent = toColumns(items);
+          if (sent === undefined) return;
+          const received = structuredClone(sent);
+          const workerItems = fromColumns(received) as Record<string, unknown>[];
+          const results = workerItems.map((item, i) =>
+            record(
+              resultPlan.map(([k, how], j) => {
+                const own =
+                  Object.hasOwn(item, k) && how !== 'new' && !(how === 'carried-but-one' && i === 3);
+                return [k, own ? item[k] : pool[(i * 11 + j + 100) % pool.length]] as const;
+              }),
+            ),
+          );
+          const answered = toColumns(results, received);
+          if (answered === undefined) return;
+          const out = fromColumns(structuredClone(answered), sent);
+          assertClones(out, structuredClone(results));
+          for (const [k, how] of resultPlan) {
+            // Integer-like keys come first in a record, whatever order they were set in.
+            const column = answered.columns[answered.keys.indexOf(k)];
+            const echoed = column !== undefined && !Array.isArray(column) && !ArrayBuffer.isView(column);
+            const dated = results.some((r) => r[k] instanceof Date);
+            if (how === 'carried' && itemKeys.includes(k) && !dated)
+              assert.ok(echoed, `column ${k} carried over unchanged was sent again`);
+            // A column echoed by mistake would show above as the item's values in place of the answer's.
+            if (dated) assert.ok(!echoed, `column ${k} holds Dates and was echoed`);
+          }
+          out.forEach((record, i) => {
+            for (const [k, value] of Object.entries(record as object))
+              if (value instanceof Date)
+                assert.ok(
+                  !items.some((item) => item[k] === value),
+                  `record ${i}'s Date ${k} is the caller's own object`,
+                );
+          });
+        },
+      ),
+      { seed: SEED, numRuns: 500 },
+    );
+  });
+
   test('toColumns - whole numbers travel as an Int32Array, other numbers as a Float64Array, keys once', () => {
     const rows = Array.from({ length: MIN_RECORDS }, (_, i) => ({
       id: i - 3,
@@ -224,6 +279,11 @@ describe('record columns: flat records cross between threads as columns', () => 
       try {
         const out = await flow(rows).map(cpu(echo, { pool })).collect();
         assertClones(out, structuredClone(rows));
+        // Every column but the Dates echoes the rows' own (see toColumns): a Date is still a new one.
+        assert.ok(
+          out.every((row, i) => (row as { at: Date }).at !== rows[i]?.at),
+          "an answer holds the caller's own Date",
+        );
         // The same record twice in one batch comes back as two objects: each item is its own call.
         const shared = { id: 1, name: 'shared' };
         const twice = await pool.runMany(Array.from({ length: 2 * MIN_RECORDS }, () => shared));

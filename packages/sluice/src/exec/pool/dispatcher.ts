@@ -30,7 +30,7 @@ import { HeadStart, type HeadStartResult, hasHeadStart, MAX_ITEM_MS, SLICE_MS } 
 import { InlineWorker } from './inline-worker.js';
 import { cut, type Job, type Piece, pieceOf, singles } from './pieces.js';
 import { CANCEL_RING_SIZE, CONTROL_CANCEL_RING, type FromWorker, runningItem } from './protocol.js';
-import { fromColumns, isColumns, toColumns } from './record-columns.js';
+import { fromColumns, isColumns, type RecordColumns, toColumns } from './record-columns.js';
 import { checkTypeScriptPeer, type TaskModule } from './task-module.js';
 import { spawnWorker, type WorkerEvents, type WorkerHandle, type WorkerKind } from './worker-handle.js';
 import { PLANNING_PIECES, workersWanted } from './worker-plan.js';
@@ -411,7 +411,13 @@ export class Dispatcher implements Executor<unknown, unknown> {
         const next = slot.inflight[0];
         if (next !== undefined) next.headSince = this.#clock.now();
         const { values, errors, busyMs } = message;
-        this.#pieceDone(piece, { values: isColumns(values) ? fromColumns(values) : values, errors, busyMs });
+        const sent = piece.sent;
+        piece.sent = undefined;
+        this.#pieceDone(piece, {
+          values: isColumns(values) ? fromColumns(values, sent) : values,
+          errors,
+          busyMs,
+        });
         this.#dispatch();
         return;
       }
@@ -618,9 +624,10 @@ export class Dispatcher implements Executor<unknown, unknown> {
     const whole = piece.offset === 0 && piece.count === job.items.length;
     piece.id = this.#nextId++;
     if (this.#nextId > 0x7fffffff) this.#nextId = 1;
+    let columns: RecordColumns | undefined;
     try {
       const items = whole ? job.items : job.items.slice(piece.offset, piece.offset + piece.count);
-      const columns = slot.handle.isolation === 'inline' ? undefined : toColumns(items);
+      columns = slot.handle.isolation === 'inline' ? undefined : toColumns(items);
       slot.handle.post(
         {
           type: 'batch',
@@ -640,6 +647,7 @@ export class Dispatcher implements Executor<unknown, unknown> {
       return;
     }
     piece.headSince = this.#clock.now();
+    piece.sent = columns;
     slot.inflight.push(piece);
     if (job.timeout !== undefined) this.#watchdog.start();
   }

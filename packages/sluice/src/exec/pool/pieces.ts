@@ -7,6 +7,7 @@
  */
 import type { TransferListItem } from 'node:worker_threads';
 import type { BatchOutcome } from '../executor.js';
+import type { RecordColumns } from './record-columns.js';
 
 /** One request: its items, and the outcomes gathered so far from its pieces. */
 export interface Job {
@@ -37,11 +38,13 @@ export interface Piece {
   readonly strikes: number;
   /** When it became the head of its worker's queue (processes: when its item started). */
   headSince: number;
+  /** The columns its items were sent as, while a worker holds it: its results may echo them. */
+  sent: RecordColumns | undefined;
 }
 
 /** A queued piece of `count` of `job`'s items from `offset`. */
 export function pieceOf(job: Job, offset: number, count: number, strikes = 0): Piece {
-  return { id: 0, job, offset, count, strikes, headSince: 0 };
+  return { id: 0, job, offset, count, strikes, headSince: 0, sent: undefined };
 }
 
 /** The piece's first `size` items, and the rest (undefined when it holds no more than `size`). */

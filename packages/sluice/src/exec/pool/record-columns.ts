@@ -33,7 +33,7 @@ import { isDate, isProxy } from 'node:util/types';
 /** A batch of records with the same keys: column `j` holds every record's value for `keys[j]`. */
 export interface RecordColumns {
   readonly keys: readonly string[];
-  readonly columns: readonly (unknown[] | Int32Array | Float64Array)[];
+  readonly columns: readonly Column[];
   readonly length: number;
   /**
    * Some value is a Date: the one object a column may hold. Crossing a thread clones it with the
@@ -42,11 +42,31 @@ export interface RecordColumns {
   readonly dates: boolean;
 }
 
+/**
+ * A column of results the same, record for record, as the column of the same key in the batch's
+ * items: the index of that column in the items' columns, which the receiving side still holds
+ * (see `toColumns`).
+ */
+export interface Echo {
+  readonly echo: number;
+}
+
+export type Column = unknown[] | Int32Array | Float64Array | Echo;
+
 /** Fewer records than this are cloned as they are: the columns' own overhead outweighs the saving. */
 export const MIN_RECORDS = 8;
 
-/** `values` as columns, or undefined when they are not flat records of one shape (see above). */
-export function toColumns(values: readonly unknown[]): RecordColumns | undefined {
+/**
+ * `values` as columns, or undefined when they are not flat records of one shape (see above).
+ *
+ * Given `items`, the columns the values' batch arrived as, a column of values that holds, record
+ * for record, the very values of the items' column of the same key goes back as an `Echo`: a task
+ * that enriches a record (`{ ...row, score }`, `{ id: row.id, sum, tag: row.tag }`) hands back
+ * most of its fields unchanged, and sending them back copied every string again on both threads,
+ * where the calling thread, which sent them, still holds them. A column holding a Date is always
+ * sent: the calling thread's are the caller's own objects, and a clone gives new ones.
+ */
+export function toColumns(values: readonly unknown[], items?: RecordColumns): RecordColumns | undefined {
   const keys = keysOfBatch(values);
   if (keys === undefined) return undefined;
   const length = values.length;
@@ -55,10 +75,12 @@ export function toColumns(values: readonly unknown[]): RecordColumns | undefined
   let dates = false;
   const numeric: boolean[] = [];
   const int32: boolean[] = [];
+  const dated: boolean[] = [];
   for (let j = 0; j < width; j++) {
     columns.push(new Array(length));
     numeric.push(true);
     int32.push(true);
+    dated.push(false);
   }
   for (let i = 0; i < length; i++) {
     const record = values[i] as Record<string, unknown>;
@@ -69,7 +91,10 @@ export function toColumns(values: readonly unknown[]): RecordColumns | undefined
       const value = record[key];
       const kind = kindOf(value);
       if (kind === REFUSED) return undefined;
-      if (kind === DATE) dates = true;
+      if (kind === DATE) {
+        dates = true;
+        dated[j] = true;
+      }
       if (typeof value !== 'number') numeric[j] = false;
       else if (int32[j] && ((value | 0) !== value || (value === 0 && 1 / value < 0))) int32[j] = false;
       (columns[j] as unknown[])[i] = value;
@@ -79,10 +104,28 @@ export function toColumns(values: readonly unknown[]): RecordColumns | undefined
   }
   return {
     keys,
-    columns: columns.map((column, j) => typed(column, numeric[j] === true, int32[j] === true)),
+    columns: columns.map(
+      (column, j) =>
+        (dated[j] === false && echoOf(column, keys[j] as string, items)) ||
+        typed(column, numeric[j] === true, int32[j] === true),
+    ),
     length,
     dates,
   };
+}
+
+/** The items' column of `key` as an Echo, when `column` holds exactly its values; else undefined. */
+function echoOf(column: readonly unknown[], key: string, items: RecordColumns | undefined): Echo | undefined {
+  if (items === undefined || column.length > items.length) return undefined;
+  const at = items.keys.indexOf(key);
+  const sent = items.columns[at];
+  if (sent === undefined || isEcho(sent)) return undefined;
+  for (let i = 0; i < column.length; i++) if (!Object.is(column[i], sent[i])) return undefined;
+  return { echo: at };
+}
+
+export function isEcho(column: Column): column is Echo {
+  return !Array.isArray(column) && !ArrayBuffer.isView(column);
 }
 
 /**
@@ -137,10 +180,17 @@ function typed(column: unknown[], numeric: boolean, int32: boolean): unknown[] |
   return int32 ? Int32Array.from(column as number[]) : Float64Array.from(column as number[]);
 }
 
-/** The records again: new plain objects, keys in order. */
-export function fromColumns({ keys, columns, length }: RecordColumns): unknown[] {
+/**
+ * The records again: new plain objects, keys in order. An Echo column is read from `items`, the
+ * columns this side sent the batch's items as.
+ */
+export function fromColumns(
+  { keys, columns: given, length }: RecordColumns,
+  items?: RecordColumns,
+): unknown[] {
   const width = keys.length;
   const define = needsDefine(keys);
+  const columns = given.map((column) => (isEcho(column) ? echoed(column, items) : column));
   const records: unknown[] = new Array(length);
   for (let i = 0; i < length; i++) {
     const record: Record<string, unknown> = {};
@@ -153,6 +203,14 @@ export function fromColumns({ keys, columns, length }: RecordColumns): unknown[]
     records[i] = record;
   }
   return records;
+}
+
+function echoed({ echo }: Echo, items: RecordColumns | undefined): ArrayLike<unknown> {
+  const column = items?.columns[echo];
+  // Only a worker echoes, and only columns of the batch this side sent it.
+  if (column === undefined || isEcho(column))
+    throw new Error(`Results echo column ${echo} of items never sent`);
+  return column;
 }
 
 /** True for the values carried as they are; a `RecordColumns` otherwise. */

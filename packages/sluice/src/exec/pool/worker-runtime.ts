@@ -33,7 +33,7 @@ import {
   type FromWorker,
   type ToWorker,
 } from './protocol.js';
-import { fromColumns, isColumns, toColumns } from './record-columns.js';
+import { fromColumns, isColumns, type RecordColumns, toColumns } from './record-columns.js';
 
 /** How the runtime talks to its pool: a thread's parentPort, a process's IPC channel, or a call. */
 export interface Port {
@@ -46,8 +46,11 @@ export interface Port {
   readonly copies: boolean;
 }
 
-/** A batch as the runtime runs it: its items in a packed array. */
-type Batch = BatchMessage & { readonly items: unknown[] };
+/**
+ * A batch as the runtime runs it: its items in a packed array, and the columns they came as (its
+ * results may echo them: see `toColumns`).
+ */
+type Batch = BatchMessage & { readonly items: unknown[]; readonly columns: RecordColumns | undefined };
 /** A batch's answer before it is posted: its results in an array. */
 type Finished = DoneMessage & { readonly values: unknown[] };
 
@@ -134,6 +137,7 @@ export class WorkerRuntime {
       type: 'batch',
       id: message.id,
       items: isColumns(items) ? fromColumns(items) : packed(items),
+      columns: isColumns(items) ? items : undefined,
       first: message.first,
       attempt: message.attempt,
       timeout: message.timeout,
@@ -146,7 +150,7 @@ export class WorkerRuntime {
     try {
       for (let batch = this.#queue.shift(); batch !== undefined; batch = this.#queue.shift()) {
         const done = this.#runBatch(batch);
-        this.#reply(done instanceof Promise ? await done : done);
+        this.#reply(done instanceof Promise ? await done : done, batch.columns);
       }
     } finally {
       this.#busy = false;
@@ -266,11 +270,14 @@ export class WorkerRuntime {
     return { ...rest, busyMs: performance.now() - startedAt };
   }
 
-  /** Sends a batch's results; results that cannot be cloned fail one by one, the rest go through. */
-  #reply(done: Finished): void {
+  /**
+   * Sends a batch's results (as columns, echoing those of `items` they repeat, when they are flat
+   * records); results that cannot be cloned fail one by one, the rest go through.
+   */
+  #reply(done: Finished, items: RecordColumns | undefined): void {
     const transfer = unwrapMoved(done.values);
     try {
-      const columns = this.#port.copies ? toColumns(done.values) : undefined;
+      const columns = this.#port.copies ? toColumns(done.values, items) : undefined;
       this.#port.post(columns === undefined ? done : { ...done, values: columns }, transfer);
       return;
     } catch (error) {
