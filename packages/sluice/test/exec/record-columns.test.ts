@@ -305,7 +305,7 @@ describe('record columns: flat records cross between threads as columns', () => 
       { seed: SEED, numRuns: 6 },
     );
     for (const [xs, headStart, workers] of jobs) {
-      const rows: FaultRow[] = xs.map((x) => ({ x, tag: `r${x}`, at: new Date(x) }));
+      const rows: FaultRow[] = xs.map((x, i) => ({ x, tag: `r${x}`, at: new Date(x), id: `row-${i}` }));
       const dead: number[] = [];
       const pool = new WorkerPool<FaultRow, FaultRow>(rowFault, { workers, headStart, maxCrashRetries: 0 });
       try {
@@ -326,6 +326,13 @@ describe('record columns: flat records cross between threads as columns', () => 
         assert.deepEqual(
           [...dead].sort((a, b) => a - b),
           xs.filter(fails).sort((a, b) => a - b),
+          label,
+        );
+        // Each answer's id is its own row's, whichever piece, re-sent after a crash or not, it crossed in.
+        const ids = rows.filter((row) => !fails(row.x)).map((row) => row.id);
+        assert.deepEqual(
+          out.map((row) => row.id),
+          ids,
           label,
         );
         for (const row of out) {
