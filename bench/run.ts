@@ -472,6 +472,8 @@ function cpuColdGroup(): void {
     { name: 'compiled, task imports sluice', argv: [] as string[], source: 'mjs-full' },
     // Most users' items are objects: each one is cloned to its worker and its result back.
     { name: 'compiled, object items and results', argv: [] as string[], source: 'objects' },
+    // An ETL step's rows: ten fields, enriched and handed back (`{ ...row, sum }`).
+    { name: 'compiled, ten-field rows enriched', argv: [] as string[], source: 'wide' },
     { name: 'sources', argv: ['--conditions=sluice-source', '--import', 'tsx'], source: 'ts' },
   ];
   const sizes = [
