@@ -119,7 +119,7 @@ describe('record columns: flat records cross between threads as columns', () => 
   });
 
   test("toColumns/fromColumns - results that carry their item's values over echo its columns, and still come back as their clone", () => {
-    const carried = fc.constantFrom('carried', 'carried-but-one', 'new');
+    const carried = fc.constantFrom('carried', 'carried-but-one', 'renamed', 'new');
     fc.assert(
       fc.property(
         fc.uniqueArray(key, { maxLength: 5 }),
@@ -139,9 +139,14 @@ describe('record columns: flat records cross between threads as columns', () => 
           const results = workerItems.map((item, i) =>
             record(
               resultPlan.map(([k, how], j) => {
+                // Renamed: the value of the items' first key, under another key.
+                const from = how === 'renamed' ? itemKeys[0] : k;
                 const own =
-                  Object.hasOwn(item, k) && how !== 'new' && !(how === 'carried-but-one' && i === 3);
-                return [k, own ? item[k] : pool[(i * 11 + j + 100) % pool.length]] as const;
+                  from !== undefined &&
+                  Object.hasOwn(item, from) &&
+                  how !== 'new' &&
+                  !(how === 'carried-but-one' && i === 3);
+                return [k, own ? item[from as string] : pool[(i * 11 + j + 100) % pool.length]] as const;
               }),
             ),
           );
@@ -154,8 +159,14 @@ describe('record columns: flat records cross between threads as columns', () => 
             const column = answered.columns[answered.keys.indexOf(k)];
             const echoed = column !== undefined && !Array.isArray(column) && !ArrayBuffer.isView(column);
             const dated = results.some((r) => r[k] instanceof Date);
-            if (how === 'carried' && itemKeys.includes(k) && !dated)
-              assert.ok(echoed, `column ${k} carried over unchanged was sent again`);
+            const source = how === 'renamed' ? itemKeys[0] : k;
+            if (
+              (how === 'carried' || how === 'renamed') &&
+              source !== undefined &&
+              itemKeys.includes(source) &&
+              !dated
+            )
+              assert.ok(echoed, `column ${k} (${how} from ${source}) was sent again`);
             // A column echoed by mistake would show above as the item's values in place of the answer's.
             if (dated) assert.ok(!echoed, `column ${k} holds Dates and was echoed`);
           }
@@ -163,7 +174,7 @@ describe('record columns: flat records cross between threads as columns', () => 
             for (const [k, value] of Object.entries(record as object))
               if (value instanceof Date)
                 assert.ok(
-                  !items.some((item) => item[k] === value),
+                  !items.some((item) => Object.values(item).includes(value)),
                   `record ${i}'s Date ${k} is the caller's own object`,
                 );
           });

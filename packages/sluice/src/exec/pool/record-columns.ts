@@ -60,7 +60,8 @@ export const MIN_RECORDS = 8;
  * `values` as columns, or undefined when they are not flat records of one shape (see above).
  *
  * Given `items`, the columns the values' batch arrived as, a column of values that holds, record
- * for record, the very values of the items' column of the same key goes back as an `Echo`: a task
+ * for record, the very values of one of the items' columns (the one of the same key, or another:
+ * a field renamed) goes back as an `Echo`: a task
  * that enriches a record (`{ ...row, score }`, `{ id: row.id, sum, tag: row.tag }`) hands back
  * most of its fields unchanged, and sending them back copied every string again on both threads,
  * where the calling thread, which sent them, still holds them. A column holding a Date is always
@@ -114,14 +115,25 @@ export function toColumns(values: readonly unknown[], items?: RecordColumns): Re
   };
 }
 
-/** The items' column of `key` as an Echo, when `column` holds exactly its values; else undefined. */
+/**
+ * An items' column whose values `column` holds exactly, as an Echo: the one of the same key, else
+ * any other (a task that renames a field, `{ customerId: row.customer_id }`); else undefined. A
+ * column that is no echo mostly differs at its first value, so looking costs little.
+ */
 function echoOf(column: readonly unknown[], key: string, items: RecordColumns | undefined): Echo | undefined {
   if (items === undefined || column.length > items.length) return undefined;
-  const at = items.keys.indexOf(key);
-  const sent = items.columns[at];
-  if (sent === undefined || isEcho(sent)) return undefined;
-  for (let i = 0; i < column.length; i++) if (!Object.is(column[i], sent[i])) return undefined;
-  return { echo: at };
+  const same = items.keys.indexOf(key);
+  if (same !== -1 && holdsAll(column, items.columns[same] as Column)) return { echo: same };
+  for (let k = 0; k < items.columns.length; k++)
+    if (k !== same && holdsAll(column, items.columns[k] as Column)) return { echo: k };
+  return undefined;
+}
+
+/** True when `column` holds `sent`'s values, record for record (Object.is: -0 and NaN as they are). */
+function holdsAll(column: readonly unknown[], sent: Column): boolean {
+  if (isEcho(sent)) return false;
+  for (let i = 0; i < column.length; i++) if (!Object.is(column[i], sent[i])) return false;
+  return true;
 }
 
 export function isEcho(column: Column): column is Echo {
