@@ -207,7 +207,7 @@ export class StageMetrics {
     if (this.samples === 0) return undefined;
     return {
       samples: this.samples,
-      mean: round(this.wallMs / this.weight),
+      mean: round(this.wallPerCallMs ?? 0),
       p50: round(h.percentile(50)),
       p90: round(h.percentile(90)),
       p99: round(h.percentile(99)),

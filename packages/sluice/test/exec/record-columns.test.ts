@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { copyRecords, fromColumns, MIN_RECORDS, toColumns } from '../../src/exec/pool/record-columns.js';
+import {
+  copyRecords,
+  fromColumns,
+  isEcho,
+  MIN_RECORDS,
+  toColumns,
+} from '../../src/exec/pool/record-columns.js';
 import { cpu, flow, isSluiceError, WorkerPool } from '../../src/index.js';
 import type { FaultRow } from '../fixtures/tasks/row-fault.task.js';
 
@@ -157,7 +163,7 @@ describe('record columns: flat records cross between threads as columns', () => 
           for (const [k, how] of resultPlan) {
             // Integer-like keys come first in a record, whatever order they were set in.
             const column = answered.columns[answered.keys.indexOf(k)];
-            const echoed = column !== undefined && !Array.isArray(column) && !ArrayBuffer.isView(column);
+            const echoed = column !== undefined && isEcho(column);
             const dated = results.some((r) => r[k] instanceof Date);
             const source = how === 'renamed' ? itemKeys[0] : k;
             if (

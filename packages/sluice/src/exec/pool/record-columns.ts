@@ -73,7 +73,6 @@ export function toColumns(values: readonly unknown[], items?: RecordColumns): Re
   const length = values.length;
   const width = keys.length;
   const columns: unknown[][] = [];
-  let dates = false;
   const numeric: boolean[] = [];
   const int32: boolean[] = [];
   const dated: boolean[] = [];
@@ -92,10 +91,7 @@ export function toColumns(values: readonly unknown[], items?: RecordColumns): Re
       const value = record[key];
       const kind = kindOf(value);
       if (kind === REFUSED) return undefined;
-      if (kind === DATE) {
-        dates = true;
-        dated[j] = true;
-      }
+      if (kind === DATE) dated[j] = true;
       if (typeof value !== 'number') numeric[j] = false;
       else if (int32[j] && ((value | 0) !== value || (value === 0 && 1 / value < 0))) int32[j] = false;
       (columns[j] as unknown[])[i] = value;
@@ -111,7 +107,7 @@ export function toColumns(values: readonly unknown[], items?: RecordColumns): Re
         typed(column, numeric[j] === true, int32[j] === true),
     ),
     length,
-    dates,
+    dates: dated.includes(true),
   };
 }
 
