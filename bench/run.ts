@@ -154,6 +154,24 @@ function ratioTable(
   return rows;
 }
 
+/**
+ * What collect and for await could reach at best in this very run: run()'s time an item plus the
+ * array's alone (collect keeps every result), or plus the async protocol's alone (a for await
+ * pays a promise an item), as shares of the bare loop. A terminal's share read against its
+ * ceiling says how much of what is left is the flow's, and how much the work the terminal must do.
+ */
+function terminalCeilings(results: Map<string, Result>): string {
+  const share = (name: string): number =>
+    (results.get(name) as Result).itemsPerSecond / (results.get('bare-loop-sum') as Result).itemsPerSecond;
+  const ceiling = (alone: string): number => 1 / (1 / share('sluice-run') + 1 / share(alone));
+  const pct = (x: number): string => `${(100 * x).toFixed(0)}%`;
+  return (
+    `At best, by this run's own figures: collect ${pct(ceiling('array-alone'))} of the bare loop ` +
+    `(run() and the array alone; measured ${pct(share('sluice-collect'))}), for await ` +
+    `${pct(ceiling('for-await-alone'))} (run() and the protocol alone; measured ${pct(share('sluice-for-await'))}).`
+  );
+}
+
 /** A table of calls a second, each contender against p-map, under a heading and its command. */
 function callsTable(results: Map<string, Result>, title: string, group: string): void {
   const pmap = results.get('p-map') as Result;
@@ -266,6 +284,7 @@ if (wanted('noop') || wanted('terminals')) {
     '',
   );
   lines.push(...ratioTable(results, 'p-map-sum', 'bare-loop-sum', 'vs bare loop (summing)'), '');
+  lines.push(terminalCeilings(results), '');
 }
 
 if (wanted('policies')) {
