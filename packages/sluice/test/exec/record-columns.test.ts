@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import fc from 'fast-check';
 import {
   copyRecords,
@@ -14,6 +17,7 @@ import type { FaultRow } from '../fixtures/tasks/row-fault.task.js';
 const SEED = 20_261_130;
 const echo = new URL('../fixtures/tasks/echo.task.js', import.meta.url);
 const rowFault = new URL('../fixtures/tasks/row-fault.task.js', import.meta.url);
+const withoutCodegen = fileURLToPath(new URL('../fixtures/rows-without-codegen.ts', import.meta.url));
 
 /** A plain object with these own enumerable keys, `__proto__` included, in this order. */
 function record(entries: readonly (readonly [string, unknown])[]): Record<string, unknown> {
@@ -64,7 +68,7 @@ describe('record columns: flat records cross between threads as columns', () => 
     fc.assert(
       fc.property(
         fc.uniqueArray(key, { maxLength: 6 }),
-        fc.integer({ min: 0, max: 40 }),
+        fc.integer({ min: 0, max: 100 }),
         fc.array(primitive, { minLength: 240, maxLength: 240 }),
         fc.option(fc.constantFrom('nested', 'reordered', 'class', 'null-prototype', 'symbol'), {
           nil: undefined,
@@ -130,7 +134,7 @@ describe('record columns: flat records cross between threads as columns', () => 
       fc.property(
         fc.uniqueArray(key, { maxLength: 5 }),
         fc.uniqueArray(fc.tuple(key, carried), { maxLength: 6, selector: ([k]) => k }),
-        fc.integer({ min: MIN_RECORDS, max: 40 }),
+        fc.integer({ min: MIN_RECORDS, max: 100 }),
         fc.array(primitive, { minLength: 240, maxLength: 240 }),
         (itemKeys, resultPlan, count, pool) => {
           const items = Array.from({ length: count }, (_, i) =>
@@ -188,6 +192,16 @@ describe('record columns: flat records cross between threads as columns', () => 
       ),
       { seed: SEED, numRuns: 500 },
     );
+  });
+
+  test('fromColumns - a process that refuses generated code still gets its rows back, built without it', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--disallow-code-generation-from-strings', ...process.execArgv, withoutCodegen],
+      // A hang guard, not a timing assertion.
+      { timeout: 30_000, killSignal: 'SIGKILL', env: process.env },
+    );
+    assert.deepEqual(JSON.parse(stdout), { generating: false, rows: 500, asSent: true });
   });
 
   test('toColumns - whole numbers travel as an Int32Array, other numbers as a Float64Array, keys once', () => {

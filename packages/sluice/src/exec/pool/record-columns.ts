@@ -29,6 +29,7 @@
  * never the caller's.
  */
 import { isDate, isProxy } from 'node:util/types';
+import { recordBuilder } from './record-builder.js';
 
 /** A batch of records with the same keys: column `j` holds every record's value for `keys[j]`. */
 export interface RecordColumns {
@@ -68,6 +69,38 @@ export const MIN_RECORDS = 8;
  * sent: the calling thread's are the caller's own objects, and a clone gives new ones.
  */
 export function toColumns(values: readonly unknown[], items?: RecordColumns): RecordColumns | undefined {
+  const read = readColumns(values);
+  if (read === undefined) return undefined;
+  const { keys, columns, numeric, int32, dated } = read;
+  return {
+    keys,
+    columns: columns.map(
+      (column, j) =>
+        (dated[j] === false && echoOf(column, keys[j] as string, items)) ||
+        typed(column, numeric[j] === true, int32[j] === true),
+    ),
+    length: values.length,
+    dates: dated.includes(true),
+  };
+}
+
+/** A batch read into one array per key, and what each key's values are. */
+interface ReadColumns {
+  readonly keys: string[];
+  readonly columns: unknown[][];
+  /** Per key: every value is a number. */
+  readonly numeric: boolean[];
+  /** Per key: every value is a whole number that fits 32 bits, and none is -0. */
+  readonly int32: boolean[];
+  /** Per key: some value is a Date. */
+  readonly dated: boolean[];
+}
+
+/**
+ * `values` read key by key into columns, each record checked as it is read (see above);
+ * undefined when they are not flat records of one shape.
+ */
+function readColumns(values: readonly unknown[]): ReadColumns | undefined {
   const keys = keysOfBatch(values);
   if (keys === undefined) return undefined;
   const length = values.length;
@@ -99,16 +132,7 @@ export function toColumns(values: readonly unknown[], items?: RecordColumns): Re
     }
     if (j !== width) return undefined;
   }
-  return {
-    keys,
-    columns: columns.map(
-      (column, j) =>
-        (dated[j] === false && echoOf(column, keys[j] as string, items)) ||
-        typed(column, numeric[j] === true, int32[j] === true),
-    ),
-    length,
-    dates: dated.includes(true),
-  };
+  return { keys, columns, numeric, int32, dated };
 }
 
 /**
@@ -137,45 +161,30 @@ export function isEcho(column: Column): column is Echo {
 }
 
 /**
- * What `fromColumns(toColumns(values))` gives, with Dates cloned as a crossing clones them, made
- * in one pass: the copies the head start makes never leave the calling thread, and building the
- * columns (an array per key, a typed array per numeric key) only to read them back at once took
- * 0.4 to 0.5 us an item where copying each record takes 0.25 to 0.3 (`{ id, n, tag }` in,
- * `{ id, sum, tag }` out; bench/RESULTS.md). Undefined exactly when `toColumns` is.
+ * What `fromColumns(toColumns(values))` gives, with Dates cloned as a crossing clones them: the
+ * copies the head start makes never leave the calling thread, so its columns are read and built
+ * into records again at once, numbers as they are and no column echoed. Undefined exactly when
+ * `toColumns` is.
  */
 export function copyRecords(values: readonly unknown[]): unknown[] | undefined {
-  const keys = keysOfBatch(values);
-  if (keys === undefined) return undefined;
-  const length = values.length;
-  const width = keys.length;
-  const define = needsDefine(keys);
-  // One copy a Date, however many records share it, as a clone of the batch keeps them shared.
-  let dates: Map<Date, Date> | undefined;
-  const copies: unknown[] = new Array(length);
-  for (let i = 0; i < length; i++) {
-    const record = values[i] as Record<string, unknown>;
-    if (i > 0 && !isRecord(record)) return undefined;
-    const copy: Record<string, unknown> = {};
-    let j = 0;
-    for (const key in record) {
-      if (j === width || key !== keys[j]) return undefined;
-      let value = record[key];
-      const kind = kindOf(value);
-      if (kind === REFUSED) return undefined;
-      if (kind === DATE) {
-        dates ??= new Map();
-        const date = value as Date;
-        value = dates.get(date) ?? new Date(getTime.call(date));
-        dates.set(date, value as Date);
+  const read = readColumns(values);
+  if (read === undefined) return undefined;
+  const { keys, columns, dated } = read;
+  if (dated.includes(true)) {
+    // One copy a Date, however many records share it, as a clone of the batch keeps them shared.
+    const copies = new Map<Date, Date>();
+    const copyOf = (value: unknown): unknown => {
+      if (!isDate(value)) return value;
+      let copy = copies.get(value);
+      if (copy === undefined) {
+        copy = new Date(getTime.call(value));
+        copies.set(value, copy);
       }
-      if (define) defineValue(copy, key, value);
-      else copy[key] = value;
-      j++;
-    }
-    if (j !== width) return undefined;
-    copies[i] = copy;
+      return copy;
+    };
+    for (let j = 0; j < keys.length; j++) if (dated[j]) columns[j] = (columns[j] as unknown[]).map(copyOf);
   }
-  return copies;
+  return buildRecords(keys, columns, values.length);
 }
 
 /**
@@ -196,9 +205,20 @@ export function fromColumns(
   { keys, columns: given, length }: RecordColumns,
   items?: RecordColumns,
 ): unknown[] {
+  const columns = given.map((column) => (isEcho(column) ? echoed(column, items) : column));
+  return buildRecords(keys, columns, length);
+}
+
+/** New plain objects, keys in order: record `i` holds `columns[j][i]` under `keys[j]`. */
+function buildRecords(
+  keys: readonly string[],
+  columns: readonly ArrayLike<unknown>[],
+  length: number,
+): unknown[] {
+  const build = recordBuilder(keys, length);
+  if (build !== undefined) return build(columns, length);
   const width = keys.length;
   const define = needsDefine(keys);
-  const columns = given.map((column) => (isEcho(column) ? echoed(column, items) : column));
   const records: unknown[] = new Array(length);
   for (let i = 0; i < length; i++) {
     const record: Record<string, unknown> = {};
