@@ -205,7 +205,7 @@ describe('record columns: flat records cross between threads as columns', () => 
   });
 
   test('toColumns - whole numbers travel as an Int32Array, other numbers as a Float64Array, keys once', () => {
-    const rows = Array.from({ length: MIN_RECORDS }, (_, i) => ({
+    const rows = Array.from({ length: 8 }, (_, i) => ({
       id: i - 3,
       score: i / 3,
       negativeZero: i === 2 ? -0 : i,
@@ -225,7 +225,7 @@ describe('record columns: flat records cross between threads as columns', () => 
   });
 
   test('toColumns - a proxy, a key enumerable on Object.prototype: the structured clone decides, as before', () => {
-    const rows = Array.from({ length: MIN_RECORDS }, (_, i) => ({ id: i }));
+    const rows = Array.from({ length: 8 }, (_, i) => ({ id: i }));
     assert.equal(toColumns([...rows, new Proxy({ id: 1 }, {})]), undefined);
     Object.defineProperty(Object.prototype, 'polluted', { value: 1, enumerable: true, configurable: true });
     try {
@@ -245,7 +245,7 @@ describe('record columns: flat records cross between threads as columns', () => 
       configurable: true,
     });
     try {
-      const rows = Array.from({ length: MIN_RECORDS }, (_, i) =>
+      const rows = Array.from({ length: 8 }, (_, i) =>
         record([
           ['trap', i],
           ['toString', `s${i}`],
@@ -263,16 +263,16 @@ describe('record columns: flat records cross between threads as columns', () => 
 
   test('copyRecords - records sharing a Date share its one copy, as in a clone of the batch', () => {
     const when = new Date('2026-11-30T02:00:00Z');
-    const rows = Array.from({ length: MIN_RECORDS }, (_, i) => ({ id: i, at: when, own: new Date(i) }));
+    const rows = Array.from({ length: 8 }, (_, i) => ({ id: i, at: when, own: new Date(i) }));
     const copies = copyRecords(rows) as { at: Date; own: Date }[];
     assertClones(copies, structuredClone(rows));
     assert.ok(copies.every((copy) => copy.at === copies[0]?.at && copy.at !== when));
-    assert.equal(new Set(copies.map((copy) => copy.own)).size, MIN_RECORDS);
+    assert.equal(new Set(copies.map((copy) => copy.own)).size, 8);
   });
 
   test("rows with Dates run on the calling thread as copies, as on a worker: a Date the task gets is not the caller's", async () => {
     const when = new Date('2026-11-29T23:00:00Z');
-    const rows = Array.from({ length: 2 * MIN_RECORDS }, (_, i) => ({
+    const rows = Array.from({ length: 16 }, (_, i) => ({
       id: i,
       at: when,
       updated: new Date(i),
@@ -317,7 +317,7 @@ describe('record columns: flat records cross between threads as columns', () => 
         );
         // The same record twice in one batch comes back as two objects: each item is its own call.
         const shared = { id: 1, name: 'shared' };
-        const twice = await pool.runMany(Array.from({ length: 2 * MIN_RECORDS }, () => shared));
+        const twice = await pool.runMany(Array.from({ length: 16 }, () => shared));
         assert.notEqual(twice[0], twice[1]);
         assert.deepEqual(twice[0], shared);
       } finally {
@@ -377,7 +377,7 @@ describe('record columns: flat records cross between threads as columns', () => 
   });
 
   test('a proxy among rows fails alone with SLUICE_ERR_DATA_CLONE, as any value a clone cannot copy', async () => {
-    const rows: unknown[] = Array.from({ length: 4 * MIN_RECORDS }, (_, i) => ({ id: i }));
+    const rows: unknown[] = Array.from({ length: 32 }, (_, i) => ({ id: i }));
     rows[5] = new Proxy({ id: 5 }, {});
     const pool = new WorkerPool<unknown, unknown>(echo, { workers: 1, headStart: false });
     try {

@@ -14,8 +14,8 @@
  * So only what a clone would copy exactly this way takes the path, checked record by record
  * before anything is sent; any other batch is cloned as before (and a value a clone cannot copy
  * fails as before):
- * - at least MIN_RECORDS of them, every one a plain object (its prototype Object.prototype, not a
- *   proxy), with nothing enumerable on Object.prototype itself;
+ * - at least one, every one a plain object (its prototype Object.prototype, not a proxy), with
+ *   nothing enumerable on Object.prototype itself;
  * - the same keys in the same order in every record, none of them `__proto__`;
  * - every value a primitive other than a symbol, or a Date (a database driver's timestamps): a
  *   nested object could refer to a record of the batch, itself included, which a column would
@@ -54,8 +54,13 @@ export interface Echo {
 
 export type Column = unknown[] | Int32Array | Float64Array | Echo;
 
-/** Fewer records than this are cloned as they are: the columns' own overhead outweighs the saving. */
-export const MIN_RECORDS = 8;
+/**
+ * Batches of flat records go as columns however small: records built from columns and records a
+ * clone built have different hidden classes (see record-builder.ts), and a task handed both kinds,
+ * a job's first small batches cloned and the rest built, read its items' fields through
+ * polymorphic lookups (bench/RESULTS.md). An empty batch has nothing to send.
+ */
+export const MIN_RECORDS = 1;
 
 /**
  * `values` as columns, or undefined when they are not flat records of one shape (see above).
@@ -215,7 +220,7 @@ function buildRecords(
   columns: readonly ArrayLike<unknown>[],
   length: number,
 ): unknown[] {
-  const build = recordBuilder(keys, length);
+  const build = recordBuilder(keys);
   if (build !== undefined) return build(columns, length);
   const width = keys.length;
   const define = needsDefine(keys);
