@@ -9,13 +9,16 @@
  *   ones (a redelivery after a killed worker, an ack lost in a broker restart) are counted as
  *   duplicates and dropped. The stage is done when every item has an answer, never judged by what
  *   the streams hold.
+ * - Streams that go missing under the stage (a broker restarted without its store, workers that
+ *   took the coordinator for dead) are put back, and every item published to them and still
+ *   unanswered is published again at once: what they held is gone with them.
  * - A message the server stops delivering after `maxDeliver` attempts (the max-deliveries
  *   advisory) ends its first unanswered item with SLUICE_ERR_MAX_DELIVERIES and publishes the rest
  *   again: a redelivered message is worked one item at a time, answering each, so the first item
  *   without an answer is the one that took its workers down.
  */
 import { hostname } from 'node:os';
-import type { ConsumerMessages } from '@nats-io/jetstream';
+import type { ConsumerMessages, ConsumerNotification } from '@nats-io/jetstream';
 import { headers as natsHeaders, type Subscription } from '@nats-io/transport-node';
 import {
   type BatchOutcome,
@@ -28,7 +31,7 @@ import {
 } from 'sluice';
 import { HEADER_ROOM, type Piece, readResultBody, split, workBody } from './codec.js';
 import { abortError, InFlightWindow } from './in-flight-window.js';
-import { HEARTBEAT_MS, type Link, messageOf, pause } from './link.js';
+import { HEARTBEAT_MS, isGone, type Link, messageOf, pause } from './link.js';
 import {
   CANCEL_ALL,
   header,
@@ -38,7 +41,7 @@ import {
   type StagePlace,
   WORK_CONSUMER,
 } from './names.js';
-import { declareStageStreams, deleteStageStreams } from './stage-streams.js';
+import { declareStageStreams, deleteStageStreams, type StageStreamsCreated } from './stage-streams.js';
 import type { TaskIdentity } from './task-identity.js';
 import { liveWorkers, type WorkerInfo } from './worker-info.js';
 
@@ -142,6 +145,10 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
   #sweeper: NodeJS.Timeout | undefined;
   #results: ConsumerMessages | undefined;
   #advisories: Subscription | undefined;
+  /** When the stage's streams were created, as last declared: a later time means they were put back. */
+  #streamsCreated: StageStreamsCreated | undefined;
+  /** The declaration under way: callers that suspect a loss at the same moment share it. */
+  #declaring: Promise<void> | undefined;
 
   constructor(link: Promise<Link>, task: TaskIdentity, place: StagePlace, options: RemoteStageOptions) {
     this.#link = link;
@@ -334,9 +341,35 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
     void this.#readResults(link);
   }
 
-  /** Creates the stage's streams, or puts back what went missing; lost messages the sweep publishes again. */
-  async #declare(link: Link): Promise<void> {
-    await declareStageStreams(link, this.#place, this.#options);
+  /**
+   * Creates the stage's streams, or puts back what went missing. Every suspicion of a loss comes
+   * here (the answers' consumer gone, publishes refused, the sweep finding no consumer), often
+   * several at once, so one declaration runs at a time and the rest wait for it.
+   */
+  #declare(link: Link): Promise<void> {
+    this.#declaring ??= this.#redeclare(link).finally(() => {
+      this.#declaring = undefined;
+    });
+    return this.#declaring;
+  }
+
+  async #redeclare(link: Link): Promise<void> {
+    const created = await declareStageStreams(link, this.#place, this.#options);
+    const before = this.#streamsCreated;
+    this.#streamsCreated = created;
+    if (before !== undefined && (before.work !== created.work || before.results !== created.results))
+      this.#resendLost(link);
+  }
+
+  /**
+   * The streams were put back: every message stored in the old ones is gone, and so is every
+   * answer not yet read. Each chunk the old work stream acknowledged and not wholly answered goes
+   * out again now. The sweep would find them too, but by their old sequence numbers, which a new
+   * stream hands out again from 1 to other messages. A chunk still publishing lands in the new
+   * stream on its own; a worker still running an old message answers a duplicate at worst.
+   */
+  #resendLost(link: Link): void {
+    for (const chunk of [...this.#bySeq.values()]) this.#republish(link, chunk, chunk.answered.indexOf(0));
   }
 
   /** Refreshes the stage's entry in the runs bucket, which tells workers what to serve. */
@@ -369,15 +402,7 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
         });
         this.#results = messages;
         const stale = (async () => {
-          for await (const status of messages.status()) {
-            if (
-              (status.type === 'heartbeats_missed' && status.count >= 2) ||
-              status.type === 'consumer_deleted' ||
-              status.type === 'consumer_not_found'
-            ) {
-              return true;
-            }
-          }
+          for await (const status of messages.status()) if (consumerLost(status)) return true;
           return false;
         })();
         const restart = await Promise.race([stale, messages.closed().then(() => false)]);
@@ -537,10 +562,19 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
    */
   async #sweep(link: Link): Promise<void> {
     if (this.#closed || this.#bySeq.size === 0) return;
-    const [work, results] = await Promise.all([
-      link.jsm.consumers.info(this.#place.workStream, WORK_CONSUMER),
-      link.jsm.consumers.info(this.#place.resultStream, RESULTS_CONSUMER),
-    ]);
+    let work: Awaited<ReturnType<Link['jsm']['consumers']['info']>>;
+    let results: typeof work;
+    try {
+      [work, results] = await Promise.all([
+        link.jsm.consumers.info(this.#place.workStream, WORK_CONSUMER),
+        link.jsm.consumers.info(this.#place.resultStream, RESULTS_CONSUMER),
+      ]);
+    } catch (error) {
+      if (!isGone(error)) throw error;
+      // A stream or consumer gone: put it back (and send again what a lost stream held).
+      await this.#declare(link);
+      return;
+    }
     const idle =
       work.num_pending === 0 &&
       work.num_ack_pending === 0 &&
@@ -621,5 +655,23 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
       }
     }
     this.#maybeResolve(chunk.request);
+  }
+}
+
+/**
+ * Whether a consume() status says its consumer will deliver nothing more until it is declared
+ * again: deleted, not found, its stream not found (the client keeps asking and reports each
+ * refusal, but a stream deleted under it stays deleted), or silent past two heartbeats.
+ */
+function consumerLost(status: ConsumerNotification): boolean {
+  switch (status.type) {
+    case 'heartbeats_missed':
+      return status.count >= 2;
+    case 'consumer_deleted':
+    case 'consumer_not_found':
+    case 'stream_not_found':
+      return true;
+    default:
+      return false;
   }
 }

@@ -3,7 +3,10 @@
  * message cap) with the `work` consumer every worker shares, and its results stream with the
  * coordinator's `results` consumer. `declareStageStreams` creates them, or puts back any that went
  * missing (a broker that lost its store, workers that took the coordinator for dead during a long
- * partition and deleted them), so the coordinator calls it again whenever it suspects a loss.
+ * partition and deleted them), so the coordinator calls it again whenever it suspects a loss. It
+ * says when each stream was created: a stream put back holds none of the messages published to
+ * the one it replaces, and a creation time that changed is how the coordinator knows (adding a
+ * stream that exists with the same settings succeeds, so the add alone cannot tell).
  */
 import { AckPolicy, DiscardPolicy, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import type { Link } from './link.js';
@@ -20,11 +23,17 @@ export interface StageStreamLimits {
 type StreamConfigIn = Parameters<Link['jsm']['streams']['add']>[0];
 type ConsumerConfigIn = Parameters<Link['jsm']['consumers']['add']>[1];
 
+/** When each of a stage's streams was created, as the server says (an ISO timestamp). */
+export interface StageStreamsCreated {
+  readonly work: string;
+  readonly results: string;
+}
+
 export async function declareStageStreams(
   link: Link,
   place: StagePlace,
   limits: StageStreamLimits,
-): Promise<void> {
+): Promise<StageStreamsCreated> {
   const { maxInFlight, ackWaitMs, maxDeliver, replicas } = limits;
   // Items in flight bound the messages; results may also hold one message per item (a redelivered
   // message is answered item by item) and some duplicates.
@@ -37,13 +46,13 @@ export async function declareStageStreams(
     duplicate_window: 120_000_000_000,
     description: stageDescription(place),
   };
-  await addOrUpdateStream(link, {
+  const work = await addOrUpdateStream(link, {
     ...stream,
     name: place.workStream,
     subjects: [place.workSubject],
     max_msgs: 2 * maxInFlight + 1024,
   });
-  await addOrUpdateStream(link, {
+  const results = await addOrUpdateStream(link, {
     ...stream,
     name: place.resultStream,
     subjects: [place.resultSubject],
@@ -57,6 +66,7 @@ export async function declareStageStreams(
     max_ack_pending: maxInFlight + 1024,
   });
   await link.jsm.consumers.add(place.resultStream, resultsConsumer(maxInFlight));
+  return { work, results };
 }
 
 /** Deletes both streams (and with them their consumers and any message left). Never throws. */
@@ -67,13 +77,14 @@ export async function deleteStageStreams(link: Link, place: StagePlace): Promise
   ]);
 }
 
-async function addOrUpdateStream(link: Link, config: StreamConfigIn & { name: string }): Promise<void> {
+/** Creates the stream, or updates the one that exists; resolves with its creation time. */
+async function addOrUpdateStream(link: Link, config: StreamConfigIn & { name: string }): Promise<string> {
   try {
-    await link.jsm.streams.add(config);
+    return (await link.jsm.streams.add(config)).created;
   } catch (error) {
     // The same run id resumed: the stream exists, perhaps with other limits.
     if (!/already in use|exists/i.test(String((error as Error).message))) throw error;
-    await link.jsm.streams.update(config.name, config);
+    return (await link.jsm.streams.update(config.name, config)).created;
   }
 }
 

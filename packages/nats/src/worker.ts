@@ -61,6 +61,14 @@ const PROGRESS_MS = 300;
 const RATE_WINDOW_MS = 10_000;
 /** Consecutive checks a run's entry must be missing before its streams count as abandoned. */
 const MISSING_CHECKS = 3;
+/**
+ * And for how long, from the first of them: three of its coordinator's heartbeats. A stage whose
+ * work consumer fails under it (a broker restarting, a consumer deleted) checks its entry on every
+ * retry, three in well under a second; counted in checks alone, an entry missing for a moment (a
+ * live coordinator puts it back at its next heartbeat) could cost a live run its streams, and
+ * the run every message they held.
+ */
+const MISSING_MS = 3 * HEARTBEAT_MS;
 /** Reconciles between two looks at every stream for stages nobody announces any more. */
 const STREAM_SWEEP_TICKS = 5;
 
@@ -126,8 +134,8 @@ class WorkerProcess implements Worker {
   readonly #drainMs: number;
   readonly #startedAt = Date.now();
   readonly #servers = new Map<string, RunServer>();
-  /** Checks in a row each served run's entry was missing. */
-  readonly #missing = new Map<string, number>();
+  /** Run entries found missing: checks in a row, and when the first of them was. */
+  readonly #missing = new Map<string, { checks: number; since: number }>();
   #done = 0;
   #failed = 0;
   /** Items answered per second, as (time, done) samples over the rate window. */
@@ -297,10 +305,16 @@ class WorkerProcess implements Worker {
 
   async #checkRun(key: string): Promise<void> {
     const entry = await this.#link.runs.get(key).catch(() => undefined);
-    if (entry === undefined || (entry !== null && entry.operation === 'PUT')) return;
-    const missing = (this.#missing.get(key) ?? 0) + 1;
+    if (entry === undefined) return;
+    if (entry !== null && entry.operation === 'PUT') {
+      this.#missing.delete(key);
+      return;
+    }
+    const now = Date.now();
+    const missing = this.#missing.get(key) ?? { checks: 0, since: now };
+    missing.checks++;
     this.#missing.set(key, missing);
-    if (missing < MISSING_CHECKS) return;
+    if (missing.checks < MISSING_CHECKS || now - missing.since < MISSING_MS) return;
     this.#missing.delete(key);
     await this.#leave(key, 'its coordinator stopped announcing it');
     const [run, stage] = key.split('.') as [string, string];

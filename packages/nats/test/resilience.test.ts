@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { jetstream, startWorker } from '@sluice/nats';
-import { isSluiceError } from 'sluice';
+import { type BatchOutcome, isSluiceError } from 'sluice';
 import { TestNatsServer } from './helpers/nats-server.js';
 import { closing, fixture, openStage } from './helpers/stage.js';
 import { type ChildWorker, spawnWorker } from './helpers/worker-process.js';
@@ -19,7 +19,74 @@ async function until(what: string, check: () => boolean | Promise<boolean>, ms =
   }
 }
 
+/** Every request's outcome, or a failure naming what hung: a run that never ends must fail its test, not stall the suite. */
+async function settled<T>(requests: Promise<T>[], ms = 20_000): Promise<T[]> {
+  let outcomes: T[] | undefined;
+  void Promise.all(requests).then((done) => {
+    outcomes = done;
+  });
+  await until('every request to settle', () => outcomes !== undefined, ms);
+  return outcomes as T[];
+}
+
 const server = new TestNatsServer();
+
+/**
+ * One worker and a coordinator running 200 items of 20 ms on stage `name`, a tenth of them
+ * answered: where the tests that break a live run's streams or consumers start.
+ */
+async function runningStage(t: TestContext, name: string) {
+  const worker = closing(
+    t,
+    await startWorker({ servers: server.url, tasks: [fixture('sleep.task.ts')], threads: 1 }),
+  );
+  const remote = closing(t, jetstream({ servers: server.url, ackWaitMs: 1_000 }));
+  const stage = openStage<number, number>(remote, fixture('sleep.task.ts'), name);
+  await stage.ready?.();
+  const requests = Array.from({ length: 20 }, (_, r) =>
+    stage.execute({ items: new Array(10).fill(20), first: r * 10 }),
+  );
+  await until('some answers', () => (remote.stats()[0]?.answered ?? 0) >= 20);
+  const nc = closing(t, await connect({ servers: server.url }));
+  return { worker, remote, stage, requests, jsm: await jetstreamManager(nc) };
+}
+
+/**
+ * Two workers and a coordinator running `requests` requests of 100 items of 1 ms on stage `name`;
+ * once `killAt` items are answered, the broker is killed, and restarted on its store a second later.
+ */
+async function restartedMidRun(
+  t: TestContext,
+  name: string,
+  { requests: count, killAt }: { requests: number; killAt: number },
+) {
+  const workers = await Promise.all(
+    [`${name}-1`, `${name}-2`].map((worker) =>
+      startWorker({ servers: server.url, tasks: [fixture('sleep.task.ts')], threads: 1, name: worker }),
+    ),
+  );
+  t.after(() => Promise.all(workers.map((worker) => worker.close())));
+  const remote = closing(t, jetstream({ servers: server.url, ackWaitMs: 2_000 }));
+  const stage = openStage<number, number>(remote, fixture('sleep.task.ts'), name);
+  await stage.ready?.();
+  const requests = Array.from({ length: count }, (_, r) =>
+    stage.execute({ items: new Array(100).fill(1), first: r * 100 }),
+  );
+  await until(`${killAt} answers`, () => (remote.stats()[0]?.answered ?? 0) >= killAt);
+  await server.kill();
+  await sleep(1_000);
+  await server.start();
+  return { remote, stage, requests };
+}
+
+/** Each of `count` items answered once, with its own index (what the sleep task answers), in order. */
+async function assertIndices(requests: Promise<BatchOutcome<number>>[], count: number): Promise<void> {
+  const values = (await settled(requests, 30_000)).flatMap((outcome) => outcome.values);
+  assert.deepEqual(
+    values,
+    Array.from({ length: count }, (_, i) => i),
+  );
+}
 
 /** Starts a coordinator process (fixtures/coordinator-main.ts) and waits for `says` on its stdout. */
 async function coordinate(runId: string, task: URL, says?: string): Promise<ChildProcess> {
@@ -133,31 +200,51 @@ describe('failures', () => {
   });
 
   test('the broker killed and restarted mid-run: the run completes, nothing lost, nothing doubled', async (t) => {
-    const workers = await Promise.all(
-      ['r1', 'r2'].map((name) =>
-        startWorker({ servers: server.url, tasks: [fixture('sleep.task.ts')], threads: 1, name }),
-      ),
-    );
-    t.after(() => Promise.all(workers.map((worker) => worker.close())));
-    const remote = closing(t, jetstream({ servers: server.url, ackWaitMs: 2_000 }));
-    const stage = openStage<number, number>(remote, fixture('sleep.task.ts'), 'restart');
-    await stage.ready?.();
-    const requests = Array.from({ length: 60 }, (_, r) =>
-      stage.execute({ items: new Array(100).fill(1), first: r * 100 }),
-    );
-    await until('a third of the items', () => (remote.stats()[0]?.answered ?? 0) > 2_000);
-    await server.kill();
-    await sleep(1_000);
-    await server.start();
-    const values = (await Promise.all(requests)).flatMap((outcome) => outcome.values);
-    assert.deepEqual(
-      values,
-      Array.from({ length: 6_000 }, (_, i) => i),
-    );
+    const { remote, stage, requests } = await restartedMidRun(t, 'restart', { requests: 60, killAt: 2_000 });
+    await assertIndices(requests, 6_000);
     assert.equal(remote.stats()[0]?.answered, 6_000);
     await stage.close();
-    await remote.close();
-    await Promise.all(workers.map((worker) => worker.close()));
+  });
+
+  test("the broker restarted and the stage's streams deleted before the coordinator noticed: they are put back and every item is answered", async (t) => {
+    const { remote, stage, requests } = await restartedMidRun(t, 'wiped-restart', {
+      requests: 15,
+      killAt: 300,
+    });
+    // At once, as workers that took the coordinator for dead would: its answers' consumer then
+    // reports the stream missing rather than a missed heartbeat, and the new streams number
+    // their messages from 1 again.
+    const nc = closing(t, await connect({ servers: server.url }));
+    const jsm = await jetstreamManager(nc);
+    for await (const name of jsm.streams.names())
+      if (name.includes('wiped-restart')) await jsm.streams.delete(name);
+    await assertIndices(requests, 1_500);
+    assert.equal(remote.stats()[0]?.answered, 1_500);
+    await stage.close();
+  });
+
+  test("a live run's work consumer deleted while its entry is missing for a moment: the coordinator puts the consumer back, workers keep the streams", async (t) => {
+    const { worker, remote, stage, requests, jsm } = await runningStage(t, 'blink');
+    const run = remote.stats()[0]?.run as string;
+    const workStream = `SLUICE_WORK_${run}_blink`;
+    const created = (await jsm.streams.info(workStream)).created;
+    // The entry's message removed from the bucket's stream (no watcher hears of it: as a write lost
+    // in a broker restart), and the consumer the worker fetches from deleted: every retry of its
+    // fetch now checks the entry and finds it missing, until the coordinator's next heartbeat.
+    const entry = await jsm.streams.getMessage('KV_sluice_runs', {
+      last_by_subj: `$KV.sluice_runs.${run}.blink`,
+    });
+    assert.ok(entry !== null, 'the run is announced');
+    await jsm.streams.deleteMessage('KV_sluice_runs', entry.seq);
+    await jsm.consumers.delete(workStream, 'work');
+    await assertIndices(requests, 200);
+    assert.equal(
+      (await jsm.streams.info(workStream)).created,
+      created,
+      'the work stream was deleted and put back',
+    );
+    assert.equal(worker.stats().serving.length, 1);
+    await stage.close();
   });
 
   test('.ready() rides out a broker restart: it finds the worker that came up meanwhile', async (t) => {
@@ -229,25 +316,9 @@ describe('failures', () => {
   });
 
   test("a stage's streams deleted under a live coordinator are put back and the lost items sent again", async (t) => {
-    const worker = closing(
-      t,
-      await startWorker({ servers: server.url, tasks: [fixture('sleep.task.ts')], threads: 1 }),
-    );
-    const remote = closing(t, jetstream({ servers: server.url, ackWaitMs: 1_000 }));
-    const stage = openStage<number, number>(remote, fixture('sleep.task.ts'), 'wiped');
-    await stage.ready?.();
-    const requests = Array.from({ length: 20 }, (_, r) =>
-      stage.execute({ items: new Array(10).fill(20), first: r * 10 }),
-    );
-    await until('some answers', () => (remote.stats()[0]?.answered ?? 0) >= 20);
-    const nc = closing(t, await connect({ servers: server.url }));
-    const jsm = await jetstreamManager(nc);
+    const { worker, requests, jsm } = await runningStage(t, 'wiped');
     for await (const name of jsm.streams.names()) if (name.includes('wiped')) await jsm.streams.delete(name);
-    const values = (await Promise.all(requests)).flatMap((outcome) => outcome.values);
-    assert.deepEqual(
-      values,
-      Array.from({ length: 200 }, (_, i) => i),
-    );
+    await assertIndices(requests, 200);
     assert.equal(worker.stats().serving.length, 1);
   });
 
