@@ -364,9 +364,10 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
   /**
    * The streams were put back: every message stored in the old ones is gone, and so is every
    * answer not yet read. Each chunk the old work stream acknowledged and not wholly answered goes
-   * out again now. The sweep would find them too, but by their old sequence numbers, which a new
-   * stream hands out again from 1 to other messages. A chunk still publishing lands in the new
-   * stream on its own; a worker still running an old message answers a duplicate at worst.
+   * out again now. The sweep would find them too, but only after two idle ack waits (20 s at the
+   * default), and by their old sequence numbers, which a new stream hands out again from 1 to
+   * other messages. A chunk still publishing lands in the new stream on its own; a worker still
+   * running an old message answers a duplicate at worst.
    */
   #resendLost(link: Link): void {
     for (const chunk of [...this.#bySeq.values()]) this.#republish(link, chunk, chunk.answered.indexOf(0));
