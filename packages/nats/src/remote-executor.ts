@@ -149,6 +149,8 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
   #streamsCreated: StageStreamsCreated | undefined;
   /** The declaration under way: callers that suspect a loss at the same moment share it. */
   #declaring: Promise<void> | undefined;
+  /** Times the streams were found put back: a publish that was out meanwhile may sit in a lost one. */
+  #streamsLost = 0;
 
   constructor(link: Promise<Link>, task: TaskIdentity, place: StagePlace, options: RemoteStageOptions) {
     this.#link = link;
@@ -357,8 +359,10 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
     const created = await declareStageStreams(link, this.#place, this.#options);
     const before = this.#streamsCreated;
     this.#streamsCreated = created;
-    if (before !== undefined && (before.work !== created.work || before.results !== created.results))
+    if (before !== undefined && (before.work !== created.work || before.results !== created.results)) {
+      this.#streamsLost++;
       this.#resendLost(link);
+    }
   }
 
   /**
@@ -366,8 +370,10 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
    * answer not yet read. Each chunk the old work stream acknowledged and not wholly answered goes
    * out again now. The sweep would find them too, but only after two idle ack waits (20 s at the
    * default), and by their old sequence numbers, which a new stream hands out again from 1 to
-   * other messages. A chunk still publishing lands in the new stream on its own; a worker still
-   * running an old message answers a duplicate at worst.
+   * other messages. A chunk whose publish is still out is not among them: when its
+   * acknowledgement comes, #publish sends it again if the streams were put back meanwhile (it may
+   * have been stored in the old one). A worker still running an old message answers a duplicate
+   * at worst.
    */
   #resendLost(link: Link): void {
     for (const chunk of [...this.#bySeq.values()]) this.#republish(link, chunk, chunk.answered.indexOf(0));
@@ -537,12 +543,19 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
     void (async () => {
       for (let retry = 0; ; retry++) {
         if (this.#closed || chunk.request.settled) return;
+        const lostBefore = this.#streamsLost;
         try {
           const ack = await link.js.publish(this.#place.workSubject, body, {
             msgID,
             headers,
             timeout: 5_000,
           });
+          if (this.#streamsLost !== lostBefore) {
+            // The streams were put back while this publish was out: stored in the old work
+            // stream, it is lost with it (in the new one, sending it again costs a duplicate).
+            this.#republish(link, chunk, chunk.answered.indexOf(0));
+            return;
+          }
           chunk.seq = ack.seq;
           if (this.#chunks.get(chunk.first) === chunk) this.#bySeq.set(ack.seq, chunk);
           return;
