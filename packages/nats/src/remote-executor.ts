@@ -553,7 +553,8 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
           if (this.#streamsLost !== lostBefore) {
             // The streams were put back while this publish was out: stored in the old work
             // stream, it is lost with it (in the new one, sending it again costs a duplicate).
-            this.#republish(link, chunk, chunk.answered.indexOf(0));
+            const current = this.#chunks.get(chunk.first) === chunk && !chunk.request.settled;
+            if (current && !this.#closed) this.#republish(link, chunk, chunk.answered.indexOf(0));
             return;
           }
           chunk.seq = ack.seq;
