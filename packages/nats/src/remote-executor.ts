@@ -577,19 +577,17 @@ export class RemoteExecutor<In, Out> implements Executor<In, Out> {
    */
   async #sweep(link: Link): Promise<void> {
     if (this.#closed || this.#bySeq.size === 0) return;
-    let work: Awaited<ReturnType<Link['jsm']['consumers']['info']>>;
-    let results: typeof work;
-    try {
-      [work, results] = await Promise.all([
-        link.jsm.consumers.info(this.#place.workStream, WORK_CONSUMER),
-        link.jsm.consumers.info(this.#place.resultStream, RESULTS_CONSUMER),
-      ]);
-    } catch (error) {
+    const consumers = await Promise.all([
+      link.jsm.consumers.info(this.#place.workStream, WORK_CONSUMER),
+      link.jsm.consumers.info(this.#place.resultStream, RESULTS_CONSUMER),
+    ]).catch(async (error: unknown) => {
       if (!isGone(error)) throw error;
       // A stream or consumer gone: put it back (and send again what a lost stream held).
       await this.#declare(link);
-      return;
-    }
+      return undefined;
+    });
+    if (consumers === undefined) return;
+    const [work, results] = consumers;
     const idle =
       work.num_pending === 0 &&
       work.num_ack_pending === 0 &&
